@@ -1,0 +1,66 @@
+/// The fixed set of roles a principal can hold. `docs/security.md` documents the table below.
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    case admin
+    case curator
+    case analyst
+    case reviewer
+    case viewer
+    case service
+
+    /// What this role may do. The table is fixed in code on purpose: a bank's security review
+    /// signs off one table, and no runtime configuration can widen it.
+    public var permissions: Set<Permission> {
+        switch self {
+        case .admin:
+            Set(Permission.allCases)
+        case .curator:
+            [.readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readJobs]
+        case .analyst:
+            [.readSelf, .readDocuments, .askQuestions, .invokeModels]
+        case .reviewer:
+            [.readSelf, .readDocuments, .readCases, .reviewCases]
+        case .viewer:
+            [.readSelf, .readDocuments]
+        case .service:
+            [.readSelf, .readDocuments, .writeDocuments, .submitCases, .invokeModels, .readJobs, .manageJobs]
+        }
+    }
+
+    public static func < (lhs: Role, rhs: Role) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// An action a route or service call requires. Every route declares exactly one.
+public enum Permission: String, Sendable, Codable, CaseIterable {
+    /// `GET /v1/me`.
+    case readSelf = "self.read"
+    /// Create, list, rename and revoke the tenant's API keys.
+    case manageKeys = "keys.manage"
+    /// List principals seen in the tenant.
+    case readPrincipals = "principals.read"
+    /// Read the tenant's audit trail.
+    case readAudit = "audit.read"
+    /// Search and read approved documents the principal is cleared for.
+    case readDocuments = "documents.read"
+    /// See and search draft document versions.
+    case readDraftDocuments = "documents.read-drafts"
+    /// Upload documents and new versions.
+    case writeDocuments = "documents.write"
+    /// Approve or retire document versions.
+    case approveDocuments = "documents.approve"
+    /// Ask the grounded assistant.
+    case askQuestions = "answers.create"
+    /// Call models through the gateway directly.
+    case invokeModels = "models.invoke"
+    /// Submit case packs for extraction.
+    case submitCases = "cases.submit"
+    /// Read extracted case fields.
+    case readCases = "cases.read"
+    /// Approve or correct extracted case fields.
+    case reviewCases = "cases.review"
+    /// See background jobs.
+    case readJobs = "jobs.read"
+    /// Cancel and retry background jobs.
+    case manageJobs = "jobs.manage"
+}

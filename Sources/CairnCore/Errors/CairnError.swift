@@ -1,0 +1,58 @@
+/// The one error type Cairn's libraries throw across module boundaries.
+///
+/// It wraps an extensible ``Code`` (as postgres-nio's `PSQLError.Code` does) so callers can
+/// switch on the kind of failure, and carries a sentence meant for the person who caused it.
+/// Internal detail (SQL text, file paths, underlying errors) goes in ``underlying`` and is
+/// logged, never shown.
+public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The kind of failure. New codes can be added without breaking `switch`es elsewhere.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// Stable slug, used as the last path segment of the problem `type`.
+        public let slug: String
+
+        private init(_ slug: String) { self.slug = slug }
+
+        /// The request is malformed or violates a documented constraint.
+        public static let invalidInput = Code("invalid-input")
+        /// No credentials, or credentials that are unknown, expired, revoked or tampered with.
+        public static let unauthenticated = Code("unauthenticated")
+        /// Known caller lacking the permission the operation needs.
+        public static let forbidden = Code("forbidden")
+        /// The resource does not exist *for this caller* (including other tenants' resources).
+        public static let notFound = Code("not-found")
+        /// The request conflicts with existing state (e.g. a tenant name already taken).
+        public static let conflict = Code("conflict")
+        /// The request body exceeds the configured limit.
+        public static let payloadTooLarge = Code("payload-too-large")
+        /// A dependency (database, key set) cannot be reached right now; retrying may help.
+        public static let unavailable = Code("unavailable")
+        /// Stored state fails an integrity check (e.g. a broken audit chain).
+        public static let integrityViolation = Code("integrity-violation")
+        /// Configuration is missing or inconsistent.
+        public static let misconfigured = Code("misconfigured")
+        /// Anything else; the detail shown to users is generic.
+        public static let internalFailure = Code("internal")
+
+        public var description: String { slug }
+    }
+
+    public let code: Code
+    /// One plain sentence for the user.
+    public let message: String
+    /// Diagnostic detail for logs only.
+    public let underlying: (any Error)?
+
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    public var description: String { message }
+
+    public var debugDescription: String {
+        var text = "CairnError(\(code.slug)): \(message)"
+        if let underlying { text += " [underlying: \(String(reflecting: underlying))]" }
+        return text
+    }
+}

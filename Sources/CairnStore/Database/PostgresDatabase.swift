@@ -1,0 +1,67 @@
+import CairnCore
+public import Logging
+import NIOSSL
+import PostgresKit
+public import PostgresNIO
+public import ServiceLifecycle
+import SQLKit
+
+/// The production engine: a pooled PostgreSQL client whose transactions carry the tenant
+/// scope into row-level security.
+///
+/// Run it as a `Service` (it owns the connection pool's background work).
+public struct PostgresDatabase: Database, Service {
+    public let engine = DatabaseEngine.postgres
+    public let client: PostgresClient
+    private let logger: Logger
+
+    public init(location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: Self.tls(location.tls)
+        )
+        configuration.options.maximumConnections = maximumConnections
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+    }
+
+    public func run() async throws {
+        await client.run()
+    }
+
+    public func transaction<Result: Sendable>(
+        _ scope: TransactionScope,
+        _ body: @Sendable (Transaction) async throws -> Result
+    ) async throws -> Result {
+        let (tenant, platform) =
+            switch scope {
+            case .tenant(let id): (id.description, "off")
+            case .platform: ("", "on")
+            }
+        return try await client.withTransaction(logger: logger) { connection in
+            // `true` makes both settings local to this transaction, so a pooled connection
+            // never carries one request's tenant into the next.
+            try await connection.query(
+                "SELECT set_config('cairn.tenant_id', \(tenant), true), set_config('cairn.platform', \(platform), true)",
+                logger: logger
+            )
+            return try await body(Transaction(sql: connection.sql(), engine: .postgres))
+        }
+    }
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+}

@@ -1,0 +1,100 @@
+public import CairnCore
+import Foundation
+public import Logging
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// The embedded engine: one SQLite file in WAL mode, one connection, transactions in FIFO order.
+///
+/// SQLite admits a single writer at a time anyway; serialising transactions in-process turns
+/// `SQLITE_BUSY` retries into an orderly queue. Hot read paths (API-key checks) are cached
+/// above the store, so the single connection is not the throughput limit.
+public final class SQLiteDatabase: Database {
+    public let engine = DatabaseEngine.sqlite
+    private let connection: SQLiteConnection
+    private let gate = TransactionGate()
+    private let logger: Logger
+
+    private init(connection: SQLiteConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the database file and its parent directory.
+    public static func open(path: String, logger: Logger) async throws(CairnError) -> SQLiteDatabase {
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let sql = connection.sql()
+            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
+                // Fixed PRAGMA text, no user input.
+                try await sql.raw(SQLQueryString(pragma)).run()
+            }
+            return SQLiteDatabase(connection: connection, logger: logger)
+        } catch {
+            throw CairnError(.unavailable, "Cannot open the SQLite database at \(path).", underlying: error)
+        }
+    }
+
+    public func transaction<Result: Sendable>(
+        _ scope: TransactionScope,
+        _ body: @Sendable (Transaction) async throws -> Result
+    ) async throws -> Result {
+        await gate.enter()
+        do {
+            let sql = connection.sql()
+            // IMMEDIATE takes the write lock up front, so read-then-write sequences (the audit
+            // chain head) cannot interleave with another process sharing the file.
+            try await sql.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(Transaction(sql: sql, engine: .sqlite))
+                try await sql.raw("COMMIT").run()
+                await gate.leave()
+                return result
+            } catch {
+                do { try await sql.raw("ROLLBACK").run() } catch { logger.error("SQLite rollback failed: \(String(reflecting: error))") }
+                throw error
+            }
+        } catch {
+            await gate.leave()
+            throw error
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await connection.sql().raw("SELECT 1").all()
+    }
+
+    /// Closes the connection; the object must not be used afterwards.
+    public func close() async throws {
+        try await connection.close()
+    }
+}
+
+/// A FIFO asynchronous mutex: at most one transaction holds the connection at a time.
+actor TransactionGate {
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        guard held else {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func leave() {
+        if waiters.isEmpty {
+            held = false
+        } else {
+            // Ownership passes straight to the next waiter; `held` stays true.
+            waiters.removeFirst().resume()
+        }
+    }
+}

@@ -1,0 +1,69 @@
+public import CairnCore
+public import Foundation
+import SQLKit
+
+/// Principals seen so far in a tenant: who has called, with which grants, and when.
+public struct PrincipalDirectory: Sendable {
+    let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    /// A principal as last seen.
+    public struct SeenPrincipal: Sendable, Equatable {
+        public let subject: String
+        /// `api_key`, `oidc` or `cli`.
+        public let credential: String
+        public let roles: Set<Role>
+        public let groups: [String]
+        public let attributes: AccessAttributes
+        public let firstSeenAt: Date
+        public let lastSeenAt: Date
+    }
+
+    /// Records that `principal` authenticated now. Called when an identity enters the
+    /// authentication cache, not on every request, so it costs one write per cache period.
+    public func recordSeen(_ principal: Principal) async throws {
+        let now = Clock.nowMilliseconds()
+        let credential =
+            switch principal.credential {
+            case .apiKey: "api_key"
+            case .oidc: "oidc"
+            case .localAdministrator: "cli"
+            }
+        try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            try await transaction.sql.raw(
+                """
+                INSERT INTO principals (tenant_id, subject, credential, roles, group_names, entities, branches, clearance, first_seen_at, last_seen_at)
+                VALUES (\(bind: principal.tenantID.description), \(bind: principal.subject), \(bind: credential),
+                        \(bind: JSONText.encode(principal.roles.sortedNames)), \(bind: JSONText.encode(principal.groups)),
+                        \(bind: JSONText.encode(principal.attributes.entities)), \(bind: JSONText.encode(principal.attributes.branches)),
+                        \(bind: principal.attributes.clearance.rawValue), \(bind: now), \(bind: now))
+                ON CONFLICT (tenant_id, subject) DO UPDATE SET
+                    credential = excluded.credential, roles = excluded.roles, group_names = excluded.group_names,
+                    entities = excluded.entities, branches = excluded.branches, clearance = excluded.clearance,
+                    last_seen_at = excluded.last_seen_at
+                """
+            ).run()
+        }
+    }
+
+    /// The tenant's principals, most recently seen first.
+    public func list(for principal: Principal) async throws -> [SeenPrincipal] {
+        try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            try await transaction.sql.raw(
+                "SELECT * FROM principals WHERE tenant_id = \(bind: principal.tenantID.description) ORDER BY last_seen_at DESC, subject"
+            ).all().map { row in
+                let grant = try row.grantColumns()
+                return SeenPrincipal(
+                    subject: try row.string("subject"),
+                    credential: try row.string("credential"),
+                    roles: grant.roles,
+                    groups: grant.groups,
+                    attributes: grant.attributes,
+                    firstSeenAt: try row.date("first_seen_at"),
+                    lastSeenAt: try row.date("last_seen_at")
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import CairnCore
+import Foundation
+import SQLKit
+
+/// Lists are stored as JSON text so both engines hold them in a plain TEXT column.
+enum JSONText {
+    static func encode(_ values: [String]) -> String {
+        // Encoding an array of strings cannot fail.
+        String(decoding: try! JSONEncoder().encode(values), as: UTF8.self)
+    }
+
+    static func encode(_ values: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(values), as: UTF8.self)
+    }
+
+    static func decodeList(_ text: String) throws -> [String] {
+        try JSONDecoder().decode([String].self, from: Data(text.utf8))
+    }
+
+    static func decodeMap(_ text: String) throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    }
+}
+
+extension SQLRow {
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
+    func optionalInt64(_ column: String) throws -> Int64? { try decode(column: column, as: Int64?.self) }
+    func date(_ column: String) throws -> Date { Clock.date(milliseconds: try int64(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt64(column).map(Clock.date(milliseconds:)) }
+    func list(_ column: String) throws -> [String] { try JSONText.decodeList(try string(column)) }
+
+    /// Decodes the role, group and attribute columns shared by `api_keys` and `principals`.
+    func grantColumns() throws -> (roles: Set<Role>, groups: [String], attributes: AccessAttributes) {
+        let roles = Set(try list("roles").compactMap(Role.init(rawValue:)))
+        guard let clearance = Classification(rawValue: try string("clearance")) else {
+            throw CairnError(.integrityViolation, "A stored clearance level is not one Cairn knows.")
+        }
+        let attributes = AccessAttributes(entities: try list("entities"), branches: try list("branches"), clearance: clearance)
+        return (roles, try list("group_names"), attributes)
+    }
+}
+
+extension Set where Element == Role {
+    /// Sorted for stable storage and output.
+    var sortedNames: [String] { sorted().map(\.rawValue) }
+}
