@@ -19,7 +19,7 @@ public struct AccessAttributes: Sendable, Equatable, Codable {
     /// The highest classification the principal may read.
     public var clearance: Classification
 
-    public init(entities: [String] = [], branches: [String] = [], clearance: Classification = .internal) {
+    public init(entities: [String] = [], branches: [String] = [], clearance: Classification = .public) {
         self.entities = entities
         self.branches = branches
         self.clearance = clearance

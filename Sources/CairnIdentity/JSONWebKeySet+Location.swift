@@ -1,0 +1,26 @@
+import AsyncHTTPClient
+import CairnCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+extension JSONWebKeySet {
+    /// A key set read from `location`: an `http(s)://` URL fetched with a 10-second timeout and a
+    /// 1 MiB cap, or a local file path.
+    public static func at(_ location: String) -> JSONWebKeySet {
+        if location.hasPrefix("https://") || location.hasPrefix("http://") {
+            return JSONWebKeySet {
+                var request = HTTPClientRequest(url: location)
+                request.headers.add(name: "Accept", value: "application/json")
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                guard response.status == .ok else {
+                    throw CairnError(.unavailable, "The JWKS endpoint answered HTTP \(response.status.code).")
+                }
+                return Data(try await response.body.collect(upTo: 1 << 20).readableBytesView)
+            }
+        }
+        return JSONWebKeySet {
+            try Data(contentsOf: URL(fileURLWithPath: location))
+        }
+    }
+}

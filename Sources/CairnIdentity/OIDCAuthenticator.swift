@@ -1,0 +1,107 @@
+import CairnCore
+public import CairnStore
+public import Foundation
+
+/// Which claims carry the Principal's fields. Defaults follow the contract; banks'
+/// IdPs rarely agree on names, so each can be configured.
+public struct ClaimMapping: Sendable, Equatable {
+    public var tenant = "tenant"
+    public var subject = "sub"
+    public var roles = "roles"
+    public var groups = "groups"
+    public var entity = "entity"
+    public var branch = "branch"
+    public var clearance = "clearance"
+
+    public init() {}
+}
+
+/// How OIDC bearer tokens are checked.
+public struct OIDCConfiguration: Sendable {
+    public var issuer: String
+    public var audience: String
+    /// Tolerance applied to `exp` and `nbf` for clocks that disagree.
+    public var clockSkew: TimeInterval
+    public var claims: ClaimMapping
+
+    public init(issuer: String, audience: String, clockSkew: TimeInterval = 60, claims: ClaimMapping = ClaimMapping()) {
+        self.issuer = issuer
+        self.audience = audience
+        self.clockSkew = clockSkew
+        self.claims = claims
+    }
+}
+
+/// Turns a verified OIDC access token into a Principal.
+public struct OIDCAuthenticator: Sendable {
+    let verifier: JWSVerifier
+    let configuration: OIDCConfiguration
+    let store: CairnStore
+
+    public init(keySet: JSONWebKeySet, configuration: OIDCConfiguration, store: CairnStore) {
+        self.verifier = JWSVerifier(keySet: keySet)
+        self.configuration = configuration
+        self.store = store
+    }
+
+    func principal(for token: String, now: Date) async throws(CairnError) -> (Principal, expiresAt: Date) {
+        let jws = try await verifier.verify(token)
+        guard let claims = JSONValue.object(from: jws.payload) else {
+            throw JWSVerifier.rejected("its payload is not a JSON claim set")
+        }
+        let expiresAt = try validateRegisteredClaims(claims, now: now)
+        let names = configuration.claims
+        guard let subject = claims[names.subject]?.string, !subject.isEmpty else {
+            throw JWSVerifier.rejected("it carries no '\(names.subject)' claim")
+        }
+        guard let tenantText = claims[names.tenant]?.string, let tenantName = try? TenantName(tenantText) else {
+            throw JWSVerifier.rejected("its '\(names.tenant)' claim names no valid tenant")
+        }
+        let tenant: Tenant?
+        do {
+            tenant = try await store.tenants.find(name: tenantName)
+        } catch {
+            throw CairnError(.unavailable, "Credentials cannot be checked right now; try again shortly.", underlying: error)
+        }
+        guard let tenant else { throw JWSVerifier.rejected("its tenant '\(tenantName)' does not exist here") }
+        // Roles Cairn does not know (other applications' roles in a shared token) are ignored;
+        // a missing clearance means the lowest one. Both err towards less access.
+        let roles = Set((claims[names.roles]?.strings ?? []).compactMap(Role.init(rawValue:)))
+        let clearance = claims[names.clearance]?.string.flatMap(Classification.init(rawValue:)) ?? .public
+        let principal = Principal(
+            tenantID: tenant.id,
+            tenantName: tenant.name,
+            subject: subject,
+            roles: roles,
+            groups: claims[names.groups]?.strings ?? [],
+            attributes: AccessAttributes(
+                entities: claims[names.entity]?.strings ?? [],
+                branches: claims[names.branch]?.strings ?? [],
+                clearance: clearance
+            ),
+            credential: .oidc(issuer: configuration.issuer)
+        )
+        return (principal, expiresAt)
+    }
+
+    /// Checks `iss`, `aud`, `exp` (required) and `nbf`; returns the expiry.
+    private func validateRegisteredClaims(_ claims: [String: JSONValue], now: Date) throws(CairnError) -> Date {
+        guard claims["iss"]?.string == configuration.issuer else {
+            throw JWSVerifier.rejected("it was issued by an issuer Cairn does not trust")
+        }
+        guard let audiences = claims["aud"]?.strings, audiences.contains(configuration.audience) else {
+            throw JWSVerifier.rejected("it is not intended for this audience")
+        }
+        guard let exp = claims["exp"]?.number else {
+            throw JWSVerifier.rejected("it has no expiry")
+        }
+        let expiresAt = Date(timeIntervalSince1970: exp)
+        guard now.addingTimeInterval(-configuration.clockSkew) < expiresAt else {
+            throw JWSVerifier.rejected("it has expired")
+        }
+        if let nbf = claims["nbf"]?.number, now.addingTimeInterval(configuration.clockSkew) < Date(timeIntervalSince1970: nbf) {
+            throw JWSVerifier.rejected("it is not valid yet")
+        }
+        return expiresAt.addingTimeInterval(configuration.clockSkew)
+    }
+}

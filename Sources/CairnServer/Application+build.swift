@@ -1,0 +1,107 @@
+import CairnAPI
+import CairnCore
+public import CairnIdentity
+public import CairnStore
+import Foundation
+public import Hummingbird
+public import Logging
+import OpenAPIHummingbird
+import OpenAPIRuntime
+public import ServiceLifecycle
+
+/// HTTP settings, resolved from configuration by the executable.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Origins allowed to call the API from a browser; empty disables CORS.
+    public var corsAllowedOrigins: [String]
+    /// Largest request body accepted, in bytes.
+    public var maximumBodyBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, corsAllowedOrigins: [String] = [], maximumBodyBytes: Int = 1 << 20) {
+        self.host = host
+        self.port = port
+        self.corsAllowedOrigins = corsAllowedOrigins
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+}
+
+/// Builds the HTTP application. `main` and the tests both call this, so what is tested is
+/// what runs. Logging, metrics and tracing systems are bootstrapped by the caller, never here.
+///
+/// - Parameters:
+///   - metrics: the registry behind `/metrics`; `nil` serves an empty exposition.
+///   - services: long-lived services (database pool, span exporter) to run beside the server,
+///     in dependency order; they shut down after it, in reverse.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    store: CairnStore,
+    authenticator: Authenticator,
+    metrics: MetricsRegistry?,
+    services: [any Service] = [],
+    logger: Logger
+) throws -> some ApplicationProtocol {
+    let router = try buildRouter(configuration: configuration, store: store, authenticator: authenticator, metrics: metrics, logger: logger)
+    var application = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
+        logger: logger
+    )
+    application.addServices(services)
+    return application
+}
+
+func buildRouter(
+    configuration: ServerConfiguration,
+    store: CairnStore,
+    authenticator: Authenticator,
+    metrics: MetricsRegistry?,
+    logger: Logger
+) throws -> Router<CairnRequestContext> {
+    let router = Router(context: CairnRequestContext.self)
+    // Outermost first. Router middleware applies to routes added after it, so all of it goes
+    // in before any route.
+    router.addMiddleware {
+        RequestIDMiddleware()
+        AccessLogMiddleware()
+        MetricsMiddleware()
+        TracingMiddleware()
+        CORSAllowListMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins))
+        ProblemDetailsMiddleware()
+        BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes)
+    }
+
+    let openAPIDocument = try OpenAPIDocument.yaml()
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPIDocument)))
+    }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics?.exposition() ?? ""))
+        )
+    }
+
+    let handlers = APIHandlers(store: store, authenticator: authenticator, logger: logger)
+    try handlers.registerHandlers(
+        on: router,
+        serverURL: URL(string: "/")!,
+        configuration: .init(dateTranscoder: FlexibleISO8601DateTranscoder()),
+        middlewares: [AccessControlMiddleware(authenticator: authenticator)]
+    )
+    return router
+}
+
+/// Accepts RFC 3339 timestamps with or without fractional seconds; writes them with milliseconds.
+struct FlexibleISO8601DateTranscoder: DateTranscoder {
+    func encode(_ date: Date) throws -> String {
+        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
+    }
+
+    func decode(_ text: String) throws -> Date {
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "'\(text)' is not an RFC 3339 timestamp."))
+    }
+}

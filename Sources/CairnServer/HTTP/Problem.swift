@@ -1,0 +1,75 @@
+public import CairnCore
+import Foundation
+public import Hummingbird
+import HTTPTypes
+
+/// An RFC 9457 problem: every error leaves the server in this shape, as
+/// `application/problem+json`, with a stable `type`, a sentence in `detail`, and the request id
+/// in `instance`. Never a stack trace, never SQL.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public struct FieldIssue: Codable, Sendable, Equatable {
+        public let pointer: String
+        public let detail: String
+    }
+
+    public let status: HTTPResponse.Status
+    /// Last segment of `type`, e.g. `not-found`.
+    public let slug: String
+    public let detail: String
+    public var errors: [FieldIssue]?
+    public var headers: HTTPFields = [:]
+
+    public init(status: HTTPResponse.Status, slug: String, detail: String, errors: [FieldIssue]? = nil) {
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.errors = errors
+    }
+
+    /// The problem a `CairnError` becomes. Internal kinds get a generic sentence; their real
+    /// cause is logged by the middleware, not shown.
+    public init(_ error: CairnError) {
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .invalidInput: .unprocessableContent
+            case .unauthenticated: .unauthorized
+            case .forbidden: .forbidden
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .payloadTooLarge: .contentTooLarge
+            case .unavailable: .serviceUnavailable
+            default: .internalServerError
+            }
+        let detail = status == .internalServerError ? "Cairn could not complete the request; the incident is logged with this request's id." : error.message
+        self.init(status: status, slug: status == .internalServerError ? "internal" : error.code.slug, detail: detail)
+        if error.code == .unauthenticated {
+            headers[.wwwAuthenticate] = "Bearer"
+        }
+    }
+
+    public static let contentType = "application/problem+json"
+
+    struct Body: Encodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+        let instance: String?
+        let errors: [FieldIssue]?
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(
+            type: "urn:cairn:problem:\(slug)",
+            title: status.reasonPhrase,
+            status: status.code,
+            detail: detail,
+            instance: context.id,
+            errors: errors
+        )
+        let data = try JSONEncoder().encode(body)
+        var headers = self.headers
+        headers[.contentType] = Self.contentType
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,135 @@
+import CairnAPI
+import CairnCore
+import CairnIdentity
+import CairnStore
+import Foundation
+import Logging
+
+/// The API's operations. Access has been checked by `AccessControlMiddleware` before any of
+/// these run; they validate what the generator cannot (lengths, ranges) and call the store.
+struct APIHandlers: APIProtocol {
+    let store: CairnStore
+    let authenticator: Authenticator
+    let logger: Logger
+
+    // MARK: Health
+
+    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
+        .ok(.init(body: .json(.init(status: .ok))))
+    }
+
+    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
+        var database = "ok"
+        var migrations = "current"
+        do {
+            try await store.database.ping()
+            let pending = try await store.migrator(logger: logger).pending()
+            if !pending.isEmpty { migrations = "\(pending.count) pending; run 'cairn migrate'" }
+        } catch {
+            logger.warning("Readiness check failed", metadata: ["error": "\(String(reflecting: error))"])
+            database = "unreachable"
+            migrations = "unknown"
+        }
+        let ready = database == "ok" && migrations == "current"
+        let body = Components.Schemas.Readiness(status: ready ? .ready : .unavailable, database: database, migrations: migrations)
+        return ready ? .ok(.init(body: .json(body))) : .serviceUnavailable(.init(body: .json(body)))
+    }
+
+    // MARK: Platform
+
+    func listTenants(_ input: Operations.ListTenants.Input) async throws -> Operations.ListTenants.Output {
+        let tenants = try await store.tenants.all()
+        return .ok(.init(body: .json(.init(tenants: tenants.map(Components.Schemas.Tenant.init)))))
+    }
+
+    func createTenant(_ input: Operations.CreateTenant.Input) async throws -> Operations.CreateTenant.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let tenant = try await store.tenants.create(name: try TenantName(body.name), actor: "operator")
+        return .created(.init(body: .json(.init(tenant))))
+    }
+
+    func getTenant(_ input: Operations.GetTenant.Input) async throws -> Operations.GetTenant.Output {
+        guard let id = TenantID(input.path.tenantId), let tenant = try await store.tenants.find(id: id) else {
+            throw CairnError(.notFound, "There is no tenant with id '\(input.path.tenantId)'.")
+        }
+        return .ok(.init(body: .json(.init(tenant))))
+    }
+
+    // MARK: Identity
+
+    func getMe(_ input: Operations.GetMe.Input) async throws -> Operations.GetMe.Output {
+        .ok(.init(body: .json(.init(try RequestCaller.principal()))))
+    }
+
+    func listAPIKeys(_ input: Operations.ListAPIKeys.Input) async throws -> Operations.ListAPIKeys.Output {
+        let keys = try await store.apiKeys.list(for: try RequestCaller.principal())
+        return .ok(.init(body: .json(.init(keys: keys.map { Components.Schemas.APIKey($0) }))))
+    }
+
+    func createAPIKey(_ input: Operations.CreateAPIKey.Input) async throws -> Operations.CreateAPIKey.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let principal = try RequestCaller.principal()
+        let grant = APIKeyGrant(
+            subject: body.subject ?? "key:\(body.name)",
+            roles: Set(body.roles.map(\.domain)),
+            groups: body.groups ?? [],
+            attributes: AccessAttributes(
+                entities: body.attributes?.entities ?? [],
+                branches: body.attributes?.branches ?? [],
+                clearance: body.attributes?.clearance?.domain ?? .public
+            )
+        )
+        let created = try await store.apiKeys.create(by: principal, name: body.name, grant: grant, expiresAt: body.expiresAt)
+        return .created(.init(body: .json(.init(key: .init(created.key), secret: created.secret.token))))
+    }
+
+    func getAPIKey(_ input: Operations.GetAPIKey.Input) async throws -> Operations.GetAPIKey.Output {
+        let key = try await store.apiKeys.get(try Self.keyID(input.path.keyId), for: try RequestCaller.principal())
+        return .ok(.init(body: .json(.init(key))))
+    }
+
+    func updateAPIKey(_ input: Operations.UpdateAPIKey.Input) async throws -> Operations.UpdateAPIKey.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let key = try await store.apiKeys.rename(try Self.keyID(input.path.keyId), to: body.name, by: try RequestCaller.principal())
+        return .ok(.init(body: .json(.init(key))))
+    }
+
+    func revokeAPIKey(_ input: Operations.RevokeAPIKey.Input) async throws -> Operations.RevokeAPIKey.Output {
+        let id = try Self.keyID(input.path.keyId)
+        let key = try await store.apiKeys.revoke(id, by: try RequestCaller.principal())
+        authenticator.forget(apiKey: id)
+        return .ok(.init(body: .json(.init(key))))
+    }
+
+    func listPrincipals(_ input: Operations.ListPrincipals.Input) async throws -> Operations.ListPrincipals.Output {
+        let seen = try await store.principals.list(for: try RequestCaller.principal())
+        return .ok(.init(body: .json(.init(principals: seen.map(Components.Schemas.SeenPrincipal.init)))))
+    }
+
+    // MARK: Audit
+
+    func listAuditEvents(_ input: Operations.ListAuditEvents.Input) async throws -> Operations.ListAuditEvents.Output {
+        let query = input.query
+        let limit = query.limit ?? 50
+        guard (1...500).contains(limit) else {
+            throw CairnError(.invalidInput, "limit must be between 1 and 500.")
+        }
+        if let before = query.before, before < 1 {
+            throw CairnError(.invalidInput, "before must be a positive event sequence number.")
+        }
+        if let actor = query.actor, actor.count > 200 { throw CairnError(.invalidInput, "actor must be at most 200 characters.") }
+        if let action = query.action, action.count > 100 { throw CairnError(.invalidInput, "action must be at most 100 characters.") }
+        let filter = AuditLog.Filter(actor: query.actor, action: query.action, since: query.since, until: query.until)
+        let page = try await store.audit.page(for: try RequestCaller.principal(), filter: filter, before: query.before, limit: limit)
+        return .ok(.init(body: .json(.init(events: page.events.map(Components.Schemas.AuditEvent.init), nextBefore: page.nextBefore))))
+    }
+
+    /// Path ids are UUIDs; anything else names no key, and says so.
+    private static func keyID(_ text: String) throws(CairnError) -> APIKeyID {
+        guard let id = APIKeyID(text) else { throw CairnError(.notFound, "There is no API key with id '\(text)'.") }
+        return id
+    }
+
+    /// The generator models bodies as enums over content types; JSON is the only one declared.
+    private static let unsupportedBody = CairnError(.invalidInput, "The request body must be JSON.")
+}

@@ -1,0 +1,133 @@
+import CairnAPI
+import CairnCore
+import CairnStore
+import Foundation
+
+// Domain → wire types. Kept in one file so the API's shape is visible at a glance.
+
+extension Components.Schemas.Tenant {
+    init(_ tenant: Tenant) {
+        self.init(id: tenant.id.description, name: tenant.name.rawValue, createdAt: tenant.createdAt)
+    }
+}
+
+extension Components.Schemas.ResolvedAttributes {
+    init(_ attributes: AccessAttributes) {
+        self.init(entities: attributes.entities, branches: attributes.branches, clearance: .init(attributes.clearance))
+    }
+}
+
+extension Components.Schemas.Classification {
+    init(_ classification: Classification) {
+        switch classification {
+        case .public: self = ._public
+        case .internal: self = ._internal
+        case .confidential: self = .confidential
+        case .restricted: self = .restricted
+        }
+    }
+
+    var domain: Classification {
+        switch self {
+        case ._public: .public
+        case ._internal: .internal
+        case .confidential: .confidential
+        case .restricted: .restricted
+        }
+    }
+}
+
+extension Components.Schemas.Role {
+    init(_ role: Role) {
+        switch role {
+        case .admin: self = .admin
+        case .curator: self = .curator
+        case .analyst: self = .analyst
+        case .reviewer: self = .reviewer
+        case .viewer: self = .viewer
+        case .service: self = .service
+        }
+    }
+
+    var domain: Role {
+        switch self {
+        case .admin: .admin
+        case .curator: .curator
+        case .analyst: .analyst
+        case .reviewer: .reviewer
+        case .viewer: .viewer
+        case .service: .service
+        }
+    }
+}
+
+extension Components.Schemas.Principal {
+    init(_ principal: Principal) {
+        let credential: Components.Schemas.Credential =
+            switch principal.credential {
+            case .apiKey(let id): .init(kind: .apiKey, keyId: id.description)
+            case .oidc(let issuer): .init(kind: .oidc, issuer: issuer)
+            // The CLI never calls the HTTP API; should it ever, it is an operator-level actor.
+            case .localAdministrator: .init(kind: ._operator)
+            }
+        self.init(
+            tenantId: principal.tenantID.description,
+            tenant: principal.tenantName.rawValue,
+            subject: principal.subject,
+            roles: principal.roles.sorted().map(Components.Schemas.Role.init),
+            groups: principal.groups,
+            attributes: .init(principal.attributes),
+            permissions: principal.permissions.map(\.rawValue).sorted(),
+            credential: credential
+        )
+    }
+}
+
+extension Components.Schemas.APIKey {
+    init(_ key: APIKey, now: Date = Date()) {
+        let state: StatePayload = key.revokedAt != nil ? .revoked : (key.isActive(at: now) ? .active : .expired)
+        self.init(
+            id: key.id.description,
+            name: key.name,
+            subject: key.grant.subject,
+            roles: key.grant.roles.sorted().map(Components.Schemas.Role.init),
+            groups: key.grant.groups,
+            attributes: .init(key.grant.attributes),
+            state: state,
+            createdAt: key.createdAt,
+            createdBy: key.createdBy,
+            expiresAt: key.expiresAt,
+            revokedAt: key.revokedAt
+        )
+    }
+}
+
+extension Components.Schemas.SeenPrincipal {
+    init(_ seen: PrincipalDirectory.SeenPrincipal) {
+        self.init(
+            subject: seen.subject,
+            credential: CredentialPayload(rawValue: seen.credential) ?? .apiKey,
+            roles: seen.roles.sorted().map(Components.Schemas.Role.init),
+            groups: seen.groups,
+            attributes: .init(seen.attributes),
+            firstSeenAt: seen.firstSeenAt,
+            lastSeenAt: seen.lastSeenAt
+        )
+    }
+}
+
+extension Components.Schemas.AuditEvent {
+    init(_ event: AuditEvent) {
+        self.init(
+            sequence: event.sequence,
+            occurredAt: event.occurredAt,
+            actor: event.record.actor,
+            action: event.record.action,
+            targetType: event.record.targetType,
+            targetId: event.record.targetID,
+            details: .init(additionalProperties: event.record.details),
+            previousHash: event.previousHash,
+            hash: event.hash
+        )
+    }
+}

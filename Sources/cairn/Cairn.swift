@@ -1,0 +1,43 @@
+import ArgumentParser
+import CairnCore
+import CairnServer
+import Foundation
+import Logging
+
+/// `cairn`: one binary, several roles. Everything testable lives in the libraries; this target
+/// parses arguments, reads configuration and wires services.
+@main
+struct Cairn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Document-grounded AI for regulated enterprises.",
+        subcommands: [Serve.self, Migrate.self, TenantCommand.self, KeyCommand.self, AuditCommand.self, ConfigCommand.self]
+    )
+}
+
+/// Shared behaviour of the commands: configuration loading, logging bootstrap, and turning
+/// failures into one plain sentence on standard error with a non-zero exit.
+protocol CairnCommand: AsyncParsableCommand {
+    /// Settings given as options of this command.
+    var commandLineSettings: [Setting: String] { get }
+    func run(settings: Settings, logger: Logger) async throws
+}
+
+extension CairnCommand {
+    var commandLineSettings: [Setting: String] { [:] }
+
+    func run() async throws {
+        do {
+            let settings = try await Settings.load(arguments: commandLineSettings)
+            let level = try settings.logLevel
+            LoggingSystem.bootstrap(
+                { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+                metadataProvider: Tracing.loggingMetadataProvider
+            )
+            try await run(settings: settings, logger: Logger(label: "cairn"))
+        } catch let error as CairnError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import CairnCore
+import CairnIdentity
+import CairnServer
+import CairnStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import ServiceLifecycle
+import UnixSignals
+
+struct Serve: CairnCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API (and, on the embedded default, apply migrations first).")
+
+    @Option(help: "Port to listen on (overrides CAIRN_HTTP_PORT).")
+    var port: Int?
+
+    var commandLineSettings: [Setting: String] {
+        port.map { [.httpPort: String($0)] } ?? [:]
+    }
+
+    func run(settings: Settings, logger: Logger) async throws {
+        let serverConfiguration = try settings.server
+        let metrics = MetricsRegistry()
+        MetricsSystem.bootstrap(metrics.factory)
+        let tracing = try Tracing.bootstrap(
+            serviceName: "cairn",
+            otlpEndpoint: settings.string(.otlpEndpoint),
+            environment: ProcessInfo.processInfo.environment
+        )
+
+        let location = try settings.databaseLocation
+        let opened = try await OpenedDatabase.open(location, logger: logger)
+        let store = CairnStore(database: opened.database)
+        if case .sqlite = opened {
+            // The embedded default is one process owning its file: migrating on start is safe.
+            // On PostgreSQL, `cairn migrate` is a deliberate deploy step; /readyz reports pending ones.
+            try await store.migrator(logger: logger).migrate()
+        }
+
+        var oidc: OIDCAuthenticator?
+        if let (jwks, configuration) = try settings.oidc {
+            let keySet = JSONWebKeySet.at(jwks)
+            do {
+                try await keySet.refresh()
+            } catch {
+                // The IdP may be down at start; API keys still work and the key set is
+                // fetched again when a token arrives.
+                logger.warning("OIDC key set not loaded yet", metadata: ["reason": "\(error.message)"])
+            }
+            oidc = OIDCAuthenticator(keySet: keySet, configuration: configuration, store: store)
+        }
+        let cacheSeconds = try settings.integer(.authCacheSeconds, in: 0...3600)
+        let authenticator = Authenticator(
+            store: store,
+            oidc: oidc,
+            operatorToken: settings.string(.operatorToken),
+            cacheLifetime: .seconds(cacheSeconds),
+            logger: logger
+        )
+
+        let application = try buildApplication(
+            configuration: serverConfiguration,
+            store: store,
+            authenticator: authenticator,
+            metrics: metrics,
+            services: [opened.service, tracing].compactMap { $0 },
+            logger: logger
+        )
+        logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await opened.close()
+    }
+}
+
+struct Migrate: CairnCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+
+    func run(settings: Settings, logger: Logger) async throws {
+        let applied = try await withStore(settings, logger: logger, migrate: true) { store in
+            try await store.migrator(logger: logger).migrate()
+        }
+        if applied.isEmpty {
+            print("The schema is current; no migration was pending.")
+        } else {
+            for migration in applied { print("Applied \(migration.version) \(migration.name)") }
+        }
+    }
+}

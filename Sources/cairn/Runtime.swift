@@ -1,0 +1,83 @@
+import CairnCore
+import CairnServer
+import CairnStore
+import Logging
+import ServiceLifecycle
+
+/// The configured database, opened. PostgreSQL's pool is a service that must run while used.
+enum OpenedDatabase {
+    case sqlite(SQLiteDatabase)
+    case postgres(PostgresDatabase)
+
+    static func open(_ location: DatabaseLocation, logger: Logger) async throws(CairnError) -> OpenedDatabase {
+        switch location {
+        case .sqlite(let path): .sqlite(try await SQLiteDatabase.open(path: path, logger: logger))
+        case .postgres(let postgres): .postgres(PostgresDatabase(location: postgres, logger: logger))
+        }
+    }
+
+    var database: any Database {
+        switch self {
+        case .sqlite(let database): database
+        case .postgres(let database): database
+        }
+    }
+
+    /// The service to run beside the server, if the engine needs one.
+    var service: (any Service)? {
+        if case .postgres(let database) = self { database } else { nil }
+    }
+
+    func close() async {
+        if case .sqlite(let database) = self { try? await database.close() }
+    }
+}
+
+/// Runs `body` against the configured database, for one-shot commands: the PostgreSQL pool
+/// runs in a child task for exactly as long as `body` does.
+///
+/// - Parameter migrate: apply pending migrations on PostgreSQL first (only `cairn migrate`);
+///   otherwise a schema that is behind is refused with a sentence saying what to run.
+func withStore<Result: Sendable>(
+    _ settings: Settings,
+    logger: Logger,
+    migrate: Bool = false,
+    _ body: @Sendable (CairnStore) async throws -> Result
+) async throws -> Result {
+    let location = try settings.databaseLocation
+    let opened = try await OpenedDatabase.open(location, logger: logger)
+    let store = CairnStore(database: opened.database)
+    do {
+        let result: Result
+        if case .postgres(let postgres) = opened {
+            result = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await postgres.run() }
+                defer { group.cancelAll() }
+                if migrate {
+                    try await store.migrator(logger: logger).migrate()
+                } else if try await !store.migrator(logger: logger).pending().isEmpty {
+                    throw CairnError(.misconfigured, "The database schema is not current; run 'cairn migrate' first.")
+                }
+                return try await body(store)
+            }
+        } else {
+            // The embedded database belongs to this installation alone, so admin commands can
+            // bootstrap a fresh one without a separate migrate step.
+            try await store.migrator(logger: logger).migrate()
+            result = try await body(store)
+        }
+        await opened.close()
+        return result
+    } catch let error as CairnError {
+        await opened.close()
+        throw error
+    } catch {
+        await opened.close()
+        logger.error("Database failure", metadata: ["error": "\(String(reflecting: error))"])
+        throw CairnError(
+            .unavailable,
+            "Cannot use the database at \(location); check that it is running and that CAIRN_DATABASE_URL is right.",
+            underlying: error
+        )
+    }
+}

@@ -1,0 +1,164 @@
+import CairnCore
+import CairnIdentity
+import CairnServer
+import CairnStore
+import Configuration
+import Foundation
+import Logging
+
+/// Every configuration key Cairn reads, in one table: its environment variable, default,
+/// whether it is secret, and what it means. `cairn config` prints this table resolved.
+///
+/// Precedence: command line → environment → config file (`CAIRN_CONFIG_FILE`, JSON with the
+/// same dotted keys nested) → the defaults below.
+struct Setting: Sendable {
+    let key: String
+    let defaultValue: String?
+    let isSecret: Bool
+    let summary: String
+
+    /// The environment variable swift-configuration maps the key to (`cairn.http.port` → `CAIRN_HTTP_PORT`).
+    var environmentName: String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
+
+    static let home = Setting(key: "cairn.home", defaultValue: "./.cairn", isSecret: false, summary: "Directory for the embedded database and blobs.")
+    static let databaseURL = Setting(key: "cairn.database.url", defaultValue: nil, isSecret: true, summary: "postgres://… to use PostgreSQL; unset for embedded SQLite under cairn.home.")
+    static let httpHost = Setting(key: "cairn.http.host", defaultValue: "127.0.0.1", isSecret: false, summary: "Address to listen on.")
+    static let httpPort = Setting(key: "cairn.http.port", defaultValue: "8080", isSecret: false, summary: "Port to listen on (--port).")
+    static let maximumBodyBytes = Setting(key: "cairn.http.max.body.bytes", defaultValue: "1048576", isSecret: false, summary: "Largest request body accepted, in bytes.")
+    static let corsOrigins = Setting(key: "cairn.cors.origins", defaultValue: "", isSecret: false, summary: "Comma-separated browser origins allowed by CORS; empty disables CORS.")
+    static let operatorToken = Setting(key: "cairn.operator.token", defaultValue: nil, isSecret: true, summary: "Platform operator bearer token (tenant administration); unset disables it over HTTP.")
+    static let authCacheSeconds = Setting(key: "cairn.auth.cache.seconds", defaultValue: "30", isSecret: false, summary: "How long a verified credential is reused; bounds revocation delay on other nodes.")
+    static let oidcJWKS = Setting(key: "cairn.oidc.jwks", defaultValue: nil, isSecret: false, summary: "JWKS of the OIDC provider: an https:// URL or a file path; unset disables OIDC.")
+    static let oidcIssuer = Setting(key: "cairn.oidc.issuer", defaultValue: nil, isSecret: false, summary: "Required `iss` of OIDC tokens.")
+    static let oidcAudience = Setting(key: "cairn.oidc.audience", defaultValue: nil, isSecret: false, summary: "Required `aud` of OIDC tokens.")
+    static let oidcClockSkew = Setting(key: "cairn.oidc.clock.skew.seconds", defaultValue: "60", isSecret: false, summary: "Tolerance on `exp` and `nbf`.")
+    static let claimTenant = Setting(key: "cairn.oidc.claim.tenant", defaultValue: "tenant", isSecret: false, summary: "Claim naming the tenant.")
+    static let claimSubject = Setting(key: "cairn.oidc.claim.subject", defaultValue: "sub", isSecret: false, summary: "Claim naming the subject.")
+    static let claimRoles = Setting(key: "cairn.oidc.claim.roles", defaultValue: "roles", isSecret: false, summary: "Claim listing roles.")
+    static let claimGroups = Setting(key: "cairn.oidc.claim.groups", defaultValue: "groups", isSecret: false, summary: "Claim listing groups.")
+    static let claimEntity = Setting(key: "cairn.oidc.claim.entity", defaultValue: "entity", isSecret: false, summary: "Claim listing legal entities.")
+    static let claimBranch = Setting(key: "cairn.oidc.claim.branch", defaultValue: "branch", isSecret: false, summary: "Claim listing branches.")
+    static let claimClearance = Setting(key: "cairn.oidc.claim.clearance", defaultValue: "clearance", isSecret: false, summary: "Claim giving the clearance level.")
+    static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
+    static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
+
+    static let all: [Setting] = [
+        home, databaseURL, httpHost, httpPort, maximumBodyBytes, corsOrigins, operatorToken, authCacheSeconds,
+        oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
+        claimEntity, claimBranch, claimClearance, logLevel, otlpEndpoint,
+    ]
+}
+
+/// The resolved configuration: a `ConfigReader` over the provider chain, read through `Setting`s.
+struct Settings: Sendable {
+    private let providers: [any ConfigProvider]
+    private let reader: ConfigReader
+
+    /// - Parameter arguments: values given on the command line, by setting.
+    static func load(arguments: [Setting: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) async throws(CairnError) -> Settings {
+        let secretVariables = Set(Setting.all.filter(\.isSecret).map(\.environmentName))
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "command line",
+                values: Dictionary(uniqueKeysWithValues: arguments.map { setting, value in
+                    (AbsoluteConfigKey(setting.key.split(separator: ".").map(String.init)), ConfigValue(.string(value), isSecret: setting.isSecret))
+                })
+            ),
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretVariables)),
+        ]
+        if let path = environment["CAIRN_CONFIG_FILE"], !path.isEmpty {
+            do {
+                let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": .init(.string(path), isSecret: false)]))
+                let secretKeys = Set(Setting.all.filter(\.isSecret).map(\.key))
+                providers.append(
+                    try await FileProvider<JSONSnapshot>(parsingOptions: .init(secretsSpecifier: .specific(secretKeys)), config: location)
+                )
+            } catch {
+                throw CairnError(.misconfigured, "The config file \(path) cannot be read as JSON.", underlying: error)
+            }
+        }
+        return Settings(providers: providers, reader: ConfigReader(providers: providers))
+    }
+
+    private init(providers: [any ConfigProvider], reader: ConfigReader) {
+        self.providers = providers
+        self.reader = reader
+    }
+
+    func string(_ setting: Setting) -> String? {
+        let value = reader.string(forKey: ConfigKey(setting.key.split(separator: ".").map(String.init)), isSecret: setting.isSecret)
+        return (value?.isEmpty ?? true) ? setting.defaultValue.flatMap { $0.isEmpty ? nil : $0 } : value
+    }
+
+    func integer(_ setting: Setting, in range: ClosedRange<Int>) throws(CairnError) -> Int {
+        let text = string(setting) ?? setting.defaultValue ?? ""
+        guard let value = Int(text), range.contains(value) else {
+            throw CairnError(.misconfigured, "\(setting.environmentName) must be a whole number from \(range.lowerBound) to \(range.upperBound); '\(text)' is not.")
+        }
+        return value
+    }
+
+    /// Each setting with its effective value and where it came from; secrets redacted.
+    func describe() -> [(setting: Setting, value: String, source: String)] {
+        Setting.all.map { setting in
+            let key = ConfigKey(setting.key.split(separator: ".").map(String.init))
+            let source = providers.first { ConfigReader(provider: $0).string(forKey: key).map { !$0.isEmpty } ?? false }
+            let value = string(setting)
+            let shown = value.map { setting.isSecret ? "<redacted>" : $0 } ?? "<unset>"
+            return (setting, shown, source?.providerName ?? (setting.defaultValue?.isEmpty == false ? "default" : "-"))
+        }
+    }
+
+    // MARK: Typed views
+
+    var databaseLocation: DatabaseLocation {
+        get throws(CairnError) {
+            try DatabaseLocation.resolve(databaseURL: string(.databaseURL), home: string(.home) ?? "./.cairn")
+        }
+    }
+
+    var logLevel: Logger.Level {
+        get throws(CairnError) {
+            let text = string(.logLevel) ?? "info"
+            guard let level = Logger.Level(rawValue: text) else {
+                throw CairnError(.misconfigured, "CAIRN_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; '\(text)' is not.")
+            }
+            return level
+        }
+    }
+
+    var server: ServerConfiguration {
+        get throws(CairnError) {
+            ServerConfiguration(
+                host: string(.httpHost) ?? "127.0.0.1",
+                port: try integer(.httpPort, in: 0...65535),
+                corsAllowedOrigins: (string(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                maximumBodyBytes: try integer(.maximumBodyBytes, in: 1024...(1 << 30))
+            )
+        }
+    }
+
+    var oidc: (jwks: String, configuration: OIDCConfiguration)? {
+        get throws(CairnError) {
+            guard let jwks = string(.oidcJWKS) else { return nil }
+            guard let issuer = string(.oidcIssuer), let audience = string(.oidcAudience) else {
+                throw CairnError(.misconfigured, "CAIRN_OIDC_JWKS is set, so CAIRN_OIDC_ISSUER and CAIRN_OIDC_AUDIENCE must be set too.")
+            }
+            var claims = ClaimMapping()
+            claims.tenant = string(.claimTenant) ?? claims.tenant
+            claims.subject = string(.claimSubject) ?? claims.subject
+            claims.roles = string(.claimRoles) ?? claims.roles
+            claims.groups = string(.claimGroups) ?? claims.groups
+            claims.entity = string(.claimEntity) ?? claims.entity
+            claims.branch = string(.claimBranch) ?? claims.branch
+            claims.clearance = string(.claimClearance) ?? claims.clearance
+            let skew = try integer(.oidcClockSkew, in: 0...3600)
+            return (jwks, OIDCConfiguration(issuer: issuer, audience: audience, clockSkew: TimeInterval(skew), claims: claims))
+        }
+    }
+}
+
+extension Setting: Hashable {
+    static func == (lhs: Setting, rhs: Setting) -> Bool { lhs.key == rhs.key }
+    func hash(into hasher: inout Hasher) { hasher.combine(key) }
+}
