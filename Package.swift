@@ -130,6 +130,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Shared by the test targets: a fresh database per test on either engine.
+        .target(
+            name: "CairnTestSupport",
+            dependencies: [
+                "CairnCore",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/CairnTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore"],
@@ -140,6 +152,8 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnStore",
+                "CairnTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
@@ -147,10 +161,14 @@ let package = Package(
         .testTarget(
             name: "CairnServerTests",
             dependencies: [
+                "CairnAPI",
                 "CairnCore",
                 "CairnIdentity",
                 "CairnServer",
                 "CairnStore",
+                "CairnTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),

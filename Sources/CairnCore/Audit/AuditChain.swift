@@ -93,6 +93,11 @@ public enum AuditChain {
         public let sequence: Int64
         public let reason: Reason
 
+        public init(sequence: Int64, reason: Reason) {
+            self.sequence = sequence
+            self.reason = reason
+        }
+
         public var description: String {
             switch reason {
             case .contentAltered: "event #\(sequence) was altered (its stored hash no longer matches its content)"

@@ -15,7 +15,9 @@ public struct PostgresDatabase: Database, Service {
     public let client: PostgresClient
     private let logger: Logger
 
-    public init(location: PostgresLocation, maximumConnections: Int = 20, logger: Logger) {
+    /// - Parameter searchPath: schema to resolve table names in; tests give each case its own
+    ///   schema this way. `nil` keeps the server's default (`public`).
+    public init(location: PostgresLocation, maximumConnections: Int = 20, searchPath: String? = nil, logger: Logger) {
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,
@@ -25,6 +27,9 @@ public struct PostgresDatabase: Database, Service {
             tls: Self.tls(location.tls)
         )
         configuration.options.maximumConnections = maximumConnections
+        if let searchPath {
+            configuration.options.additionalStartupParameters = [("search_path", searchPath)]
+        }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
@@ -50,14 +55,24 @@ public struct PostgresDatabase: Database, Service {
             case .tenant(let id): (id.description, "off")
             case .platform: ("", "on")
             }
-        return try await client.withTransaction(logger: logger) { connection in
-            // `true` makes both settings local to this transaction, so a pooled connection
-            // never carries one request's tenant into the next.
-            try await connection.query(
-                "SELECT set_config('cairn.tenant_id', \(tenant), true), set_config('cairn.platform', \(platform), true)",
-                logger: logger
-            )
-            return try await body(Transaction(sql: connection.sql(), engine: .postgres))
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                // `true` makes both settings local to this transaction, so a pooled connection
+                // never carries one request's tenant into the next.
+                try await connection.query(
+                    "SELECT set_config('cairn.tenant_id', \(tenant), true), set_config('cairn.platform', \(platform), true)",
+                    logger: logger
+                )
+                return try await body(Transaction(sql: connection.sql(), engine: .postgres))
+            }
+        } catch let error as PostgresTransactionError {
+            // postgres-nio wraps the body's own error; callers must see it unwrapped, exactly as
+            // on SQLite, so `notFound` stays `notFound`. A failed BEGIN, COMMIT or ROLLBACK is
+            // the database's failure and stays wrapped.
+            if let bodyError = error.closureError, error.rollbackError == nil {
+                throw bodyError
+            }
+            throw error
         }
     }
 

@@ -1,0 +1,128 @@
+import CairnCore
+@testable import CairnStore
+import CairnTestSupport
+import Foundation
+import Logging
+import SQLKit
+import Testing
+
+/// Creates a tenant and returns its local administrator, the principal the CLI acts as.
+func makeTenant(_ store: CairnStore, _ name: String) async throws -> Principal {
+    .localAdministrator(of: try await store.tenants.create(name: TenantName(name), actor: "test"))
+}
+
+func grant(_ roles: Set<Role>, subject: String = "svc") -> APIKeyGrant {
+    APIKeyGrant(subject: subject, roles: roles, groups: ["risk"], attributes: AccessAttributes(entities: ["uk"], clearance: .internal))
+}
+
+@Suite("Migrations")
+struct MigrationTests {
+    @Test("Migrations apply once and leave nothing pending", arguments: TestEngine.all)
+    func idempotent(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let migrator = store.migrator(logger: .init(label: "test"))
+            let applied = try await migrator.migrate()
+            let pending = try await migrator.pending()
+            #expect(applied.isEmpty)
+            #expect(pending.isEmpty)
+        }
+    }
+
+    @Test("CI runs the PostgreSQL half of every store test")
+    func postgresConfiguredInCI() {
+        if TestEngine.postgresIsRequired {
+            #expect(TestEngine.all.contains(.postgres), "CAIRN_TEST_DATABASE_URL must be set in CI (scripts/test.sh sets it)")
+        }
+    }
+}
+
+@Suite("Tenants")
+struct TenantStoreTests {
+    @Test("A tenant is created, found by name and id, and its name is unique", arguments: TestEngine.all)
+    func createAndFind(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let tenant = try await store.tenants.create(name: TenantName("northbank"), actor: "test")
+            #expect(try await store.tenants.find(name: TenantName("northbank")) == tenant)
+            #expect(try await store.tenants.find(id: tenant.id) == tenant)
+            let name = try TenantName("northbank")
+            await #expect { try await store.tenants.create(name: name, actor: "test") } throws: { error in
+                (error as? CairnError)?.code == .conflict
+            }
+            #expect(try await store.tenants.all().map(\.name.rawValue) == ["northbank"])
+        }
+    }
+}
+
+@Suite("API keys")
+struct APIKeyStoreTests {
+    @Test("A key authenticates with its secret only, and not once revoked", arguments: TestEngine.all)
+    func lifecycle(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let admin = try await makeTenant(store, "northbank")
+            let created = try await store.apiKeys.create(by: admin, name: "ingest", grant: grant([.service]), expiresAt: nil)
+            let (key, tenant) = try #require(try await store.apiKeys.authenticate(created.secret))
+            #expect(key == created.key)
+            #expect(tenant.name.rawValue == "northbank")
+            #expect(key.grant.attributes.entities == ["uk"])
+
+            let forged = try #require(APIKeySecret(token: String(created.secret.token.dropLast()) + (created.secret.token.hasSuffix("A") ? "B" : "A")))
+            #expect(try await store.apiKeys.authenticate(forged) == nil)
+
+            let revoked = try await store.apiKeys.revoke(key.id, by: admin)
+            #expect(revoked.revokedAt != nil)
+            #expect(try await store.apiKeys.authenticate(created.secret)?.0.revokedAt != nil)
+        }
+    }
+
+    @Test("Another tenant's key reads, updates and revokes as not found, and is never listed", arguments: TestEngine.all)
+    func tenantIsolation(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let northbank = try await makeTenant(store, "northbank")
+            let southbank = try await makeTenant(store, "southbank")
+            let key = try await store.apiKeys.create(by: northbank, name: "north", grant: grant([.viewer]), expiresAt: nil).key
+            _ = try await store.apiKeys.create(by: southbank, name: "south", grant: grant([.viewer]), expiresAt: nil)
+
+            let isNotFound: @Sendable (any Error) -> Bool = { ($0 as? CairnError)?.code == .notFound }
+            await #expect(performing: { try await store.apiKeys.get(key.id, for: southbank) }, throws: isNotFound)
+            await #expect(performing: { try await store.apiKeys.rename(key.id, to: "mine", by: southbank) }, throws: isNotFound)
+            await #expect(performing: { try await store.apiKeys.revoke(key.id, by: southbank) }, throws: isNotFound)
+            #expect(try await store.apiKeys.list(for: southbank).map(\.name) == ["south"])
+            #expect(try await store.apiKeys.get(key.id, for: northbank).revokedAt == nil)
+        }
+    }
+
+    @Test("A key cannot be cleared above its creator, nor expire in the past", arguments: TestEngine.all)
+    func grantLimits(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let tenant = try await store.tenants.create(name: TenantName("northbank"), actor: "test")
+            let creator = Principal(
+                tenantID: tenant.id, tenantName: tenant.name, subject: "alice", roles: [.admin], groups: [],
+                attributes: AccessAttributes(clearance: .internal), credential: .apiKey(APIKeyID()))
+            var restricted = grant([.viewer])
+            restricted.attributes.clearance = .restricted
+            await #expect(throws: CairnError.self) { try await store.apiKeys.create(by: creator, name: "x", grant: restricted, expiresAt: nil) }
+            await #expect(throws: CairnError.self) {
+                try await store.apiKeys.create(by: creator, name: "x", grant: grant([.viewer]), expiresAt: Date().addingTimeInterval(-60))
+            }
+            #expect(try await store.apiKeys.list(for: creator).isEmpty)
+        }
+    }
+}
+
+@Suite("Principals seen")
+struct PrincipalDirectoryTests {
+    @Test("Recording a principal twice keeps one row with the first and last sighting", arguments: TestEngine.all)
+    func upsert(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let admin = try await makeTenant(store, "northbank")
+            try await store.principals.recordSeen(admin)
+            try await store.principals.recordSeen(admin)
+            let other = try await makeTenant(store, "southbank")
+            try await store.principals.recordSeen(other)
+            let seen = try await store.principals.list(for: admin)
+            #expect(seen.count == 1)
+            #expect(seen.first?.subject == "cli")
+            #expect(seen.first.map { $0.firstSeenAt <= $0.lastSeenAt } == true)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import CairnCore
+public import CairnStore
+import Foundation
+import Logging
+public import PostgresNIO
+
+/// The engines a store test runs on. PostgreSQL joins when `CAIRN_TEST_DATABASE_URL` is set,
+/// which `scripts/test.sh` always does; `TestEngine.postgresIsRequired` makes CI fail rather
+/// than quietly skip it.
+public enum TestEngine: String, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    public static var all: [TestEngine] {
+        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["CAIRN_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// CI must exercise PostgreSQL.
+    public static var postgresIsRequired: Bool {
+        ProcessInfo.processInfo.environment["CI"] != nil
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Runs `body` with a freshly migrated, empty store on `engine`, and removes it afterwards:
+/// a temporary SQLite file, or a PostgreSQL schema of its own (so tests run in parallel).
+public func withTestStore<Result: Sendable>(
+    _ engine: TestEngine,
+    _ body: @Sendable (CairnStore) async throws -> Result
+) async throws -> Result {
+    let logger = Logger(label: "cairn.test")
+    switch engine {
+    case .sqlite:
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("cairn.sqlite").path, logger: logger)
+        let store = CairnStore(database: database)
+        do {
+            try await store.migrator(logger: logger).migrate()
+            let result = try await body(store)
+            try await database.close()
+            return result
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    case .postgres:
+        guard let url = TestEngine.postgresURL else {
+            throw CairnError(.misconfigured, "CAIRN_TEST_DATABASE_URL is not set; run scripts/test.sh.")
+        }
+        let location = try PostgresLocation(url: url)
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return try await withPostgresAdmin(location) { admin in
+            // DDL with a generated identifier; no user input.
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+            let database = PostgresDatabase(location: location, maximumConnections: 4, searchPath: schema, logger: logger)
+            let store = CairnStore(database: database)
+            do {
+                let result = try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await database.run() }
+                    defer { group.cancelAll() }
+                    try await store.migrator(logger: logger).migrate()
+                    return try await body(store)
+                }
+                try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
+                return result
+            } catch {
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
+                throw error
+            }
+        }
+    }
+}
+
+/// A short-lived PostgreSQL client outside any test schema, for setup and teardown.
+public func withPostgresAdmin<Result: Sendable>(
+    _ location: PostgresLocation,
+    _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(
+        configuration: .init(host: location.host, port: location.port, username: location.username, password: location.password, database: location.database, tls: .disable),
+        backgroundLogger: Logger(label: "cairn.test.admin")
+    )
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}
