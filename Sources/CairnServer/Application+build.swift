@@ -102,6 +102,8 @@ struct FlexibleISO8601DateTranscoder: DateTranscoder {
     func decode(_ text: String) throws -> Date {
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
         if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
-        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "'\(text)' is not an RFC 3339 timestamp."))
+        // A CairnError, not a DecodingError: the decoder cannot say where the date sat, and a
+        // DecodingError without a path would read as "the body is not JSON".
+        throw CairnError(.invalidInput, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-25T09:30:00Z.")
     }
 }
