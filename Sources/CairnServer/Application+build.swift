@@ -58,9 +58,21 @@ func buildRouter(
     metrics: MetricsRegistry?,
     logger: Logger
 ) throws -> Router<CairnRequestContext> {
+    // The generated operations are collected first, to learn the declared path templates; the
+    // router then gets its middleware (which must be in place before routes are added) and
+    // mounts the collected routes.
+    let api = RouteCollection(context: CairnRequestContext.self)
+    let transport = MethodAwareTransport(routes: api)
+    let handlers = APIHandlers(store: store, authenticator: authenticator, logger: logger)
+    try handlers.registerHandlers(
+        on: transport,
+        serverURL: URL(string: "/")!,
+        configuration: .init(dateTranscoder: FlexibleISO8601DateTranscoder()),
+        middlewares: [AccessControlMiddleware(authenticator: authenticator)]
+    )
+
     let router = Router(context: CairnRequestContext.self)
-    // Outermost first. Router middleware applies to routes added after it, so all of it goes
-    // in before any route.
+    // Outermost first.
     router.addMiddleware {
         RequestIDMiddleware()
         AccessLogMiddleware()
@@ -68,7 +80,9 @@ func buildRouter(
         TracingMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins))
         ProblemDetailsMiddleware()
+        MethodNotAllowedMiddleware(routes: transport.declaredRoutes)
         BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes)
+        NullMemberMiddleware()
     }
 
     let openAPIDocument = try OpenAPIDocument.yaml()
@@ -82,14 +96,7 @@ func buildRouter(
             body: .init(byteBuffer: ByteBuffer(string: metrics?.exposition() ?? ""))
         )
     }
-
-    let handlers = APIHandlers(store: store, authenticator: authenticator, logger: logger)
-    try handlers.registerHandlers(
-        on: router,
-        serverURL: URL(string: "/")!,
-        configuration: .init(dateTranscoder: FlexibleISO8601DateTranscoder()),
-        middlewares: [AccessControlMiddleware(authenticator: authenticator)]
-    )
+    router.addRoutes(api)
     return router
 }
 

@@ -33,7 +33,7 @@ struct AuthenticationTests {
             #expect(me.json["subject"] as? String == "key:ci")
             #expect(me.json["roles"] as? [String] == ["viewer"])
 
-            #expect(try await client.send(.delete, "/v1/api-keys/\(id)", token: fixture.northbankAdmin).json["state"] as? String == "revoked")
+            #expect(try await client.send(.post, "/v1/api-keys/\(id)/revoke", token: fixture.northbankAdmin).json["state"] as? String == "revoked")
             try await client.send(.get, "/v1/me", token: secret).expectProblem(.unauthorized)
         }
     }

@@ -25,6 +25,8 @@ struct BadInputTests {
         Case(name: "missing required member", method: .post, uri: "/v1/api-keys", body: #"{"roles": ["viewer"]}"#, status: .unprocessableContent),
         Case(name: "unknown enum value", method: .post, uri: "/v1/api-keys", body: #"{"name": "x", "roles": ["superuser"]}"#, status: .unprocessableContent),
         Case(name: "unknown member", method: .post, uri: "/v1/api-keys", body: #"{"name": "x", "roles": ["viewer"], "isRoot": true}"#, status: .unprocessableContent),
+        Case(name: "null member", method: .post, uri: "/v1/api-keys", body: #"{"name": "x", "roles": ["viewer"], "expiresAt": null}"#, status: .unprocessableContent),
+        Case(name: "nested null", method: .post, uri: "/v1/api-keys", body: #"{"name": "x", "roles": ["viewer"], "attributes": {"entities": [null]}}"#, status: .unprocessableContent),
         Case(name: "empty roles", method: .post, uri: "/v1/api-keys", body: #"{"name": "x", "roles": []}"#, status: .unprocessableContent),
         Case(name: "over-long name", method: .post, uri: "/v1/api-keys", body: #"{"name": "\#(String(repeating: "n", count: 101))", "roles": ["viewer"]}"#, status: .unprocessableContent),
         Case(name: "malformed date", method: .post, uri: "/v1/api-keys", body: #"{"name": "x", "roles": ["viewer"], "expiresAt": "tomorrow"}"#, status: .unprocessableContent),

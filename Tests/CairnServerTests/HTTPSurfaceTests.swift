@@ -65,3 +65,28 @@ struct HTTPSurfaceTests {
         }
     }
 }
+
+@Suite("Methods and self-revocation")
+struct MethodTests {
+    @Test("A method a known path does not declare answers 405 with Allow")
+    func methodNotAllowed() async throws {
+        try await withTestApp { client, fixture in
+            let response = try await client.send(.put, "/v1/me", token: fixture.northbankAdmin)
+            response.expectProblem(.methodNotAllowed)
+            #expect(response.headers[.allow] == "GET")
+            let trace = try await client.send(.trace, "/v1/api-keys/\(UUID().uuidString)")
+            trace.expectProblem(.methodNotAllowed)
+            #expect(trace.headers[.allow] == "GET, PATCH")
+        }
+    }
+
+    @Test("A key cannot revoke itself over HTTP")
+    func selfRevocation() async throws {
+        try await withTestApp { client, fixture in
+            let me = try await client.send(.get, "/v1/me", token: fixture.northbankAdmin)
+            let id = try #require((me.json["credential"] as? [String: Any])?["keyId"] as? String)
+            try await client.send(.post, "/v1/api-keys/\(id)/revoke", token: fixture.northbankAdmin).expectProblem(.conflict)
+            #expect(try await client.send(.get, "/v1/me", token: fixture.northbankAdmin).status == .ok)
+        }
+    }
+}

@@ -20,7 +20,7 @@ struct TenancyTests {
             #expect((foreign["detail"] as? String)?.contains(northKey) == true)
             #expect(missing["type"] as? String == foreign["type"] as? String)
             try await client.send(.patch, "/v1/api-keys/\(northKey)", token: south, json: #"{"name":"stolen"}"#).expectProblem(.notFound)
-            try await client.send(.delete, "/v1/api-keys/\(northKey)", token: south).expectProblem(.notFound)
+            try await client.send(.post, "/v1/api-keys/\(northKey)/revoke", token: south).expectProblem(.notFound)
 
             // Lists never include the other tenant's rows.
             let southKeys = (try await client.send(.get, "/v1/api-keys", token: south).json["keys"] as? [[String: Any]]) ?? []

@@ -96,7 +96,13 @@ struct APIHandlers: APIProtocol {
 
     func revokeAPIKey(_ input: Operations.RevokeAPIKey.Input) async throws -> Operations.RevokeAPIKey.Output {
         let id = try Self.keyID(input.path.keyId)
-        let key = try await store.apiKeys.revoke(id, by: try RequestCaller.principal())
+        let principal = try RequestCaller.principal()
+        // Revoking the key in use would lock its holder out mid-session with no undo; that
+        // is done deliberately from another admin credential or the CLI.
+        if principal.credential == .apiKey(id) {
+            throw CairnError(.conflict, "A key cannot revoke itself; revoke it with another admin credential or 'cairn key revoke'.")
+        }
+        let key = try await store.apiKeys.revoke(id, by: principal)
         authenticator.forget(apiKey: id)
         return .ok(.init(body: .json(.init(key))))
     }
