@@ -9,7 +9,7 @@
 # security, and the tests prove that RLS holds for the role Cairn really runs as.
 
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-PG_PORT="${CAIRN_TEST_PG_PORT:-55432}"
+PG_PORT="${CAIRN_TEST_PG_PORT:-}"
 PG_OWNER=""
 PG_DATA=""
 
@@ -17,8 +17,15 @@ as_pg_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_OWNER" -- "$@"; else "$@"; fi
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 start_test_postgres() {
   [ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL server binaries not found; run scripts/setup.sh" >&2; return 1; }
+  if [ -z "$PG_PORT" ]; then
+    # First free port from 55432, so a cluster left running elsewhere does not collide.
+    PG_PORT=55432
+    while port_in_use "$PG_PORT"; do PG_PORT=$((PG_PORT + 1)); done
+  fi
   if [ "$(id -u)" -eq 0 ]; then
     PG_OWNER=cairn-pg
     id "$PG_OWNER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_OWNER"

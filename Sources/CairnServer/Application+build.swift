@@ -75,9 +75,10 @@ func buildRouter(
     // Outermost first.
     router.addMiddleware {
         RequestIDMiddleware()
+        // Tracing before the access log, so the request's log lines carry its trace id.
+        TracingMiddleware()
         AccessLogMiddleware()
         MetricsMiddleware()
-        TracingMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins))
         ProblemDetailsMiddleware()
         MethodNotAllowedMiddleware(routes: transport.declaredRoutes)

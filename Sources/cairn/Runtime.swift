@@ -50,6 +50,7 @@ func withStore<Result: Sendable>(
     do {
         let result: Result
         if case .postgres(let postgres) = opened {
+            try await postgres.checkConnection()
             result = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await postgres.run() }
                 defer { group.cancelAll() }

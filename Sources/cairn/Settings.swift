@@ -85,8 +85,9 @@ struct Settings: Sendable {
         self.reader = reader
     }
 
+    /// The setting's effective text; an empty value counts as unset and falls back to the default.
     func string(_ setting: Setting) -> String? {
-        let value = reader.string(forKey: ConfigKey(setting.key.split(separator: ".").map(String.init)), isSecret: setting.isSecret)
+        let value = Self.text(reader, ConfigKey(setting.key.split(separator: ".").map(String.init)), isSecret: setting.isSecret)
         return (value?.isEmpty ?? true) ? setting.defaultValue.flatMap { $0.isEmpty ? nil : $0 } : value
     }
 
@@ -98,15 +99,35 @@ struct Settings: Sendable {
         return value
     }
 
+    /// Names of the providers, in precedence order, for `cairn config`.
+    private static let sourceNames = ["command line", "environment", "config file"]
+
     /// Each setting with its effective value and where it came from; secrets redacted.
     func describe() -> [(setting: Setting, value: String, source: String)] {
         Setting.all.map { setting in
             let key = ConfigKey(setting.key.split(separator: ".").map(String.init))
-            let source = providers.first { ConfigReader(provider: $0).string(forKey: key).map { !$0.isEmpty } ?? false }
-            let value = string(setting)
-            let shown = value.map { setting.isSecret ? "<redacted>" : $0 } ?? "<unset>"
-            return (setting, shown, source?.providerName ?? (setting.defaultValue?.isEmpty == false ? "default" : "-"))
+            let index = providers.firstIndex { Self.text(ConfigReader(provider: $0), key).map { !$0.isEmpty } ?? false }
+            let source = index.map { Self.sourceNames[$0] } ?? (setting.defaultValue?.isEmpty == false ? "default" : "unset")
+            let shown = string(setting).map { setting.isSecret ? "<redacted>" : $0 } ?? "<unset>"
+            return (setting, shown, source)
         }
+    }
+
+    /// Checks that every setting parses, so `cairn config` fails on the values `serve` would.
+    func validate() throws(CairnError) {
+        _ = try databaseLocation
+        _ = try logLevel
+        _ = try server
+        _ = try oidc
+        _ = try integer(.authCacheSeconds, in: 0...3600)
+    }
+
+    /// A value as text, whether the source holds it as a string or (JSON files) a number or bool.
+    private static func text(_ reader: ConfigReader, _ key: ConfigKey, isSecret: Bool = false) -> String? {
+        reader.string(forKey: key, isSecret: isSecret)
+            ?? reader.int(forKey: key, isSecret: isSecret).map(String.init)
+            ?? reader.double(forKey: key, isSecret: isSecret).map { String($0) }
+            ?? reader.bool(forKey: key, isSecret: isSecret).map(String.init)
     }
 
     // MARK: Typed views

@@ -39,6 +39,23 @@ struct AuditChainTests {
         #expect(relinked != event.hash)
     }
 
+    @Test("The canonical form and hash match an independent computation")
+    func pinnedHash() throws {
+        // Computed outside Swift: sha256("0"*64 + json.dumps(event, sort_keys=True,
+        // separators=(",", ":"), ensure_ascii=False)) in Python. A change to the encoder's
+        // ordering or escaping would silently re-hash every stored chain; this catches it.
+        let tenant = try #require(TenantID("00000000-0000-0000-0000-000000000001"))
+        let event = AuditChain.link(
+            AuditRecord(actor: "alice", action: "tenant.create", targetType: "tenant", targetID: "t1", details: ["name": "northbank", "by": "ops/team"]),
+            tenantID: tenant,
+            sequence: 1,
+            occurredAt: Date(timeIntervalSince1970: 1_700_000_000.123),
+            previousHash: AuditChain.genesisHash
+        )
+        #expect(event.occurredAtMilliseconds == 1_700_000_000_123)
+        #expect(event.hash == "98ddc4e9f275f31132cb6cf14803366fb6dfb3cc299e78af1d1aa68213bcc853")
+    }
+
     @Test("An edited event is named")
     func edited() {
         var events = chain(4)

@@ -1,4 +1,4 @@
-import CairnCore
+public import CairnCore
 public import Logging
 import NIOSSL
 import PostgresKit
@@ -13,6 +13,7 @@ import SQLKit
 public struct PostgresDatabase: Database, Service {
     public let engine = DatabaseEngine.postgres
     public let client: PostgresClient
+    private let location: PostgresLocation
     private let logger: Logger
 
     /// - Parameter searchPath: schema to resolve table names in; tests give each case its own
@@ -31,6 +32,7 @@ public struct PostgresDatabase: Database, Service {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.location = location
         self.logger = logger
     }
 
@@ -78,5 +80,36 @@ public struct PostgresDatabase: Database, Service {
 
     public func ping() async throws {
         try await client.query("SELECT 1", logger: logger)
+    }
+
+    /// Opens and closes one connection outside the pool, which would otherwise retry a
+    /// refused or rejected connection indefinitely. One-shot commands call this first, so a
+    /// wrong URL fails at once with the server's reason.
+    public func checkConnection() async throws(CairnError) {
+        let configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: Self.connectionTLS(location.tls)
+        )
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as PSQLError {
+            let reason = error.serverInfo?[.message] ?? "the server could not be reached"
+            throw CairnError(.unavailable, "Cannot use the database at \(location): \(reason).", underlying: error)
+        } catch {
+            throw CairnError(.unavailable, "Cannot use the database at \(location): the server could not be reached.", underlying: error)
+        }
+    }
+
+    private static func connectionTLS(_ mode: PostgresLocation.TLSMode) -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(try! .init(configuration: .makeClientConfiguration()))
+        case .require: .require(try! .init(configuration: .makeClientConfiguration()))
+        }
     }
 }

@@ -152,6 +152,7 @@ struct ConfigCommand: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration, secrets redacted.")
 
     func run(settings: Settings, logger: Logger) async throws {
+        try settings.validate()
         for (setting, value, source) in settings.describe() {
             print("\(setting.environmentName)=\(value)  # \(source); \(setting.summary)")
         }

@@ -71,6 +71,7 @@ struct Serve: CairnCommand {
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         await opened.close()
+        logger.info("Cairn stopped; in-flight requests completed")
     }
 }
 
