@@ -1,14 +1,20 @@
 import AsyncHTTPClient
-import CairnCore
+public import CairnCore
 import Foundation
 import NIOCore
 import NIOHTTP1
 
 extension JSONWebKeySet {
-    /// A key set read from `location`: an `http(s)://` URL fetched with a 10-second timeout and a
-    /// 1 MiB cap, or a local file path.
-    public static func at(_ location: String) -> JSONWebKeySet {
+    /// A key set read from `location`: an `https://` URL (plain `http://` only on loopback, for
+    /// a development IdP) fetched with a 10-second timeout and a 1 MiB cap, or a local file path.
+    public static func at(_ location: String) throws(CairnError) -> JSONWebKeySet {
         if location.hasPrefix("https://") || location.hasPrefix("http://") {
+            guard let url = URL(string: location), let host = url.host else {
+                throw CairnError(.misconfigured, "CAIRN_OIDC_JWKS is not a valid URL.")
+            }
+            guard url.scheme == "https" || ["127.0.0.1", "localhost", "::1"].contains(host) else {
+                throw CairnError(.misconfigured, "CAIRN_OIDC_JWKS must use https (plain http is accepted only on loopback).")
+            }
             return JSONWebKeySet {
                 var request = HTTPClientRequest(url: location)
                 request.headers.add(name: "Accept", value: "application/json")

@@ -33,15 +33,21 @@ enum OpenedDatabase {
     }
 }
 
+/// What a one-shot command needs of the schema before it runs.
+enum SchemaPolicy {
+    /// Current: the embedded database is migrated on the spot (it belongs to this installation
+    /// alone); PostgreSQL with pending migrations is refused with a sentence saying what to run.
+    case current
+    /// Whatever state it is in: `cairn migrate` itself.
+    case asIs
+}
+
 /// Runs `body` against the configured database, for one-shot commands: the PostgreSQL pool
 /// runs in a child task for exactly as long as `body` does.
-///
-/// - Parameter migrate: apply pending migrations on PostgreSQL first (only `cairn migrate`);
-///   otherwise a schema that is behind is refused with a sentence saying what to run.
 func withStore<Result: Sendable>(
     _ settings: Settings,
     logger: Logger,
-    migrate: Bool = false,
+    schema: SchemaPolicy = .current,
     _ body: @Sendable (CairnStore) async throws -> Result
 ) async throws -> Result {
     let location = try settings.databaseLocation
@@ -54,17 +60,15 @@ func withStore<Result: Sendable>(
             result = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await postgres.run() }
                 defer { group.cancelAll() }
-                if migrate {
-                    try await store.migrator(logger: logger).migrate()
-                } else if try await !store.migrator(logger: logger).pending().isEmpty {
+                if schema == .current, try await !store.migrator(logger: logger).pending().isEmpty {
                     throw CairnError(.misconfigured, "The database schema is not current; run 'cairn migrate' first.")
                 }
                 return try await body(store)
             }
         } else {
-            // The embedded database belongs to this installation alone, so admin commands can
-            // bootstrap a fresh one without a separate migrate step.
-            try await store.migrator(logger: logger).migrate()
+            if schema == .current {
+                try await store.migrator(logger: logger).migrate()
+            }
             result = try await body(store)
         }
         await opened.close()

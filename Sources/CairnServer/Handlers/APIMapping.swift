@@ -67,8 +67,7 @@ extension Components.Schemas.Principal {
             switch principal.credential {
             case .apiKey(let id): .init(kind: .apiKey, keyId: id.description)
             case .oidc(let issuer): .init(kind: .oidc, issuer: issuer)
-            // The CLI never calls the HTTP API; should it ever, it is an operator-level actor.
-            case .localAdministrator: .init(kind: ._operator)
+            case .localAdministrator: .init(kind: .cli)
             }
         self.init(
             tenantId: principal.tenantID.description,

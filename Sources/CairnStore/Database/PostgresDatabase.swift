@@ -86,6 +86,28 @@ public struct PostgresDatabase: Database, Service {
     /// refused or rejected connection indefinitely. One-shot commands call this first, so a
     /// wrong URL fails at once with the server's reason.
     public func checkConnection() async throws(CairnError) {
+        try await withDirectConnection { _ in }
+    }
+
+    /// Why row-level security would not hold for the role Cairn connects as, if it would not:
+    /// superusers and `BYPASSRLS` roles skip every policy. `nil` when the role is fine.
+    public func rowLevelSecurityBypass() async throws(CairnError) -> String? {
+        let username = location.username
+        return try await withDirectConnection { connection in
+            let rows = try await connection.query("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", logger: logger)
+            for try await (superuser, bypass) in rows.decode((Bool, Bool).self) {
+                if superuser { return "the role \(username) is a superuser" }
+                if bypass { return "the role \(username) has BYPASSRLS" }
+            }
+            return nil
+        }
+    }
+
+    /// Runs `body` on a connection of its own, outside the pool (which must run only once, as
+    /// a service), and closes it.
+    private func withDirectConnection<Result: Sendable>(
+        _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws(CairnError) -> Result {
         let configuration = PostgresConnection.Configuration(
             host: location.host,
             port: location.port,
@@ -94,14 +116,22 @@ public struct PostgresDatabase: Database, Service {
             database: location.database,
             tls: Self.connectionTLS(location.tls)
         )
+        let connection: PostgresConnection
         do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try await connection.close()
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         } catch let error as PSQLError {
             let reason = error.serverInfo?[.message] ?? "the server could not be reached"
             throw CairnError(.unavailable, "Cannot use the database at \(location): \(reason).", underlying: error)
         } catch {
             throw CairnError(.unavailable, "Cannot use the database at \(location): the server could not be reached.", underlying: error)
+        }
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw CairnError(.unavailable, "A check on the database at \(location) failed.", underlying: error)
         }
     }
 

@@ -39,9 +39,15 @@ struct Serve: CairnCommand {
             try await store.migrator(logger: logger).migrate()
         }
 
+        if case .postgres(let postgres) = opened {
+            await warnIfRowLevelSecurityIsBypassed(postgres, logger: logger)
+        }
+
         var oidc: OIDCAuthenticator?
+        var keySetRefresher: KeySetRefresher?
         if let (jwks, configuration) = try settings.oidc {
-            let keySet = JSONWebKeySet.at(jwks)
+            let keySet = try JSONWebKeySet.at(jwks)
+            keySetRefresher = KeySetRefresher(keySet: keySet, logger: logger)
             do {
                 try await keySet.refresh()
             } catch {
@@ -65,7 +71,7 @@ struct Serve: CairnCommand {
             store: store,
             authenticator: authenticator,
             metrics: metrics,
-            services: [opened.service, tracing].compactMap { $0 },
+            services: [opened.service, keySetRefresher, tracing].compactMap { $0 },
             logger: logger
         )
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])
@@ -75,11 +81,24 @@ struct Serve: CairnCommand {
     }
 }
 
+/// Tenant isolation on PostgreSQL rests partly on row-level security, which superusers and
+/// BYPASSRLS roles skip. Serving anyway keeps development set-ups working; the log says loudly
+/// that the second wall is down.
+private func warnIfRowLevelSecurityIsBypassed(_ database: PostgresDatabase, logger: Logger) async {
+    do {
+        if let reason = try await database.rowLevelSecurityBypass() {
+            logger.critical("Row-level security is bypassed: \(reason). Connect as a role without SUPERUSER or BYPASSRLS.")
+        }
+    } catch {
+        logger.warning("Could not check the database role", metadata: ["reason": "\(error.message)"])
+    }
+}
+
 struct Migrate: CairnCommand {
     static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
 
     func run(settings: Settings, logger: Logger) async throws {
-        let applied = try await withStore(settings, logger: logger, migrate: true) { store in
+        let applied = try await withStore(settings, logger: logger, schema: .asIs) { store in
             try await store.migrator(logger: logger).migrate()
         }
         if applied.isEmpty {

@@ -41,6 +41,23 @@ struct ProcessTests {
         #expect(ready.body.contains("\"ready\""))
     }
 
+    @Test("On PostgreSQL, /readyz answers 503 until `cairn migrate` has run, then 200; the non-superuser role keeps RLS in force")
+    func postgresReadiness() async throws {
+        guard TestEngine.all.contains(.postgres) else { return }
+        try await withCLIDatabase(.postgres, migrated: false) { environment, _ in
+            let server = try await CairnProcess(serveWith: environment)
+            defer { server.stop() }
+            let before = try await get(server.port, "/readyz")
+            #expect(before.status == 503)
+            #expect(before.body.contains("pending"))
+            let migrate = try await CairnProcess.run(["migrate"], environment: environment)
+            #expect(migrate.status == 0, "\(migrate.stderr)")
+            #expect(migrate.stdout.contains("Applied 1 platform_spine"))
+            #expect(try await get(server.port, "/readyz").status == 200)
+            #expect(!server.stderr.contains("Row-level security is bypassed"))
+        }
+    }
+
     @Test("A request still in flight when SIGTERM arrives completes, then the process exits 0")
     func gracefulShutdown() async throws {
         let key = try await bootstrapTenant(home: home)
@@ -199,7 +216,11 @@ struct ProcessTests {
     // MARK: Helpers
 
     /// Environment pointing the CLI at a fresh database on `engine`, and a store on it for tampering.
-    func withCLIDatabase(_ engine: TestEngine, _ body: @Sendable ([String: String], CairnStore) async throws -> Void) async throws {
+    func withCLIDatabase(
+        _ engine: TestEngine,
+        migrated: Bool = true,
+        _ body: @Sendable ([String: String], CairnStore) async throws -> Void
+    ) async throws {
         switch engine {
         case .sqlite:
             let environment = ["CAIRN_HOME": home]
@@ -224,8 +245,10 @@ struct ProcessTests {
             var dedicated = location
             dedicated.database = name
             let environment = ["CAIRN_HOME": home, "CAIRN_DATABASE_URL": "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(name)?sslmode=disable"]
-            let migrate = try await CairnProcess.run(["migrate"], environment: environment)
-            #expect(migrate.status == 0, "\(migrate.stderr)")
+            if migrated {
+                let migrate = try await CairnProcess.run(["migrate"], environment: environment)
+                #expect(migrate.status == 0, "\(migrate.stderr)")
+            }
             let database = PostgresDatabase(location: dedicated, maximumConnections: 2, logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await database.run() }

@@ -1,0 +1,44 @@
+import CairnCore
+import CairnIdentity
+import CairnTestSupport
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite("OIDC key set refresh")
+struct KeySetRefresherTests {
+    final class FetchCounter: Sendable {
+        let count = Mutex(0)
+    }
+
+    @Test("The refresher re-fetches the key set on its interval and stops when cancelled")
+    func refreshes() async throws {
+        let provider = try TestIdentityProvider()
+        let document = try provider.jwks()
+        let counter = FetchCounter()
+        let keySet = JSONWebKeySet(minimumRefreshInterval: nil) {
+            counter.count.withLock { $0 += 1 }
+            return document
+        }
+        let refresher = KeySetRefresher(keySet: keySet, interval: .milliseconds(20), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await refresher.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while counter.count.withLock({ $0 }) < 3, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            group.cancelAll()
+        }
+        #expect(counter.count.withLock { $0 } >= 3)
+        #expect(await keySet.count == 3)
+    }
+
+    @Test("A JWKS URL must be https, except on loopback")
+    func transport() {
+        #expect(throws: CairnError.self) { try JSONWebKeySet.at("http://idp.bank.test/jwks") }
+        #expect((try? JSONWebKeySet.at("http://127.0.0.1:8081/jwks")) != nil)
+        #expect((try? JSONWebKeySet.at("https://idp.bank.test/jwks")) != nil)
+    }
+}
