@@ -6,11 +6,15 @@
 #   - nginx answering a fixed 200 (the ceiling for any HTTP server on these cores).
 # wrk and the server share the machine's cores, as they would in the figures we compare with.
 #
-#   DURATION=15s CONNECTIONS=64 THREADS=2 bash scripts/bench-http.sh
+# Each measurement runs RUNS times; the median run (by req/s) is reported, since these
+# machines are noisy.
+#
+#   DURATION=10s RUNS=3 CONNECTIONS=64 THREADS=2 bash scripts/bench-http.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION="${DURATION:-15s}"
+DURATION="${DURATION:-10s}"
+RUNS="${RUNS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 PORT=18080
@@ -52,7 +56,7 @@ NGINX
 nginx -c "$WORK/nginx.conf"
 
 # Prints "requests_per_second p99_milliseconds" for one wrk run.
-measure() {
+measure_once() {
   local output
   output="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")"
   local rps p99
@@ -63,12 +67,17 @@ measure() {
   echo "$rps $p99"
 }
 
+# The median of RUNS runs, by requests per second.
+measure() {
+  for _ in $(seq 1 "$RUNS"); do measure_once "$@"; done | sort -n | awk '{ lines[NR] = $0 } END { print lines[int((NR + 1) / 2)] }'
+}
+
 curl -fs -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/v1/me" >/dev/null
 read -r ME_RPS ME_P99 <<<"$(measure -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/v1/me")"
 read -r HEALTH_RPS HEALTH_P99 <<<"$(measure "http://127.0.0.1:$PORT/healthz")"
 read -r NGINX_RPS NGINX_P99 <<<"$(measure "http://127.0.0.1:$NGINX_PORT/")"
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION on $(nproc) cores"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $RUNS runs, on $(nproc) cores"
 printf '%-32s %12s %10s\n' "endpoint" "req/s" "p99 ms"
 printf '%-32s %12s %10s\n' "GET /v1/me (API key)" "$ME_RPS" "$ME_P99"
 printf '%-32s %12s %10s\n' "GET /healthz (no auth)" "$HEALTH_RPS" "$HEALTH_P99"

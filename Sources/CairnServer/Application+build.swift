@@ -67,7 +67,8 @@ func buildRouter(
     try handlers.registerHandlers(
         on: transport,
         serverURL: URL(string: "/")!,
-        configuration: .init(dateTranscoder: FlexibleISO8601DateTranscoder()),
+        // Compact, sorted JSON: pretty-printing (the runtime's default) only adds bytes and time.
+        configuration: .init(dateTranscoder: FlexibleISO8601DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
         middlewares: [AccessControlMiddleware(authenticator: authenticator)]
     )
 
