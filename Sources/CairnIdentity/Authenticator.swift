@@ -1,6 +1,5 @@
 public import CairnCore
 public import CairnStore
-import Crypto
 public import Foundation
 public import Logging
 
@@ -30,6 +29,8 @@ public final class Authenticator: Sendable {
         self.logger = logger
     }
 
+    /// The caller an `Authorization` header value stands for; `unauthenticated` with a sentence
+    /// saying why when there is none, or it is malformed, unknown, expired or revoked.
     public func caller(authorization: String?, now: Date = Date()) async throws(CairnError) -> Caller {
         guard let authorization, !authorization.isEmpty else {
             throw CairnError(.unauthenticated, "This operation needs credentials: send 'Authorization: Bearer <token>'.")
@@ -61,9 +62,6 @@ public final class Authenticator: Sendable {
     public func forget(apiKey id: APIKeyID) {
         cache.evict(apiKey: id)
     }
-
-    /// How long a revocation on another node may take to apply.
-    public var revocationBound: Duration { cache.lifetime }
 
     private func resolve(_ token: String, now: Date) async throws(CairnError) -> (Principal, Date?) {
         if let secret = APIKeySecret(token: token) {

@@ -14,7 +14,14 @@ final class IdentityCache: Sendable {
         let validUntil: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Keys revoked on this node, until the cache lifetime has passed: a request that
+        /// resolved a key just before its revocation committed must not put it back.
+        var revoked: [APIKeyID: Date] = [:]
+    }
+
+    private let state = Mutex(State())
     let lifetime: Duration
     /// Past this many entries the cache drops expired ones, then everything if still full:
     /// memory stays bounded whatever tokens arrive.
@@ -26,10 +33,10 @@ final class IdentityCache: Sendable {
     }
 
     func principal(forTokenHash hash: String, now: Date = Date()) -> Principal? {
-        entries.withLock { entries in
-            guard let entry = entries[hash] else { return nil }
+        state.withLock { state in
+            guard let entry = state.entries[hash] else { return nil }
             guard now < entry.validUntil else {
-                entries[hash] = nil
+                state.entries[hash] = nil
                 return nil
             }
             return entry.principal
@@ -40,19 +47,25 @@ final class IdentityCache: Sendable {
         let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
         var validUntil = now.addingTimeInterval(seconds)
         if let credentialExpiry { validUntil = min(validUntil, credentialExpiry) }
-        entries.withLock { entries in
-            if entries.count >= capacity {
-                entries = entries.filter { now < $0.value.validUntil }
-                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        state.withLock { state in
+            if case .apiKey(let id) = principal.credential, let until = state.revoked[id], now < until {
+                return
             }
-            entries[hash] = Entry(principal: principal, validUntil: validUntil)
+            if state.entries.count >= capacity {
+                state.entries = state.entries.filter { now < $0.value.validUntil }
+                if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            }
+            state.entries[hash] = Entry(principal: principal, validUntil: validUntil)
         }
     }
 
-    /// Evicts every cached identity minted from API key `id`.
-    func evict(apiKey id: APIKeyID) {
-        entries.withLock { entries in
-            entries = entries.filter { $0.value.principal.credential != .apiKey(id) }
+    /// Evicts every cached identity minted from API key `id`, and keeps it out for one lifetime.
+    func evict(apiKey id: APIKeyID, now: Date = Date()) {
+        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        state.withLock { state in
+            state.entries = state.entries.filter { $0.value.principal.credential != .apiKey(id) }
+            state.revoked = state.revoked.filter { now < $0.value }
+            state.revoked[id] = now.addingTimeInterval(seconds)
         }
     }
 }

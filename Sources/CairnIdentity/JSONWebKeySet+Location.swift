@@ -18,7 +18,7 @@ extension JSONWebKeySet {
             return JSONWebKeySet {
                 var request = HTTPClientRequest(url: location)
                 request.headers.add(name: "Accept", value: "application/json")
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let response = try await keySetClient.execute(request, timeout: .seconds(10))
                 guard response.status == .ok else {
                     throw CairnError(.unavailable, "The JWKS endpoint answered HTTP \(response.status.code).")
                 }
@@ -30,3 +30,11 @@ extension JSONWebKeySet {
         }
     }
 }
+
+/// The client for key sets: it follows no redirect, so an `https://` key set URL can never be
+/// downgraded to plain HTTP by a redirect. Process-wide, like `HTTPClient.shared`, so it is
+/// never shut down.
+private let keySetClient = HTTPClient(
+    eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+    configuration: HTTPClient.Configuration(redirectConfiguration: .disallow)
+)

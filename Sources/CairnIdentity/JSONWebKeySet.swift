@@ -21,6 +21,9 @@ public actor JSONWebKeySet {
     ]
 
     private var keys: [String: Key] = [:]
+    /// Fetches are numbered as they start; a slower, older fetch never replaces a newer set.
+    private var fetchesStarted = 0
+    private var appliedFetch = 0
     private let fetch: @Sendable () async throws -> Data
     private var lastFetch: ContinuousClock.Instant?
     /// An unknown `kid` triggers a re-fetch (the IdP may have rotated keys), at most this often,
@@ -47,6 +50,8 @@ public actor JSONWebKeySet {
     /// no usable key; the previous keys stay in place then.
     public func refresh() async throws(CairnError) {
         lastFetch = .now
+        fetchesStarted += 1
+        let fetchNumber = fetchesStarted
         let document: Data
         do {
             document = try await fetch()
@@ -57,6 +62,8 @@ public actor JSONWebKeySet {
         guard !loaded.isEmpty else {
             throw CairnError(.misconfigured, "The OIDC key set (JWKS) holds no signing key Cairn can use.")
         }
+        guard fetchNumber > appliedFetch else { return }
+        appliedFetch = fetchNumber
         keys = loaded
     }
 

@@ -15,11 +15,16 @@ public struct KeySetRefresher: Service {
         self.logger = logger
     }
 
+    /// Refreshes every `interval` until graceful shutdown, then returns normally: a service
+    /// that throws at shutdown would make the whole service group, and `cairn serve`, fail.
     public func run() async throws {
-        // Stops at graceful shutdown: the sleep is cancelled and the loop ends.
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+        await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
                 await refreshOnce()
             }
         }

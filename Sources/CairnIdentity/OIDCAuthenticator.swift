@@ -51,8 +51,8 @@ public struct OIDCAuthenticator: Sendable {
         }
         let expiresAt = try validateRegisteredClaims(claims, now: now)
         let names = configuration.claims
-        guard let subject = claims[names.subject]?.string, !subject.isEmpty else {
-            throw JWSVerifier.rejected("it carries no '\(names.subject)' claim")
+        guard let subject = claims[names.subject]?.string, (try? TextRules.validate(subject, field: "subject", maximumLength: 200)) != nil else {
+            throw JWSVerifier.rejected("its '\(names.subject)' claim is missing or not a plain name of at most 200 characters")
         }
         guard let tenantText = claims[names.tenant]?.string, let tenantName = try? TenantName(tenantText) else {
             throw JWSVerifier.rejected("its '\(names.tenant)' claim names no valid tenant")
@@ -68,17 +68,23 @@ public struct OIDCAuthenticator: Sendable {
         // a missing clearance means the lowest one. Both err towards less access.
         let roles = Set((claims[names.roles]?.strings ?? []).compactMap(Role.init(rawValue:)))
         let clearance = claims[names.clearance]?.string.flatMap(Classification.init(rawValue:)) ?? .public
+        let groups = claims[names.groups]?.strings ?? []
+        let entities = claims[names.entity]?.strings ?? []
+        let branches = claims[names.branch]?.strings ?? []
+        do {
+            try TextRules.validate(groups, field: "groups")
+            try TextRules.validate(entities, field: "entities")
+            try TextRules.validate(branches, field: "branches")
+        } catch {
+            throw JWSVerifier.rejected("its group or attribute claims exceed Cairn's limits (\(error.message))")
+        }
         let principal = Principal(
             tenantID: tenant.id,
             tenantName: tenant.name,
             subject: subject,
             roles: roles,
-            groups: claims[names.groups]?.strings ?? [],
-            attributes: AccessAttributes(
-                entities: claims[names.entity]?.strings ?? [],
-                branches: claims[names.branch]?.strings ?? [],
-                clearance: clearance
-            ),
+            groups: groups,
+            attributes: AccessAttributes(entities: entities, branches: branches, clearance: clearance),
             credential: .oidc(issuer: configuration.issuer)
         )
         return (principal, expiresAt)
@@ -99,8 +105,14 @@ public struct OIDCAuthenticator: Sendable {
         guard now.addingTimeInterval(-configuration.clockSkew) < expiresAt else {
             throw JWSVerifier.rejected("it has expired")
         }
+        for name in ["nbf", "iat"] where claims[name] != nil && claims[name]?.number == nil {
+            throw JWSVerifier.rejected("its '\(name)' claim is not a number of seconds")
+        }
         if let nbf = claims["nbf"]?.number, now.addingTimeInterval(configuration.clockSkew) < Date(timeIntervalSince1970: nbf) {
             throw JWSVerifier.rejected("it is not valid yet")
+        }
+        if let iat = claims["iat"]?.number, now.addingTimeInterval(configuration.clockSkew) < Date(timeIntervalSince1970: iat) {
+            throw JWSVerifier.rejected("it claims to be issued in the future")
         }
         return expiresAt.addingTimeInterval(configuration.clockSkew)
     }

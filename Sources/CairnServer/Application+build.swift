@@ -69,7 +69,7 @@ func buildRouter(
         serverURL: URL(string: "/")!,
         // Compact, sorted JSON: pretty-printing (the runtime's default) only adds bytes and time.
         configuration: .init(dateTranscoder: FlexibleISO8601DateTranscoder(), jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes]),
-        middlewares: [AccessControlMiddleware(authenticator: authenticator)]
+        middlewares: [AccessControlMiddleware()]
     )
 
     let router = Router(context: CairnRequestContext.self)
@@ -83,6 +83,9 @@ func buildRouter(
         CORSAllowListMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins))
         ProblemDetailsMiddleware()
         MethodNotAllowedMiddleware(routes: transport.declaredRoutes)
+        // Authentication before the body limit and null check: no body is read for a caller
+        // who has not proved who they are.
+        AuthenticationMiddleware(authenticator: authenticator)
         BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes)
         NullMemberMiddleware()
     }
@@ -108,11 +111,19 @@ struct FlexibleISO8601DateTranscoder: DateTranscoder {
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
+    /// 1970-01-01 to 9999-12-31: every instant Cairn stores fits in integer milliseconds.
+    private static let representable = Date(timeIntervalSince1970: 0)...Date(timeIntervalSince1970: 253_402_300_799)
+
     func decode(_ text: String) throws -> Date {
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        let parsed = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+        if let date = parsed {
+            guard Self.representable.contains(date) else {
+                throw CairnError(.invalidInput, "'\(text.prefix(40))' lies outside the years 1970–9999.")
+            }
+            return date
+        }
         // A CairnError, not a DecodingError: the decoder cannot say where the date sat, and a
         // DecodingError without a path would read as "the body is not JSON".
-        throw CairnError(.invalidInput, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-25T09:30:00Z.")
+        throw CairnError(.invalidInput, "'\(text.prefix(40))' is not an RFC 3339 timestamp such as 2026-11-25T09:30:00Z.")
     }
 }

@@ -25,7 +25,7 @@ struct AuditChainTests {
 
     @Test("An untouched chain verifies")
     func intact() {
-        #expect(AuditChain.firstBreak(in: chain(5), recordedHead: 5) == nil)
+        #expect(AuditChain.firstBreak(in: chain(5), recordedHead: 5, recordedHeadHash: chain(5)[4].hash) == nil)
     }
 
     @Test("The hash is SHA-256 of the previous hash and the canonical event")
@@ -64,20 +64,37 @@ struct AuditChainTests {
             tenantID: tenant, sequence: 3, occurredAtMilliseconds: original.occurredAtMilliseconds,
             record: AuditRecord(actor: "mallory", action: original.record.action, targetType: "api_key", targetID: "k3", details: ["n": "3"]),
             previousHash: original.previousHash, hash: original.hash)
-        #expect(AuditChain.firstBreak(in: events, recordedHead: 4) == .init(sequence: 3, reason: .contentAltered))
+        #expect(AuditChain.firstBreak(in: events, recordedHead: 4, recordedHeadHash: chain(4)[3].hash) == .init(sequence: 3, reason: .contentAltered))
     }
 
     @Test("A deleted event is named")
     func deleted() {
         var events = chain(4)
         events.remove(at: 1)
-        #expect(AuditChain.firstBreak(in: events, recordedHead: 4) == .init(sequence: 2, reason: .missing))
+        #expect(AuditChain.firstBreak(in: events, recordedHead: 4, recordedHeadHash: chain(4)[3].hash) == .init(sequence: 2, reason: .missing))
     }
 
     @Test("Deleting the newest events is caught by the recorded head")
     func truncated() {
         let events = Array(chain(4).prefix(3))
-        #expect(AuditChain.firstBreak(in: events, recordedHead: 4) == .init(sequence: 4, reason: .truncated(expectedHead: 4)))
+        #expect(AuditChain.firstBreak(in: events, recordedHead: 4, recordedHeadHash: chain(4)[3].hash) == .init(sequence: 4, reason: .truncated(expectedHead: 4)))
+    }
+
+    @Test("Rewriting the newest event and recomputing its hash is caught by the recorded head hash")
+    func rewrittenHead() {
+        var events = chain(3)
+        let original = events[2]
+        let forged = AuditChain.link(
+            AuditRecord(actor: "mallory", action: original.record.action, targetType: "api_key", targetID: "k3", details: [:]),
+            tenantID: tenant, sequence: 3, occurredAt: original.occurredAt, previousHash: original.previousHash)
+        events[2] = forged
+        #expect(AuditChain.firstBreak(in: events, recordedHead: 3, recordedHeadHash: original.hash) == .init(sequence: 3, reason: .headMismatch))
+    }
+
+    @Test("An event appended behind Cairn's back, past the recorded head, is named")
+    func beyondHead() {
+        let events = chain(4)
+        #expect(AuditChain.firstBreak(in: events, recordedHead: 3, recordedHeadHash: events[2].hash) == .init(sequence: 4, reason: .beyondHead(recordedHead: 3)))
     }
 
     @Test("Two events swapped in place (sequence numbers exchanged) break the chain at the first of them")
@@ -88,6 +105,6 @@ struct AuditChainTests {
                        previousHash: event.previousHash, hash: event.hash)
         }
         let swapped = [events[0], renumbered(events[2], 2), renumbered(events[1], 3), events[3]]
-        #expect(AuditChain.firstBreak(in: swapped, recordedHead: 4)?.sequence == 2)
+        #expect(AuditChain.firstBreak(in: swapped, recordedHead: 4, recordedHeadHash: chain(4)[3].hash)?.sequence == 2)
     }
 }

@@ -57,7 +57,9 @@ struct HTTPSurfaceTests {
             return trimmed.hasPrefix("operationId: ") ? String(trimmed.dropFirst("operationId: ".count)) : nil
         }
         #expect(operationIDs.count >= 13)
-        #expect(Set(operationIDs) == Set(RoutePolicy.requirements.keys))
+        #expect(Set(operationIDs) == Set(RoutePolicy.access.keys))
+        // Only the health probes are public, and nothing under /v1 is.
+        #expect(Set(RoutePolicy.access.filter { $0.value == .public }.keys) == ["getHealth", "getReadiness"])
         try await withTestApp { client, _ in
             let served = try await client.send(.get, "/openapi.yaml")
             #expect(served.status == .ok)
@@ -74,7 +76,7 @@ struct MethodTests {
             let response = try await client.send(.put, "/v1/me", token: fixture.northbankAdmin)
             response.expectProblem(.methodNotAllowed)
             #expect(response.headers[.allow] == "GET")
-            let trace = try await client.send(.trace, "/v1/api-keys/\(UUID().uuidString)")
+            let trace = try await client.send(.trace, "/v1/api-keys/\(UUID().uuidString)", token: fixture.northbankAdmin)
             trace.expectProblem(.methodNotAllowed)
             #expect(trace.headers[.allow] == "GET, PATCH")
         }

@@ -75,7 +75,7 @@ struct AuditStoreTests {
     }
 
     enum Tampering: String, CaseIterable, Sendable {
-        case edit, delete, swap, truncate
+        case edit, delete, swap, truncate, rewriteNewest
     }
 
     @Test("Tampering with plain SQL is caught and the first broken event named", arguments: TestEngine.all, Tampering.allCases)
@@ -101,6 +101,18 @@ struct AuditStoreTests {
             case .truncate:
                 try await tamper(store, ["DELETE FROM audit_events WHERE tenant_id = \(bind: tenant) AND seq = 4"])
                 expected = .init(sequence: 4, reason: .truncated(expectedHead: 4))
+            case .rewriteNewest:
+                // A forger who knows the (public) hashing rule rewrites the newest event and
+                // recomputes its hash; only the head recorded on the tenant row still differs.
+                let newest = try #require(try await store.audit.page(for: admin, filter: .init(), before: nil, limit: 1).events.first)
+                let forged = AuditChain.link(
+                    AuditRecord(actor: "mallory", action: newest.record.action, targetType: newest.record.targetType,
+                                targetID: newest.record.targetID, details: newest.record.details),
+                    tenantID: admin.tenantID, sequence: newest.sequence, occurredAt: newest.occurredAt, previousHash: newest.previousHash)
+                try await tamper(store, [
+                    "UPDATE audit_events SET actor = 'mallory', hash = \(bind: forged.hash) WHERE tenant_id = \(bind: tenant) AND seq = 4"
+                ])
+                expected = .init(sequence: 4, reason: .headMismatch)
             }
             let result = try #require(try await store.audit.verify(tenantName: TenantName("northbank")).first)
             #expect(result.firstBreak == expected)

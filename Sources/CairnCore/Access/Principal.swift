@@ -79,6 +79,26 @@ public struct Principal: Sendable, Equatable {
         )
     }
 
+    /// Who this principal is in the audit trail: the subject qualified by how it authenticated
+    /// (`api_key:ingest`, `oidc:alice@bank.example`, `cli`), so that an API key can never be
+    /// recorded as an identity-provider user, or as the CLI, by choosing its subject.
+    public var auditActor: String {
+        switch credential {
+        case .apiKey: "api_key:\(subject)"
+        case .oidc: "oidc:\(subject)"
+        case .localAdministrator: "cli"
+        }
+    }
+
+    /// The credential kind as stored and listed: `api_key`, `oidc` or `cli`.
+    public var credentialKind: String {
+        switch credential {
+        case .apiKey: "api_key"
+        case .oidc: "oidc"
+        case .localAdministrator: "cli"
+        }
+    }
+
     /// The union of the permissions of every role held.
     public var permissions: Set<Permission> {
         roles.reduce(into: []) { $0.formUnion($1.permissions) }

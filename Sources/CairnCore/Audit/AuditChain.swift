@@ -88,6 +88,11 @@ public enum AuditChain {
             case missing
             /// Fewer events than the tenant's recorded head: the newest rows were deleted.
             case truncated(expectedHead: Int64)
+            /// More events than the recorded head: rows were appended behind Cairn's back.
+            case beyondHead(recordedHead: Int64)
+            /// The newest event's hash differs from the one recorded as the head: the newest
+            /// event was rewritten (even with a recomputed hash).
+            case headMismatch
         }
 
         public let sequence: Int64
@@ -104,6 +109,8 @@ public enum AuditChain {
             case .linkBroken: "event #\(sequence) does not follow event #\(sequence - 1) (rows were reordered or replaced)"
             case .missing: "event #\(sequence) is missing (it was deleted)"
             case .truncated(let head): "event #\(sequence) is missing (the chain head records \(head) events; the newest were deleted)"
+            case .beyondHead(let head): "event #\(sequence) lies beyond the recorded head (\(head) events; it was added behind Cairn's back)"
+            case .headMismatch: "event #\(sequence) does not match the recorded chain head (the newest event was rewritten)"
             }
         }
     }
@@ -142,20 +149,30 @@ public enum AuditChain {
             return nil
         }
 
-        /// After the last event: detects deletion of the newest events against the head the
-        /// tenant row recorded when they were written.
-        public func finish(recordedHead: Int64) -> Break? {
-            expectedSequence - 1 < recordedHead
-                ? Break(sequence: expectedSequence, reason: .truncated(expectedHead: recordedHead)) : nil
+        /// After the last event: compares the chain with the head the tenant row recorded in
+        /// the same transaction as each append. That catches deleted newest events, events
+        /// appended behind Cairn's back, and a rewritten newest event whose hash was recomputed.
+        public func finish(recordedHead: Int64, recordedHeadHash: String) -> Break? {
+            let last = expectedSequence - 1
+            if last < recordedHead {
+                return Break(sequence: expectedSequence, reason: .truncated(expectedHead: recordedHead))
+            }
+            if last > recordedHead {
+                return Break(sequence: recordedHead + 1, reason: .beyondHead(recordedHead: recordedHead))
+            }
+            if previousHash != recordedHeadHash {
+                return Break(sequence: last, reason: .headMismatch)
+            }
+            return nil
         }
     }
 
     /// Walks `events` (in sequence order) and returns the first break, or `nil` if intact.
-    public static func firstBreak(in events: some Sequence<AuditEvent>, recordedHead: Int64) -> Break? {
+    public static func firstBreak(in events: some Sequence<AuditEvent>, recordedHead: Int64, recordedHeadHash: String) -> Break? {
         var checker = Checker()
         for event in events {
             if let broken = checker.check(event) { return broken }
         }
-        return checker.finish(recordedHead: recordedHead)
+        return checker.finish(recordedHead: recordedHead, recordedHeadHash: recordedHeadHash)
     }
 }

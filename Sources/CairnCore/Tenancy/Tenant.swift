@@ -27,7 +27,7 @@ public struct TenantName: Hashable, Sendable, Codable, CustomStringConvertible {
         guard (1...63).contains(scalars.count), allowed, scalars.first != "-", scalars.last != "-" else {
             throw CairnError(
                 .invalidInput,
-                "A tenant name must be 1–63 lowercase letters, digits or inner hyphens; '\(rawValue)' is not."
+                "A tenant name must be 1–63 lowercase letters, digits or inner hyphens; '\(rawValue.prefix(80))' is not."
             )
         }
         self.rawValue = rawValue

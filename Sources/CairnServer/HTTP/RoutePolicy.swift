@@ -5,20 +5,27 @@ import CairnCore
 /// Keyed by the spec's `operationId`. An operation missing from this table is refused for
 /// everyone (fail closed), and a test checks that every operation in `openapi.yaml` is listed.
 enum RoutePolicy {
-    /// `nil` marks a public operation (health probes).
-    static let requirements: [String: AccessRequirement?] = [
-        "getHealth": nil,
-        "getReadiness": nil,
-        "listTenants": .platformOperator,
-        "createTenant": .platformOperator,
-        "getTenant": .platformOperator,
-        "getMe": .permission(.readSelf),
-        "listAPIKeys": .permission(.manageKeys),
-        "createAPIKey": .permission(.manageKeys),
-        "getAPIKey": .permission(.manageKeys),
-        "updateAPIKey": .permission(.manageKeys),
-        "revokeAPIKey": .permission(.manageKeys),
-        "listPrincipals": .permission(.readPrincipals),
-        "listAuditEvents": .permission(.readAudit),
+    /// Who may call an operation.
+    enum Access: Equatable {
+        /// Anyone, without credentials (health probes).
+        case `public`
+        /// A caller meeting the requirement.
+        case requires(AccessRequirement)
+    }
+
+    static let access: [String: Access] = [
+        "getHealth": .public,
+        "getReadiness": .public,
+        "listTenants": .requires(.platformOperator),
+        "createTenant": .requires(.platformOperator),
+        "getTenant": .requires(.platformOperator),
+        "getMe": .requires(.permission(.readSelf)),
+        "listAPIKeys": .requires(.permission(.manageKeys)),
+        "createAPIKey": .requires(.permission(.manageKeys)),
+        "getAPIKey": .requires(.permission(.manageKeys)),
+        "updateAPIKey": .requires(.permission(.manageKeys)),
+        "revokeAPIKey": .requires(.permission(.manageKeys)),
+        "listPrincipals": .requires(.permission(.readPrincipals)),
+        "listAuditEvents": .requires(.permission(.readAudit)),
     ]
 }

@@ -23,11 +23,15 @@ struct APIHandlers: APIProtocol {
         var migrations = "current"
         do {
             try await store.database.ping()
+        } catch {
+            logger.warning("Readiness: database unreachable", metadata: ["error": "\(String(reflecting: error))"])
+            database = "unreachable"
+        }
+        do {
             let pending = try await store.migrator(logger: logger).pending()
             if !pending.isEmpty { migrations = "\(pending.count) pending; run 'cairn migrate'" }
         } catch {
-            logger.warning("Readiness check failed", metadata: ["error": "\(String(reflecting: error))"])
-            database = "unreachable"
+            logger.warning("Readiness: migrations cannot be read", metadata: ["error": "\(String(reflecting: error))"])
             migrations = "unknown"
         }
         let ready = database == "ok" && migrations == "current"
@@ -70,7 +74,7 @@ struct APIHandlers: APIProtocol {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         let principal = try RequestCaller.principal()
         let grant = APIKeyGrant(
-            subject: body.subject ?? "key:\(body.name)",
+            subject: body.subject ?? body.name,
             roles: Set(body.roles.map(\.domain)),
             groups: body.groups ?? [],
             attributes: AccessAttributes(
@@ -123,8 +127,8 @@ struct APIHandlers: APIProtocol {
         if let before = query.before, before < 1 {
             throw CairnError(.invalidInput, "before must be a positive event sequence number.")
         }
-        if let actor = query.actor, actor.count > 200 { throw CairnError(.invalidInput, "actor must be at most 200 characters.") }
-        if let action = query.action, action.count > 100 { throw CairnError(.invalidInput, "action must be at most 100 characters.") }
+        if let actor = query.actor { try TextRules.validate(actor, field: "actor", maximumLength: 220) }
+        if let action = query.action { try TextRules.validate(action, field: "action", maximumLength: 100) }
         let filter = AuditLog.Filter(actor: query.actor, action: query.action, since: query.since, until: query.until)
         let page = try await store.audit.page(for: try RequestCaller.principal(), filter: filter, before: query.before, limit: limit)
         return .ok(.init(body: .json(.init(events: page.events.map(Components.Schemas.AuditEvent.init), nextBefore: page.nextBefore))))

@@ -1,16 +1,13 @@
 import CairnCore
-import CairnIdentity
 import HTTPTypes
 import OpenAPIRuntime
 
-/// Authenticates and authorizes every API operation before its handler runs.
+/// Authorizes every API operation before its handler runs.
 ///
 /// It runs inside the OpenAPI runtime, which hands it the `operationId`, so the requirement comes
-/// from `RoutePolicy` and never from path matching that could drift from the spec. The resolved
-/// caller reaches handlers through the `RequestCaller.current` task-local.
+/// from `RoutePolicy` and never from path matching that could drift from the spec. The caller
+/// was resolved earlier, at the router, by `AuthenticationMiddleware`.
 struct AccessControlMiddleware: ServerMiddleware {
-    let authenticator: Authenticator
-
     func intercept(
         _ request: HTTPRequest,
         body: HTTPBody?,
@@ -18,16 +15,17 @@ struct AccessControlMiddleware: ServerMiddleware {
         operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        guard let entry = RoutePolicy.requirements[operationID] else {
+        switch RoutePolicy.access[operationID] {
+        case nil:
             throw CairnError(.forbidden, "This operation has no access policy, so it is refused.")
-        }
-        guard let requirement = entry else {
+        case .public:
             return try await next(request, body, metadata)
-        }
-        let caller = try await authenticator.caller(authorization: request.headerFields[.authorization])
-        try requirement.authorize(caller)
-        return try await RequestCaller.$current.withValue(caller) {
-            try await next(request, body, metadata)
+        case .requires(let requirement):
+            guard let caller = RequestCaller.current else {
+                throw CairnError(.unauthenticated, "This operation needs credentials: send 'Authorization: Bearer <token>'.")
+            }
+            try requirement.authorize(caller)
+            return try await next(request, body, metadata)
         }
     }
 }

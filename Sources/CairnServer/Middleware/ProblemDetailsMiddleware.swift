@@ -36,7 +36,9 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
             if error.underlyingError is Problem || error.underlyingError is CairnError {
                 return problem(for: error.underlyingError, logger: logger)
             }
-            if let decoding = error.underlyingError as? DecodingError {
+            // Only a decoding failure before the handler ran is about the request; one from
+            // inside a handler (a stored row that does not decode) is Cairn's fault.
+            if let decoding = error.underlyingError as? DecodingError, error.operationInput == nil {
                 return Problem(decoding)
             }
             if error.operationInput == nil || error.httpStatus.kind == .clientError {

@@ -10,7 +10,7 @@ func isUniqueViolation(_ error: any Error) -> Bool {
         return error.serverInfo?[.sqlState] == "23505"
     }
     if let error = error as? SQLiteError {
-        return error.reason == .constraint || error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
+        return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
     }
     return false
 }

@@ -51,7 +51,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         guard let components = URLComponents(string: url),
             let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme),
             let host = components.host, !host.isEmpty,
-            let username = components.user, !username.isEmpty
+            let username = components.percentEncodedUser, !username.isEmpty
         else {
             throw CairnError(.misconfigured, "CAIRN_DATABASE_URL must look like postgres://user:password@host:5432/database.")
         }
@@ -68,7 +68,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             host: host,
             port: components.port ?? 5432,
             username: username.removingPercentEncoding ?? username,
-            password: components.password.map { $0.removingPercentEncoding ?? $0 },
+            password: components.percentEncodedPassword.map { $0.removingPercentEncoding ?? $0 },
             database: database.isEmpty ? username : database,
             tls: tls
         )

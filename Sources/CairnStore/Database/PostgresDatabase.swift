@@ -108,13 +108,19 @@ public struct PostgresDatabase: Database, Service {
     private func withDirectConnection<Result: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws(CairnError) -> Result {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            tls = try Self.connectionTLS(location.tls)
+        } catch {
+            throw CairnError(.misconfigured, "TLS for the database connection cannot be set up from the system's trust store.", underlying: error)
+        }
         let configuration = PostgresConnection.Configuration(
             host: location.host,
             port: location.port,
             username: location.username,
             password: location.password,
             database: location.database,
-            tls: Self.connectionTLS(location.tls)
+            tls: tls
         )
         let connection: PostgresConnection
         do {
@@ -135,11 +141,11 @@ public struct PostgresDatabase: Database, Service {
         }
     }
 
-    private static func connectionTLS(_ mode: PostgresLocation.TLSMode) -> PostgresConnection.Configuration.TLS {
+    private static func connectionTLS(_ mode: PostgresLocation.TLSMode) throws -> PostgresConnection.Configuration.TLS {
         switch mode {
         case .disable: .disable
-        case .prefer: .prefer(try! .init(configuration: .makeClientConfiguration()))
-        case .require: .require(try! .init(configuration: .makeClientConfiguration()))
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
     }
 }

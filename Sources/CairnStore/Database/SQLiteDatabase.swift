@@ -30,10 +30,15 @@ public final class SQLiteDatabase: Database {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
             let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            let sql = connection.sql()
-            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
-                // Fixed PRAGMA text, no user input.
-                try await sql.raw(SQLQueryString(pragma)).run()
+            do {
+                let sql = connection.sql()
+                for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
+                    // Fixed PRAGMA text, no user input.
+                    try await sql.raw(SQLQueryString(pragma)).run()
+                }
+            } catch {
+                try? await connection.close()
+                throw error
             }
             return SQLiteDatabase(connection: connection, logger: logger)
         } catch {

@@ -66,7 +66,7 @@ public enum Migrations {
             clearance TEXT NOT NULL,
             first_seen_at BIGINT NOT NULL,
             last_seen_at BIGINT NOT NULL,
-            PRIMARY KEY (tenant_id, subject)
+            PRIMARY KEY (tenant_id, credential, subject)
         )
         """,
         """

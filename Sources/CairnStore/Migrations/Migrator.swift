@@ -52,9 +52,18 @@ public struct Migrator: Sendable {
     }
 
     /// Versions known to the binary but not yet applied; empty means the schema is current.
+    ///
+    /// Read-only: a database without the ledger has everything pending (readiness probes and
+    /// admin commands must not create tables, nor race a concurrent `cairn migrate`).
     public func pending() async throws -> [Migration] {
-        let appliedVersions = try await database.transaction(.platform) { transaction in
-            try await Self.createLedger(transaction)
+        let appliedVersions = try await database.transaction(.platform) { transaction -> [Int] in
+            let ledgerQuery: SQLQueryString =
+                transaction.engine == .postgres
+                ? "SELECT to_regclass('cairn_migrations') IS NOT NULL AS present"
+                : "SELECT count(*) > 0 AS present FROM sqlite_master WHERE type = 'table' AND name = 'cairn_migrations'"
+            guard try await transaction.sql.raw(ledgerQuery).first()?.decode(column: "present", as: Bool.self) == true else {
+                return []
+            }
             return try await transaction.sql.raw("SELECT version FROM cairn_migrations").all().map {
                 try $0.decode(column: "version", as: Int.self)
             }

@@ -34,7 +34,7 @@ public struct APIKeyRepository: Sendable {
             name: name,
             grant: grant,
             createdAt: now,
-            createdBy: principal.subject,
+            createdBy: principal.auditActor,
             expiresAt: expiresAt.map { Clock.date(milliseconds: Clock.milliseconds($0)) },
             revokedAt: nil
         )
@@ -46,13 +46,13 @@ public struct APIKeyRepository: Sendable {
                 VALUES (\(bind: id.description), \(bind: principal.tenantID.description), \(bind: name), \(bind: secret.storedHash),
                         \(bind: grant.subject), \(bind: JSONText.encode(grant.roles.sortedNames)), \(bind: JSONText.encode(grant.groups)),
                         \(bind: JSONText.encode(grant.attributes.entities)), \(bind: JSONText.encode(grant.attributes.branches)),
-                        \(bind: grant.attributes.clearance.rawValue), \(bind: Clock.milliseconds(now)), \(bind: principal.subject),
+                        \(bind: grant.attributes.clearance.rawValue), \(bind: Clock.milliseconds(now)), \(bind: principal.auditActor),
                         \(bind: key.expiresAt.map(Clock.milliseconds)), NULL)
                 """
             ).run()
             try await AuditLog.append(
                 AuditRecord(
-                    actor: principal.subject,
+                    actor: principal.auditActor,
                     action: "api_key.create",
                     targetType: "api_key",
                     targetID: id.description,
@@ -90,7 +90,7 @@ public struct APIKeyRepository: Sendable {
                 "UPDATE api_keys SET name = \(bind: name) WHERE id = \(bind: id.description) AND tenant_id = \(bind: principal.tenantID.description)"
             ).run()
             try await AuditLog.append(
-                AuditRecord(actor: principal.subject, action: "api_key.rename", targetType: "api_key", targetID: id.description,
+                AuditRecord(actor: principal.auditActor, action: "api_key.rename", targetType: "api_key", targetID: id.description,
                             details: ["from": key.name, "to": name]),
                 tenantID: principal.tenantID,
                 in: transaction
@@ -110,7 +110,7 @@ public struct APIKeyRepository: Sendable {
                 "UPDATE api_keys SET revoked_at = \(bind: now) WHERE id = \(bind: id.description) AND tenant_id = \(bind: principal.tenantID.description)"
             ).run()
             try await AuditLog.append(
-                AuditRecord(actor: principal.subject, action: "api_key.revoke", targetType: "api_key", targetID: id.description,
+                AuditRecord(actor: principal.auditActor, action: "api_key.revoke", targetType: "api_key", targetID: id.description,
                             details: ["name": key.name]),
                 tenantID: principal.tenantID,
                 in: transaction
@@ -121,7 +121,7 @@ public struct APIKeyRepository: Sendable {
 
     /// Revokes by id alone, for `cairn key revoke ID` run by whoever holds the database.
     public func revokeAsLocalAdministrator(_ id: APIKeyID) async throws -> APIKey {
-        guard let (_, tenant) = try await lookUp(id) else {
+        guard let (_, tenant, _) = try await lookUp(id) else {
             throw CairnError(.notFound, "There is no API key with id \(id).")
         }
         return try await revoke(id, by: .localAdministrator(of: tenant))
@@ -130,27 +130,28 @@ public struct APIKeyRepository: Sendable {
     /// The stored key and its tenant for a presented secret, whatever its state; the caller
     /// decides what revoked or expired means. Platform-scoped: the tenant is not known yet.
     public func authenticate(_ secret: APIKeySecret) async throws -> (APIKey, Tenant)? {
-        guard let (key, tenant) = try await lookUp(secret.keyID) else { return nil }
-        let storedHash = try await database.transaction(.platform) { transaction in
-            try await transaction.sql.raw("SELECT secret_hash FROM api_keys WHERE id = \(bind: secret.keyID.description)").first()?
-                .string("secret_hash")
+        guard let (key, tenant, storedHash) = try await lookUp(secret.keyID), secret.matches(storedHash: storedHash) else {
+            return nil
         }
-        guard let storedHash, secret.matches(storedHash: storedHash) else { return nil }
         return (key, tenant)
     }
 
-    private func lookUp(_ id: APIKeyID) async throws -> (APIKey, Tenant)? {
+    /// The key, its tenant and its stored hash, read in one statement so that a revocation
+    /// is either wholly seen or not at all.
+    private func lookUp(_ id: APIKeyID) async throws -> (APIKey, Tenant, String)? {
         try await database.transaction(.platform) { transaction in
-            guard let row = try await transaction.sql.raw("SELECT * FROM api_keys WHERE id = \(bind: id.description)").first() else {
-                return nil
-            }
-            let key = try Self.key(row)
             guard
-                let tenantRow = try await transaction.sql.raw(
-                    "SELECT id, name, created_at FROM tenants WHERE id = \(bind: key.tenantID.description)"
+                let row = try await transaction.sql.raw(
+                    """
+                    SELECT k.*, t.name AS tenant_name, t.created_at AS tenant_created_at
+                    FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+                    WHERE k.id = \(bind: id.description)
+                    """
                 ).first()
             else { return nil }
-            return (key, try TenantRepository.tenant(tenantRow))
+            let key = try Self.key(row)
+            let tenant = Tenant(id: key.tenantID, name: try TenantName(try row.string("tenant_name")), createdAt: try row.date("tenant_created_at"))
+            return (key, tenant, try row.string("secret_hash"))
         }
     }
 
@@ -183,21 +184,16 @@ public struct APIKeyRepository: Sendable {
     }
 
     static func validate(name: String) throws(CairnError) {
-        guard (1...100).contains(name.count), !name.contains(where: \.isNewline) else {
-            throw CairnError(.invalidInput, "A key name must be 1–100 characters on one line.")
-        }
+        try TextRules.validate(name, field: "A key name", maximumLength: 100)
     }
 
     static func validate(grant: APIKeyGrant) throws(CairnError) {
         guard !grant.roles.isEmpty else {
             throw CairnError(.invalidInput, "A key needs at least one role.")
         }
-        guard (1...200).contains(grant.subject.count) else {
-            throw CairnError(.invalidInput, "A key's subject must be 1–200 characters.")
-        }
-        let labels = grant.groups + grant.attributes.entities + grant.attributes.branches
-        guard labels.count <= 100, labels.allSatisfy({ (1...100).contains($0.count) }) else {
-            throw CairnError(.invalidInput, "Groups, entities and branches take at most 100 labels of 1–100 characters.")
-        }
+        try TextRules.validate(grant.subject, field: "A key's subject", maximumLength: 200)
+        try TextRules.validate(grant.groups, field: "groups")
+        try TextRules.validate(grant.attributes.entities, field: "entities")
+        try TextRules.validate(grant.attributes.branches, field: "branches")
     }
 }

@@ -108,16 +108,16 @@ public struct AuditLog: Sendable {
     private func verify(_ tenant: Tenant) async throws -> Verification {
         let pageSize = 1000
         let tenantID = tenant.id.description
-        let recordedHead = try await database.transaction(.platform) { transaction in
-            try await transaction.sql.raw("SELECT audit_head_seq FROM tenants WHERE id = \(bind: tenantID)").first()?
-                .int64("audit_head_seq") ?? 0
+        let head = try await database.transaction(.tenant(tenant.id)) { transaction in
+            let row = try await transaction.sql.raw("SELECT audit_head_seq, audit_head_hash FROM tenants WHERE id = \(bind: tenantID)").first()
+            return (try row?.int64("audit_head_seq") ?? 0, try row?.string("audit_head_hash") ?? AuditChain.genesisHash)
         }
         var checker = AuditChain.Checker()
         var lastSequence: Int64 = 0
         var count = 0
         while true {
             let after = lastSequence
-            let page = try await database.transaction(.platform) { transaction in
+            let page = try await database.transaction(.tenant(tenant.id)) { transaction in
                 try await transaction.sql.raw(
                     """
                     SELECT * FROM audit_events WHERE tenant_id = \(bind: tenantID) AND seq > \(bind: after)
@@ -134,7 +134,7 @@ public struct AuditLog: Sendable {
             }
             if page.count < pageSize { break }
         }
-        return Verification(tenant: tenant, eventCount: count, firstBreak: checker.finish(recordedHead: recordedHead))
+        return Verification(tenant: tenant, eventCount: count, firstBreak: checker.finish(recordedHead: head.0, recordedHeadHash: head.1))
     }
 
     static func event(_ row: any SQLRow) throws -> AuditEvent {

@@ -11,7 +11,7 @@ public struct PrincipalDirectory: Sendable {
     /// A principal as last seen.
     public struct SeenPrincipal: Sendable, Equatable {
         public let subject: String
-        /// `api_key`, `oidc` or `cli`.
+        /// `api_key`, `oidc` or `cli`: the same subject under two credentials is two principals.
         public let credential: String
         public let roles: Set<Role>
         public let groups: [String]
@@ -24,12 +24,7 @@ public struct PrincipalDirectory: Sendable {
     /// authentication cache, not on every request, so it costs one write per cache period.
     public func recordSeen(_ principal: Principal) async throws {
         let now = Clock.nowMilliseconds()
-        let credential =
-            switch principal.credential {
-            case .apiKey: "api_key"
-            case .oidc: "oidc"
-            case .localAdministrator: "cli"
-            }
+        let credential = principal.credentialKind
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
             try await transaction.sql.raw(
                 """
@@ -38,8 +33,8 @@ public struct PrincipalDirectory: Sendable {
                         \(bind: JSONText.encode(principal.roles.sortedNames)), \(bind: JSONText.encode(principal.groups)),
                         \(bind: JSONText.encode(principal.attributes.entities)), \(bind: JSONText.encode(principal.attributes.branches)),
                         \(bind: principal.attributes.clearance.rawValue), \(bind: now), \(bind: now))
-                ON CONFLICT (tenant_id, subject) DO UPDATE SET
-                    credential = excluded.credential, roles = excluded.roles, group_names = excluded.group_names,
+                ON CONFLICT (tenant_id, credential, subject) DO UPDATE SET
+                    roles = excluded.roles, group_names = excluded.group_names,
                     entities = excluded.entities, branches = excluded.branches, clearance = excluded.clearance,
                     last_seen_at = excluded.last_seen_at
                 """

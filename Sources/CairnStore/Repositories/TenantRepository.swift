@@ -12,7 +12,7 @@ public struct TenantRepository: Sendable {
     public func create(name: TenantName, actor: String) async throws -> Tenant {
         let tenant = Tenant(id: TenantID(), name: name, createdAt: Clock.date(milliseconds: Clock.nowMilliseconds()))
         do {
-            try await database.transaction(.platform) { transaction in
+            try await database.transaction(.tenant(tenant.id)) { transaction in
                 try await transaction.sql.raw(
                     """
                     INSERT INTO tenants (id, name, created_at, audit_head_seq, audit_head_hash)

@@ -37,7 +37,7 @@ struct KeyCommand: AsyncParsableCommand {
         @Option(help: "Role: admin, curator, analyst, reviewer, viewer or service. Repeat for several.")
         var role: [String]
 
-        @Option(help: "Subject the key acts as (default: key:<name>).")
+        @Option(help: "Subject the key acts as (default: its name).")
         var subject: String?
 
         @Option(help: "Group membership. Repeat for several.")
@@ -66,7 +66,7 @@ struct KeyCommand: AsyncParsableCommand {
                 throw CairnError(.invalidInput, "--expires-in-days must be between 1 and 3650.")
             }
             let keyName = name ?? "cli-\(roles[0].rawValue)"
-            let grant = APIKeyGrant(subject: subject ?? "key:\(keyName)", roles: Set(roles), groups: group, attributes: attributes)
+            let grant = APIKeyGrant(subject: subject ?? keyName, roles: Set(roles), groups: group, attributes: attributes)
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
             let created = try await withStore(settings, logger: logger) { store in
                 guard let tenant = try await store.tenants.find(name: tenantName) else {
