@@ -16,14 +16,9 @@ public struct JWSVerifier: Sendable {
 
     public init(keySet: JSONWebKeySet) { self.keySet = keySet }
 
-    /// A verified token's parts.
-    public struct VerifiedJWS: Sendable {
-        public let header: [String: JSONValue]
-        /// The payload bytes exactly as signed; not necessarily JSON.
-        public let payload: Data
-    }
-
-    public func verify(_ token: String) async throws(CairnError) -> VerifiedJWS {
+    /// Verifies `token` and returns its payload bytes exactly as signed (not necessarily JSON);
+    /// `unauthenticated` with the reason otherwise.
+    public func verify(_ token: String) async throws(CairnError) -> Data {
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3 else { throw Self.rejected("it is not a compact JWS") }
         guard let headerBytes = Base64URL.decodeCanonical(segments[0]),
@@ -45,7 +40,7 @@ public struct JWSVerifier: Sendable {
             valid = false
         }
         guard valid else { throw Self.rejected("its signature does not verify") }
-        return VerifiedJWS(header: header, payload: payload)
+        return payload
     }
 
     static func rejected(_ reason: String) -> CairnError {

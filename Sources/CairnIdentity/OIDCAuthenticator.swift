@@ -45,8 +45,8 @@ public struct OIDCAuthenticator: Sendable {
     }
 
     func principal(for token: String, now: Date) async throws(CairnError) -> (Principal, expiresAt: Date) {
-        let jws = try await verifier.verify(token)
-        guard let claims = JSONValue.object(from: jws.payload) else {
+        let payload = try await verifier.verify(token)
+        guard let claims = JSONValue.object(from: payload) else {
             throw JWSVerifier.rejected("its payload is not a JSON claim set")
         }
         let expiresAt = try validateRegisteredClaims(claims, now: now)

@@ -38,6 +38,14 @@ extension CairnCommand {
         } catch let error as CairnError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode.failure
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // Anything else (a port in use, a missing resource) still gets one sentence; the
+            // detail goes to the structured log.
+            Logger(label: "cairn").error("Command failed", metadata: ["error": "\(String(reflecting: error))"])
+            FileHandle.standardError.write(Data("error: \(String(describing: error))\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

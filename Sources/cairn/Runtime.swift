@@ -78,11 +78,8 @@ func withStore<Result: Sendable>(
         throw error
     } catch {
         await opened.close()
-        logger.error("Database failure", metadata: ["error": "\(String(reflecting: error))"])
-        throw CairnError(
-            .unavailable,
-            "Cannot use the database at \(location); check that it is running and that CAIRN_DATABASE_URL is right.",
-            underlying: error
-        )
+        // The connection itself was checked first, so this is a failure inside the command.
+        logger.error("Command failed", metadata: ["database": "\(location)", "error": "\(String(reflecting: error))"])
+        throw CairnError(.internalFailure, "The command failed against the database at \(location); the log line above has the cause.", underlying: error)
     }
 }

@@ -1,7 +1,7 @@
 public import Foundation
 
 /// Identifier of an API key; public, appears in listings and audit events.
-public struct APIKeyID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct APIKeyID: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UUID
 
     public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }

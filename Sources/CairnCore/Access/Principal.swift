@@ -1,5 +1,5 @@
 /// How sensitive a document is, and how much a principal is cleared to see. Ordered.
-public enum Classification: String, Sendable, Codable, CaseIterable, Comparable {
+public enum Classification: String, Sendable, CaseIterable, Comparable {
     case `public`
     case `internal`
     case confidential
@@ -11,7 +11,7 @@ public enum Classification: String, Sendable, Codable, CaseIterable, Comparable 
 }
 
 /// Attributes that document access policies are matched against.
-public struct AccessAttributes: Sendable, Equatable, Codable {
+public struct AccessAttributes: Sendable, Equatable {
     /// Legal entities the principal works for (e.g. `northbank-uk`).
     public var entities: [String]
     /// Branches the principal belongs to.

@@ -1,5 +1,5 @@
 /// The fixed set of roles a principal can hold. `docs/security.md` documents the table below.
-public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+public enum Role: String, Sendable, CaseIterable, Comparable {
     case admin
     case curator
     case analyst
@@ -32,7 +32,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
 }
 
 /// An action a route or service call requires. Every route declares exactly one.
-public enum Permission: String, Sendable, Codable, CaseIterable {
+public enum Permission: String, Sendable, CaseIterable {
     /// `GET /v1/me`.
     case readSelf = "self.read"
     /// Create, list, rename and revoke the tenant's API keys.

@@ -22,8 +22,6 @@ public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let notFound = Code("not-found")
         /// The request conflicts with existing state (e.g. a tenant name already taken).
         public static let conflict = Code("conflict")
-        /// The request body exceeds the configured limit.
-        public static let payloadTooLarge = Code("payload-too-large")
         /// A dependency (database, key set) cannot be reached right now; retrying may help.
         public static let unavailable = Code("unavailable")
         /// Stored state fails an integrity check (e.g. a broken audit chain).

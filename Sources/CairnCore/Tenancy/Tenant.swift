@@ -1,7 +1,7 @@
 public import Foundation
 
 /// Opaque identifier of a tenant. Every tenant-owned row carries one.
-public struct TenantID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct TenantID: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UUID
 
     public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
@@ -17,7 +17,7 @@ public struct TenantID: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// A tenant's short, URL-safe name, e.g. `northbank`. Operators and the CLI refer to tenants by it.
-public struct TenantName: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct TenantName: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
 
     /// Accepts 1–63 characters of lowercase letters, digits and inner hyphens.

@@ -36,7 +36,6 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             case .forbidden: .forbidden
             case .notFound: .notFound
             case .conflict: .conflict
-            case .payloadTooLarge: .contentTooLarge
             case .unavailable: .serviceUnavailable
             default: .internalServerError
             }

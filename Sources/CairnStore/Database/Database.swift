@@ -2,7 +2,7 @@ public import CairnCore
 public import SQLKit
 
 /// Which SQL engine a transaction runs on, for the few statements whose syntax differs.
-public enum DatabaseEngine: String, Sendable {
+public enum DatabaseEngine: Sendable {
     case sqlite
     case postgres
 }
@@ -25,7 +25,7 @@ public struct Transaction: Sendable {
     public let sql: any SQLDatabase
     public let engine: DatabaseEngine
 
-    public init(sql: any SQLDatabase, engine: DatabaseEngine) {
+    init(sql: any SQLDatabase, engine: DatabaseEngine) {
         self.sql = sql
         self.engine = engine
     }
@@ -39,8 +39,6 @@ public struct Transaction: Sendable {
 
 /// A database Cairn can run transactions against. Both engines implement the same contract.
 public protocol Database: Sendable {
-    var engine: DatabaseEngine { get }
-
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     func transaction<Result: Sendable>(
         _ scope: TransactionScope,

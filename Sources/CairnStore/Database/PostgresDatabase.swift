@@ -11,8 +11,7 @@ import SQLKit
 ///
 /// Run it as a `Service` (it owns the connection pool's background work).
 public struct PostgresDatabase: Database, Service {
-    public let engine = DatabaseEngine.postgres
-    public let client: PostgresClient
+    private let client: PostgresClient
     private let location: PostgresLocation
     private let logger: Logger
 

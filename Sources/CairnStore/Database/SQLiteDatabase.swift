@@ -1,7 +1,6 @@
 public import CairnCore
 import Foundation
 public import Logging
-import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
@@ -12,7 +11,6 @@ import SQLiteNIO
 /// `SQLITE_BUSY` retries into an orderly queue. Hot read paths (API-key checks) are cached
 /// above the store, so the single connection is not the throughput limit.
 public final class SQLiteDatabase: Database {
-    public let engine = DatabaseEngine.sqlite
     private let connection: SQLiteConnection
     private let gate = TransactionGate()
     private let logger: Logger

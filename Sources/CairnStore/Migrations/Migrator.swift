@@ -38,7 +38,7 @@ public struct Migrator: Sendable {
                 try await transaction.sql.raw(
                     """
                     INSERT INTO cairn_migrations (version, name, applied_at)
-                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Clock.nowMilliseconds()))
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: EpochMilliseconds.nowMilliseconds()))
                     """
                 ).run()
                 return true

@@ -22,7 +22,7 @@ public struct APIKeyRepository: Sendable {
         guard grant.attributes.clearance <= principal.attributes.clearance else {
             throw CairnError(.forbidden, "A key cannot be cleared above its creator's own clearance (\(principal.attributes.clearance.rawValue)).")
         }
-        let now = Clock.date(milliseconds: Clock.nowMilliseconds())
+        let now = EpochMilliseconds.date(milliseconds: EpochMilliseconds.nowMilliseconds())
         if let expiresAt, expiresAt <= now {
             throw CairnError(.invalidInput, "The expiry must lie in the future.")
         }
@@ -35,7 +35,7 @@ public struct APIKeyRepository: Sendable {
             grant: grant,
             createdAt: now,
             createdBy: principal.auditActor,
-            expiresAt: expiresAt.map { Clock.date(milliseconds: Clock.milliseconds($0)) },
+            expiresAt: expiresAt.map { EpochMilliseconds.date(milliseconds: EpochMilliseconds.milliseconds($0)) },
             revokedAt: nil
         )
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
@@ -46,8 +46,8 @@ public struct APIKeyRepository: Sendable {
                 VALUES (\(bind: id.description), \(bind: principal.tenantID.description), \(bind: name), \(bind: secret.storedHash),
                         \(bind: grant.subject), \(bind: JSONText.encode(grant.roles.sortedNames)), \(bind: JSONText.encode(grant.groups)),
                         \(bind: JSONText.encode(grant.attributes.entities)), \(bind: JSONText.encode(grant.attributes.branches)),
-                        \(bind: grant.attributes.clearance.rawValue), \(bind: Clock.milliseconds(now)), \(bind: principal.auditActor),
-                        \(bind: key.expiresAt.map(Clock.milliseconds)), NULL)
+                        \(bind: grant.attributes.clearance.rawValue), \(bind: EpochMilliseconds.milliseconds(now)), \(bind: principal.auditActor),
+                        \(bind: key.expiresAt.map(EpochMilliseconds.milliseconds)), NULL)
                 """
             ).run()
             try await AuditLog.append(
@@ -105,7 +105,7 @@ public struct APIKeyRepository: Sendable {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
             let key = try await Self.fetch(id, tenantID: principal.tenantID, in: transaction)
             guard key.revokedAt == nil else { return key }
-            let now = Clock.nowMilliseconds()
+            let now = EpochMilliseconds.nowMilliseconds()
             try await transaction.sql.raw(
                 "UPDATE api_keys SET revoked_at = \(bind: now) WHERE id = \(bind: id.description) AND tenant_id = \(bind: principal.tenantID.description)"
             ).run()

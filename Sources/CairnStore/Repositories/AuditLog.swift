@@ -70,8 +70,8 @@ public struct AuditLog: Sendable {
             var query: SQLQueryString = "SELECT * FROM audit_events WHERE tenant_id = \(bind: tenant.description)"
             if let actor = filter.actor { query += " AND actor = \(bind: actor)" }
             if let action = filter.action { query += " AND action = \(bind: action)" }
-            if let since = filter.since { query += " AND occurred_at >= \(bind: Clock.milliseconds(since))" }
-            if let until = filter.until { query += " AND occurred_at < \(bind: Clock.milliseconds(until))" }
+            if let since = filter.since { query += " AND occurred_at >= \(bind: EpochMilliseconds.milliseconds(since))" }
+            if let until = filter.until { query += " AND occurred_at < \(bind: EpochMilliseconds.milliseconds(until))" }
             if let before { query += " AND seq < \(bind: before)" }
             query += " ORDER BY seq DESC LIMIT \(bind: limit + 1)"
             return try await transaction.sql.raw(query).all().map(Self.event)

@@ -23,7 +23,7 @@ public struct PrincipalDirectory: Sendable {
     /// Records that `principal` authenticated now. Called when an identity enters the
     /// authentication cache, not on every request, so it costs one write per cache period.
     public func recordSeen(_ principal: Principal) async throws {
-        let now = Clock.nowMilliseconds()
+        let now = EpochMilliseconds.nowMilliseconds()
         let credential = principal.credentialKind
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
             try await transaction.sql.raw(

@@ -28,8 +28,8 @@ extension SQLRow {
     func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
     func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
     func optionalInt64(_ column: String) throws -> Int64? { try decode(column: column, as: Int64?.self) }
-    func date(_ column: String) throws -> Date { Clock.date(milliseconds: try int64(column)) }
-    func optionalDate(_ column: String) throws -> Date? { try optionalInt64(column).map(Clock.date(milliseconds:)) }
+    func date(_ column: String) throws -> Date { EpochMilliseconds.date(milliseconds: try int64(column)) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt64(column).map(EpochMilliseconds.date(milliseconds:)) }
     func list(_ column: String) throws -> [String] { try JSONText.decodeList(try string(column)) }
 
     /// Decodes the role, group and attribute columns shared by `api_keys` and `principals`.

@@ -10,13 +10,13 @@ public struct TenantRepository: Sendable {
 
     /// Creates a tenant and opens its audit chain with a `tenant.create` event.
     public func create(name: TenantName, actor: String) async throws -> Tenant {
-        let tenant = Tenant(id: TenantID(), name: name, createdAt: Clock.date(milliseconds: Clock.nowMilliseconds()))
+        let tenant = Tenant(id: TenantID(), name: name, createdAt: EpochMilliseconds.date(milliseconds: EpochMilliseconds.nowMilliseconds()))
         do {
             try await database.transaction(.tenant(tenant.id)) { transaction in
                 try await transaction.sql.raw(
                     """
                     INSERT INTO tenants (id, name, created_at, audit_head_seq, audit_head_hash)
-                    VALUES (\(bind: tenant.id.description), \(bind: name.rawValue), \(bind: Clock.milliseconds(tenant.createdAt)),
+                    VALUES (\(bind: tenant.id.description), \(bind: name.rawValue), \(bind: EpochMilliseconds.milliseconds(tenant.createdAt)),
                             0, \(bind: AuditChain.genesisHash))
                     """
                 ).run()

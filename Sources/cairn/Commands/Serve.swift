@@ -21,7 +21,8 @@ struct Serve: CairnCommand {
     }
 
     func run(settings: Settings, logger: Logger) async throws {
-        let serverConfiguration = try settings.server
+        // Every setting is checked before anything starts, so a typo fails fast.
+        try settings.validate()
         let metrics = MetricsRegistry()
         MetricsSystem.bootstrap(metrics.factory)
         let tracing = try Tracing.bootstrap(
@@ -32,6 +33,25 @@ struct Serve: CairnCommand {
 
         let location = try settings.databaseLocation
         let opened = try await OpenedDatabase.open(location, logger: logger)
+        do {
+            try await serve(opened, location: location, settings: settings, metrics: metrics, tracing: tracing, logger: logger)
+            await opened.close()
+            logger.info("Cairn stopped; in-flight requests completed")
+        } catch {
+            await opened.close()
+            throw error
+        }
+    }
+
+    private func serve(
+        _ opened: OpenedDatabase,
+        location: DatabaseLocation,
+        settings: Settings,
+        metrics: MetricsRegistry,
+        tracing: any Service,
+        logger: Logger
+    ) async throws {
+        let serverConfiguration = try settings.server
         let store = CairnStore(database: opened.database)
         if case .sqlite = opened {
             // The embedded default is one process owning its file: migrating on start is safe.
@@ -76,8 +96,6 @@ struct Serve: CairnCommand {
         )
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        await opened.close()
-        logger.info("Cairn stopped; in-flight requests completed")
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// Timestamps are stored as whole milliseconds since the Unix epoch (BIGINT) on both engines,
 /// so a value reads back identically from SQLite and PostgreSQL and hashes the same in audit.
-enum Clock {
+enum EpochMilliseconds {
     static func nowMilliseconds() -> Int64 {
         milliseconds(Date())
     }
