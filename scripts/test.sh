@@ -11,6 +11,7 @@ source scripts/test-postgres.sh
 trap stop_test_postgres EXIT
 start_test_postgres
 
+export CAIRN_REQUIRE_POSTGRES=1
 export CAIRN_TEST_TOOLS="$PWD/.venv/bin"
 export CAIRN_BINARY="$PWD/.build/debug/cairn"
 export CAIRN_SHARED_DATA="${CAIRN_SHARED_DATA:-$(cd .. && pwd)/shared/data}"

@@ -31,6 +31,7 @@ struct TenancyTests {
             #expect(!southAudit.contains { $0["targetId"] as? String == northKey })
             try await client.send(.get, "/v1/me", token: fixture.northbankViewer)
             let southPrincipals = (try await client.send(.get, "/v1/principals", token: south).json["principals"] as? [[String: Any]]) ?? []
+            #expect(!southPrincipals.isEmpty)
             #expect(southPrincipals.allSatisfy { ($0["subject"] as? String)?.hasPrefix("southbank") == true })
 
             // And northbank's key is untouched.

@@ -19,9 +19,9 @@ public enum TestEngine: String, Sendable, CustomStringConvertible {
         ProcessInfo.processInfo.environment["CAIRN_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// CI must exercise PostgreSQL.
+    /// `scripts/test.sh` (and so CI) must exercise PostgreSQL; a plain `swift test` may not.
     public static var postgresIsRequired: Bool {
-        ProcessInfo.processInfo.environment["CI"] != nil
+        ProcessInfo.processInfo.environment["CAIRN_REQUIRE_POSTGRES"] == "1" || ProcessInfo.processInfo.environment["CI"] != nil
     }
 
     public var description: String { rawValue }

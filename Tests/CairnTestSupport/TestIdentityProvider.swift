@@ -44,10 +44,12 @@ public struct TestIdentityProvider: Sendable {
         ]
     }
 
-    /// A compact JWS over `claims`. `header` entries override the defaults (`alg`, `kid`, `typ`).
-    public func token(_ claims: [String: Any], algorithm: Algorithm = .rs256, header: [String: Any] = [:]) throws -> String {
+    /// A compact JWS over `claims`. `header` entries override the defaults (`alg`, `kid`, `typ`);
+    /// names in `omitting` are left out of the header altogether.
+    public func token(_ claims: [String: Any], algorithm: Algorithm = .rs256, header: [String: Any] = [:], omitting: Set<String> = []) throws -> String {
         var fullHeader: [String: Any] = ["alg": algorithm.rawValue, "kid": algorithm.kid, "typ": "JWT"]
         fullHeader.merge(header) { _, new in new }
+        for name in omitting { fullHeader[name] = nil }
         let signingInput = Self.b64(try JSONSerialization.data(withJSONObject: fullHeader)) + "." + Self.b64(try JSONSerialization.data(withJSONObject: claims))
         return signingInput + "." + Self.b64(try sign(Data(signingInput.utf8), with: algorithm))
     }

@@ -41,9 +41,11 @@ struct ProcessTests {
         #expect(ready.body.contains("\"ready\""))
     }
 
-    @Test("On PostgreSQL, /readyz answers 503 until `cairn migrate` has run, then 200; the non-superuser role keeps RLS in force")
+    @Test(
+        "On PostgreSQL, /readyz answers 503 until `cairn migrate` has run, then 200; the non-superuser role keeps RLS in force",
+        .enabled(if: TestEngine.postgresURL != nil, "needs CAIRN_TEST_DATABASE_URL")
+    )
     func postgresReadiness() async throws {
-        guard TestEngine.all.contains(.postgres) else { return }
         try await withCLIDatabase(.postgres, migrated: false) { environment, _ in
             let server = try await CairnProcess(serveWith: environment)
             defer { server.stop() }
@@ -58,10 +60,15 @@ struct ProcessTests {
         }
     }
 
-    @Test("A request still in flight when SIGTERM arrives completes, then the process exits 0")
+    @Test("A request still in flight when SIGTERM arrives completes, then the process exits 0 (with every service running, OIDC included)")
     func gracefulShutdown() async throws {
         let key = try await bootstrapTenant(home: home)
-        let server = try await CairnProcess(serveWith: ["CAIRN_HOME": home])
+        let provider = try TestIdentityProvider()
+        let jwks = home + "/jwks.json"
+        try provider.jwks().write(to: URL(fileURLWithPath: jwks))
+        let server = try await CairnProcess(serveWith: [
+            "CAIRN_HOME": home, "CAIRN_OIDC_JWKS": jwks, "CAIRN_OIDC_ISSUER": provider.issuer, "CAIRN_OIDC_AUDIENCE": provider.audience,
+        ])
         defer { server.stop() }
         let body = #"{"name":"during-shutdown","roles":["viewer"]}"#
         let connection = try #require(RawConnection(port: server.port))
