@@ -39,10 +39,12 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
+    /// The string, if this is one.
     public var string: String? {
         if case .string(let value) = self { value } else { nil }
     }
 
+    /// The number, if this is one.
     public var number: Double? {
         if case .number(let value) = self { value } else { nil }
     }

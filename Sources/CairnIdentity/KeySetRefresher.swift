@@ -9,6 +9,7 @@ public struct KeySetRefresher: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Refreshes `keySet` every `interval` (10 minutes by default).
     public init(keySet: JSONWebKeySet, interval: Duration = .seconds(600), logger: Logger) {
         self.keySet = keySet
         self.interval = interval

@@ -38,6 +38,7 @@ public struct OIDCAuthenticator: Sendable {
     let configuration: OIDCConfiguration
     let store: CairnStore
 
+    /// Trusts tokens signed by `keySet` that satisfy `configuration`; tenants are looked up in `store`.
     public init(keySet: JSONWebKeySet, configuration: OIDCConfiguration, store: CairnStore) {
         self.verifier = JWSVerifier(keySet: keySet)
         self.configuration = configuration

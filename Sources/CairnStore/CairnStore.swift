@@ -7,10 +7,15 @@ public struct CairnStore: Sendable {
 
     public init(database: any Database) { self.database = database }
 
+    /// Tenants (platform administration).
     public var tenants: TenantRepository { TenantRepository(database: database) }
+    /// A tenant's API keys.
     public var apiKeys: APIKeyRepository { APIKeyRepository(database: database) }
+    /// Principals seen per tenant.
     public var principals: PrincipalDirectory { PrincipalDirectory(database: database) }
+    /// The per-tenant audit chains.
     public var audit: AuditLog { AuditLog(database: database) }
 
+    /// Applies and reports schema migrations.
     public func migrator(logger: Logger) -> Migrator { Migrator(database: database, logger: logger) }
 }

@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import Testing
 
 @Suite("Roles, permissions and access requirements")
@@ -9,11 +10,28 @@ struct AccessTests {
             attributes: AccessAttributes(), credential: .apiKey(APIKeyID()))
     }
 
-    @Test("Admin holds every permission; viewer only reads")
-    func table() {
+    @Test("The role table documented in docs/security.md is exactly the one in code")
+    func documentedTable() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/security.md").standardized
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let columns: [Role] = [.admin, .curator, .analyst, .reviewer, .viewer, .service]
+        var documented: [Role: Set<Permission>] = [:]
+        var rowsSeen = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            // The matrix rows: permission, meaning, then one cell per role.
+            guard cells.count == 2 + columns.count, let permission = Permission(rawValue: cells[0].trimmingCharacters(in: ["`"])) else { continue }
+            rowsSeen += 1
+            for (role, cell) in zip(columns, cells.dropFirst(2)) where cell == "✓" {
+                documented[role, default: []].insert(permission)
+            }
+        }
+        #expect(rowsSeen == Permission.allCases.count, "every permission needs a row in the matrix")
+        for role in columns {
+            #expect(documented[role, default: []] == role.permissions, "docs/security.md disagrees with Role.\(role).permissions")
+        }
         #expect(Role.admin.permissions == Set(Permission.allCases))
-        #expect(Role.viewer.permissions == [.readSelf, .readDocuments])
-        #expect(!Role.analyst.permissions.contains(.manageKeys))
     }
 
     @Test("A viewer may not manage keys; an admin may")

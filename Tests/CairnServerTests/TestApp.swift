@@ -22,11 +22,9 @@ struct Fixture: Sendable {
 
     static func make(_ store: CairnStore) async throws -> Fixture {
         func key(_ tenant: Tenant, _ role: Role) async throws -> String {
-            try await store.apiKeys.create(
-                by: .localAdministrator(of: tenant), name: "\(role.rawValue)-key",
-                grant: APIKeyGrant(subject: "\(tenant.name)-\(role.rawValue)", roles: [role], attributes: AccessAttributes(clearance: .restricted)),
-                expiresAt: nil
-            ).secret.token
+            let grant = APIKeyGrant(subject: "\(tenant.name)-\(role.rawValue)", roles: [role], attributes: AccessAttributes(clearance: .restricted))
+            let created = try await store.apiKeys.create(by: .localAdministrator(of: tenant), name: "\(role.rawValue)-key", grant: grant, expiresAt: nil)
+            return created.secret.token
         }
         let northbank = try await store.tenants.create(name: TenantName("northbank"), actor: "test")
         let southbank = try await store.tenants.create(name: TenantName("southbank"), actor: "test")

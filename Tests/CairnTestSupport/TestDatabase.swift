@@ -78,6 +78,7 @@ public func withTestStore<Result: Sendable>(
 }
 
 /// A short-lived PostgreSQL client outside any test schema, for setup and teardown.
+@discardableResult
 public func withPostgresAdmin<Result: Sendable>(
     _ location: PostgresLocation,
     _ body: @Sendable (PostgresClient) async throws -> Result

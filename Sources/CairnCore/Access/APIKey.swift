@@ -6,6 +6,7 @@ public struct APIKeyID: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
 
+    /// Parses the textual UUID form; `nil` for anything else.
     public init?(_ text: String) {
         guard let uuid = UUID(uuidString: text) else { return nil }
         self.rawValue = uuid
@@ -21,6 +22,7 @@ public struct APIKeyGrant: Sendable, Equatable {
     public var groups: [String]
     public var attributes: AccessAttributes
 
+    /// A grant; attributes default to no entities or branches and `public` clearance.
     public init(subject: String, roles: Set<Role>, groups: [String] = [], attributes: AccessAttributes = AccessAttributes()) {
         self.subject = subject
         self.roles = roles

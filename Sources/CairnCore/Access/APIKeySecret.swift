@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// The secret half of an API key: `cairn_<key id, 32 hex>_<43 base64url characters>`.
 ///
@@ -8,6 +8,7 @@ public import Foundation
 /// sufficient one-way function for storage; a slow password hash would only add latency
 /// to every request without adding security against guessing.
 public struct APIKeySecret: Sendable {
+    /// Every Cairn API key starts with this, so a token is told apart from a JWT at a glance.
     public static let prefix = "cairn_"
 
     public let keyID: APIKeyID
@@ -42,6 +43,7 @@ public struct APIKeySecret: Sendable {
     /// What is stored: lowercase hex SHA-256 of the whole token.
     public var storedHash: String { Self.hash(token) }
 
+    /// Lowercase hex SHA-256 of `token`; also used to key the identity cache.
     public static func hash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).hexString
     }

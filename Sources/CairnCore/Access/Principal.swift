@@ -104,6 +104,7 @@ public struct Principal: Sendable, Equatable {
         roles.reduce(into: []) { $0.formUnion($1.permissions) }
     }
 
+    /// Whether any role held grants `permission`.
     public func has(_ permission: Permission) -> Bool {
         roles.contains { $0.permissions.contains(permission) }
     }

@@ -36,6 +36,7 @@ public enum AuditChain {
         )
     }
 
+    /// Hex SHA-256 of `previousHash ‖ canonical(event)`: the definition verification re-applies.
     public static func computeHash(
         tenantID: TenantID,
         sequence: Int64,
@@ -121,6 +122,7 @@ public enum AuditChain {
         private var expectedSequence: Int64 = 1
         private var previousHash = AuditChain.genesisHash
 
+        /// A checker expecting sequence 1 after the genesis hash.
         public init() {}
 
         /// Feeds the next stored event; returns the break it reveals, if any.

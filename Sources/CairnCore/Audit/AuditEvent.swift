@@ -49,5 +49,6 @@ public struct AuditEvent: Sendable, Equatable {
         self.hash = hash
     }
 
+    /// `occurredAtMilliseconds` as a date.
     public var occurredAt: Date { Date(timeIntervalSince1970: Double(occurredAtMilliseconds) / 1000) }
 }

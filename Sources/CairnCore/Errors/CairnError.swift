@@ -40,6 +40,7 @@ public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugS
     /// Diagnostic detail for logs only.
     public let underlying: (any Error)?
 
+    /// An error of kind `code`, told to the user as `message`; `underlying` is for logs only.
     public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message

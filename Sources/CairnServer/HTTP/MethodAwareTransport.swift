@@ -20,7 +20,7 @@ final class MethodAwareTransport: ServerTransport {
         method: HTTPRequest.Method,
         path: String
     ) throws {
-        try routes.register(handler, method: method, path: path)
+        routes.register(handler, method: method, path: path)
         declared[path, default: []].insert(method)
     }
 

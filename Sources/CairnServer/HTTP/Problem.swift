@@ -1,25 +1,25 @@
-public import CairnCore
+import CairnCore
 import Foundation
-public import Hummingbird
+import Hummingbird
 import HTTPTypes
 
 /// An RFC 9457 problem: every error leaves the server in this shape, as
 /// `application/problem+json`, with a stable `type`, a sentence in `detail`, and the request id
 /// in `instance`. Never a stack trace, never SQL.
-public struct Problem: Error, HTTPResponseError, Sendable {
-    public struct FieldIssue: Codable, Sendable, Equatable {
-        public let pointer: String
-        public let detail: String
+struct Problem: Error, HTTPResponseError, Sendable {
+    struct FieldIssue: Codable, Sendable, Equatable {
+        let pointer: String
+        let detail: String
     }
 
-    public let status: HTTPResponse.Status
+    let status: HTTPResponse.Status
     /// Last segment of `type`, e.g. `not-found`.
-    public let slug: String
-    public let detail: String
-    public var errors: [FieldIssue]?
-    public var headers: HTTPFields = [:]
+    let slug: String
+    let detail: String
+    var errors: [FieldIssue]?
+    var headers: HTTPFields = [:]
 
-    public init(status: HTTPResponse.Status, slug: String, detail: String, errors: [FieldIssue]? = nil) {
+    init(status: HTTPResponse.Status, slug: String, detail: String, errors: [FieldIssue]? = nil) {
         self.status = status
         self.slug = slug
         self.detail = detail
@@ -28,7 +28,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     /// The problem a `CairnError` becomes. Internal kinds get a generic sentence; their real
     /// cause is logged by the middleware, not shown.
-    public init(_ error: CairnError) {
+    init(_ error: CairnError) {
         let status: HTTPResponse.Status =
             switch error.code {
             case .invalidInput: .unprocessableContent
@@ -46,7 +46,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         }
     }
 
-    public static let contentType = "application/problem+json"
+    static let contentType = "application/problem+json"
 
     struct Body: Encodable {
         let type: String
@@ -57,7 +57,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         let errors: [FieldIssue]?
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(
             type: "urn:cairn:problem:\(slug)",
             title: status.reasonPhrase,

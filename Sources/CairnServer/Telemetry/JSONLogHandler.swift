@@ -1,8 +1,14 @@
-public import Foundation
+import Foundation
 public import Logging
 
 #if canImport(Glibc)
 import Glibc
+private typealias BrokenDownTime = Glibc.tm
+private let writeToDescriptor = Glibc.write
+#elseif canImport(Darwin)
+import Darwin
+private typealias BrokenDownTime = Darwin.tm
+private let writeToDescriptor = Darwin.write
 #endif
 
 /// swift-log handler writing one JSON object per line: time, level, logger label, message and
@@ -106,7 +112,7 @@ public struct JSONLogHandler: LogHandler {
         let now = Date().timeIntervalSince1970
         var seconds = time_t(now)
         let milliseconds = Int((now - Double(seconds)) * 1000)
-        var parts = Glibc.tm()
+        var parts = BrokenDownTime()
         gmtime_r(&seconds, &parts)
         func digits(_ value: Int, _ width: Int) {
             var divisor = 1
@@ -149,7 +155,7 @@ public final class LogSink: Sendable {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = writeToDescriptor(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
                 if written <= 0 { return }
                 offset += written
             }

@@ -47,6 +47,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         self.tls = tls
     }
 
+    /// Parses a `postgres://user:password@host:port/database?sslmode=…` URL; `sslmode` defaults to `prefer`.
     public init(url: String) throws(CairnError) {
         guard let components = URLComponents(string: url),
             let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme),

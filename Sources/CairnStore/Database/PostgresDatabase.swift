@@ -2,7 +2,7 @@ public import CairnCore
 public import Logging
 import NIOSSL
 import PostgresKit
-public import PostgresNIO
+import PostgresNIO
 public import ServiceLifecycle
 import SQLKit
 
@@ -43,6 +43,7 @@ public struct PostgresDatabase: Database, Service {
         }
     }
 
+    /// Runs the connection pool's background work until cancelled (graceful shutdown).
     public func run() async throws {
         await client.run()
     }

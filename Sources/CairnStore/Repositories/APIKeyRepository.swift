@@ -81,6 +81,7 @@ public struct APIKeyRepository: Sendable {
         }
     }
 
+    /// Renames a key of the principal's tenant, recording `api_key.rename`; a same-name rename records nothing.
     public func rename(_ id: APIKeyID, to name: String, by principal: Principal) async throws -> APIKey {
         try Self.validate(name: name)
         return try await database.transaction(.tenant(principal.tenantID)) { transaction in

@@ -39,12 +39,14 @@ public struct TenantRepository: Sendable {
         }
     }
 
+    /// The tenant with this name, if any.
     public func find(name: TenantName) async throws -> Tenant? {
         try await database.transaction(.platform) { transaction in
             try await transaction.sql.raw("SELECT id, name, created_at FROM tenants WHERE name = \(bind: name.rawValue)").first().map(Self.tenant)
         }
     }
 
+    /// The tenant with this id, if any.
     public func find(id: TenantID) async throws -> Tenant? {
         try await database.transaction(.platform) { transaction in
             try await transaction.sql.raw("SELECT id, name, created_at FROM tenants WHERE id = \(bind: id.description)").first().map(Self.tenant)
