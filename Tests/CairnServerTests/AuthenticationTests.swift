@@ -68,7 +68,7 @@ struct AuthenticationTests {
             try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"eastbank"}"#).expectProblem(.conflict)
             try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"East Bank"}"#).expectProblem(.unprocessableContent)
             let list = try await client.send(.get, "/v1/tenants", token: fixture.operatorToken)
-            #expect((list.json["tenants"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["northbank", "southbank", "eastbank"])
+            #expect((list.json["tenants"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["eastbank", "northbank", "southbank"])
             let id = try #require(created.json["id"] as? String)
             #expect(try await client.send(.get, "/v1/tenants/\(id)", token: fixture.operatorToken).status == .ok)
         }

@@ -42,6 +42,8 @@ struct BadInputTests {
         Case(name: "limit out of range", method: .get, uri: "/v1/audit?limit=0", body: nil, status: .unprocessableContent),
         Case(name: "limit not a number", method: .get, uri: "/v1/audit?limit=many", body: nil, status: .unprocessableContent),
         Case(name: "since not a date", method: .get, uri: "/v1/audit?since=yesterday", body: nil, status: .unprocessableContent),
+        Case(name: "malformed cursor", method: .get, uri: "/v1/api-keys?cursor=%21%21%21", body: nil, status: .unprocessableContent),
+        Case(name: "page size too large", method: .get, uri: "/v1/principals?limit=501", body: nil, status: .unprocessableContent),
         Case(name: "bare query key", method: .get, uri: "/v1/audit?debug&limit=5", body: nil, status: .badRequest),
         Case(name: "unknown route", method: .get, uri: "/v1/nothing-here", body: nil, status: .notFound),
     ]

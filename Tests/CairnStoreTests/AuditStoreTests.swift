@@ -169,7 +169,7 @@ struct RowLevelSecurityTests {
             } throws: { error in
                 (error as? PSQLError)?.serverInfo?[.sqlState] == "42501"
             }
-            #expect(try await store.principals.list(for: northbank).isEmpty)
+            #expect(try await store.principals.list(for: northbank).items.isEmpty)
         }
     }
 }

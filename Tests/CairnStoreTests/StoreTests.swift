@@ -86,7 +86,7 @@ struct APIKeyStoreTests {
             await #expect(performing: { try await store.apiKeys.get(key.id, for: southbank) }, throws: isNotFound)
             await #expect(performing: { try await store.apiKeys.rename(key.id, to: "mine", by: southbank) }, throws: isNotFound)
             await #expect(performing: { try await store.apiKeys.revoke(key.id, by: southbank) }, throws: isNotFound)
-            #expect(try await store.apiKeys.list(for: southbank).map(\.name) == ["south"])
+            #expect(try await store.apiKeys.list(for: southbank).items.map(\.name) == ["south"])
             #expect(try await store.apiKeys.get(key.id, for: northbank).revokedAt == nil)
         }
     }
@@ -104,7 +104,7 @@ struct APIKeyStoreTests {
             await #expect(throws: CairnError.self) {
                 try await store.apiKeys.create(by: creator, name: "x", grant: grant([.viewer]), expiresAt: Date().addingTimeInterval(-60))
             }
-            #expect(try await store.apiKeys.list(for: creator).isEmpty)
+            #expect(try await store.apiKeys.list(for: creator).items.isEmpty)
         }
     }
 }
@@ -119,10 +119,60 @@ struct PrincipalDirectoryTests {
             try await store.principals.recordSeen(admin)
             let other = try await makeTenant(store, "southbank")
             try await store.principals.recordSeen(other)
-            let seen = try await store.principals.list(for: admin)
+            let seen = try await store.principals.list(for: admin).items
             #expect(seen.count == 1)
             #expect(seen.first?.subject == "cli")
             #expect(seen.first.map { $0.firstSeenAt <= $0.lastSeenAt } == true)
+        }
+    }
+}
+
+@Suite("Pagination")
+struct PaginationTests {
+    @Test("Paging through keys, principals and tenants yields every item exactly once, in order", arguments: TestEngine.all)
+    func pages(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let admin = try await makeTenant(store, "northbank")
+            for index in 0..<7 {
+                _ = try await store.apiKeys.create(by: admin, name: "k\(index)", grant: grant([.viewer], subject: "s\(index)"), expiresAt: nil)
+            }
+            for name in ["westbank", "eastbank", "southbank"] { _ = try await makeTenant(store, name) }
+            let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
+            for index in 0..<5 {
+                try await store.principals.recordSeen(Principal(
+                    tenantID: tenant.id, tenantName: tenant.name, subject: "user\(index)", roles: [.viewer], groups: [],
+                    attributes: AccessAttributes(), credential: index.isMultiple(of: 2) ? .oidc(issuer: "idp") : .apiKey(APIKeyID())))
+            }
+
+            var keys: [APIKey] = []
+            var cursor: String?
+            repeat {
+                let page = try await store.apiKeys.list(for: admin, limit: 3, after: cursor)
+                #expect(page.items.count <= 3)
+                keys += page.items
+                cursor = page.nextCursor
+            } while cursor != nil
+            // Every key once (keys created in the same millisecond are ordered by id).
+            #expect(keys.count == 7)
+            #expect(Set(keys.map(\.name)) == Set((0..<7).map { "k\($0)" }))
+            #expect(zip(keys, keys.dropFirst()).allSatisfy { $0.createdAt >= $1.createdAt })
+
+            var subjects: [String] = []
+            cursor = nil
+            repeat {
+                let page = try await store.principals.list(for: admin, limit: 2, after: cursor)
+                subjects += page.items.map(\.subject)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(subjects == (0..<5).map { "user\($0)" })
+
+            let first = try await store.tenants.list(limit: 2)
+            let second = try await store.tenants.list(limit: 2, after: first.nextCursor)
+            #expect(first.items.map(\.name.rawValue) + second.items.map(\.name.rawValue) == ["eastbank", "northbank", "southbank", "westbank"])
+            #expect(second.nextCursor == nil)
+
+            await #expect(throws: CairnError.self) { try await store.tenants.list(limit: 2, after: "not-a-cursor!") }
+            await #expect(throws: CairnError.self) { try await store.tenants.list(limit: 0) }
         }
     }
 }

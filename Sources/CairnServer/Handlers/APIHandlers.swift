@@ -42,8 +42,8 @@ struct APIHandlers: APIProtocol {
     // MARK: Platform
 
     func listTenants(_ input: Operations.ListTenants.Input) async throws -> Operations.ListTenants.Output {
-        let tenants = try await store.tenants.all()
-        return .ok(.init(body: .json(.init(tenants: tenants.map(Components.Schemas.Tenant.init)))))
+        let page = try await store.tenants.list(limit: input.query.limit ?? 100, after: input.query.cursor)
+        return .ok(.init(body: .json(.init(tenants: page.items.map(Components.Schemas.Tenant.init), nextCursor: page.nextCursor))))
     }
 
     func createTenant(_ input: Operations.CreateTenant.Input) async throws -> Operations.CreateTenant.Output {
@@ -66,8 +66,8 @@ struct APIHandlers: APIProtocol {
     }
 
     func listAPIKeys(_ input: Operations.ListAPIKeys.Input) async throws -> Operations.ListAPIKeys.Output {
-        let keys = try await store.apiKeys.list(for: try RequestCaller.principal())
-        return .ok(.init(body: .json(.init(keys: keys.map { Components.Schemas.APIKey($0) }))))
+        let page = try await store.apiKeys.list(for: try RequestCaller.principal(), limit: input.query.limit ?? 100, after: input.query.cursor)
+        return .ok(.init(body: .json(.init(keys: page.items.map { Components.Schemas.APIKey($0) }, nextCursor: page.nextCursor))))
     }
 
     func createAPIKey(_ input: Operations.CreateAPIKey.Input) async throws -> Operations.CreateAPIKey.Output {
@@ -112,8 +112,8 @@ struct APIHandlers: APIProtocol {
     }
 
     func listPrincipals(_ input: Operations.ListPrincipals.Input) async throws -> Operations.ListPrincipals.Output {
-        let seen = try await store.principals.list(for: try RequestCaller.principal())
-        return .ok(.init(body: .json(.init(principals: seen.map(Components.Schemas.SeenPrincipal.init)))))
+        let page = try await store.principals.list(for: try RequestCaller.principal(), limit: input.query.limit ?? 100, after: input.query.cursor)
+        return .ok(.init(body: .json(.init(principals: page.items.map(Components.Schemas.SeenPrincipal.init), nextCursor: page.nextCursor))))
     }
 
     // MARK: Audit

@@ -66,12 +66,22 @@ public struct APIKeyRepository: Sendable {
     }
 
     /// The tenant's keys, newest first, revoked ones included (they stay for the record).
-    public func list(for principal: Principal) async throws -> [APIKey] {
-        try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            try await transaction.sql.raw(
-                "SELECT * FROM api_keys WHERE tenant_id = \(bind: principal.tenantID.description) ORDER BY created_at DESC, id"
-            ).all().map(Self.key)
+    public func list(for principal: Principal, limit: Int = 100, after cursor: String? = nil) async throws -> Page<APIKey> {
+        try PageCursor.validate(limit: limit)
+        let position = try cursor.map { cursor throws(CairnError) in try PageCursor.decode(cursor, count: 2) }
+        let tenant = principal.tenantID.description
+        let keys = try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            var query: SQLQueryString = "SELECT * FROM api_keys WHERE tenant_id = \(bind: tenant)"
+            if let position {
+                let createdAt = Int64(position[0]) ?? 0
+                query += " AND (created_at < \(bind: createdAt) OR (created_at = \(bind: createdAt) AND id > \(bind: position[1])))"
+            }
+            query += " ORDER BY created_at DESC, id LIMIT \(bind: limit + 1)"
+            return try await transaction.sql.raw(query).all().map(Self.key)
         }
+        let items = Array(keys.prefix(limit))
+        let next = keys.count > limit ? items.last.map { PageCursor.encode([String(EpochMilliseconds.milliseconds($0.createdAt)), $0.id.description]) } : nil
+        return Page(items: items, nextCursor: next)
     }
 
     /// One key of the principal's tenant; `notFound` for unknown ids and other tenants' keys alike.

@@ -42,12 +42,19 @@ public struct PrincipalDirectory: Sendable {
         }
     }
 
-    /// The tenant's principals, most recently seen first.
-    public func list(for principal: Principal) async throws -> [SeenPrincipal] {
-        try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            try await transaction.sql.raw(
-                "SELECT * FROM principals WHERE tenant_id = \(bind: principal.tenantID.description) ORDER BY last_seen_at DESC, subject"
-            ).all().map { row in
+    /// The tenant's principals, by subject then credential kind: an order that does not move
+    /// while a client pages through it, unlike "last seen".
+    public func list(for principal: Principal, limit: Int = 100, after cursor: String? = nil) async throws -> Page<SeenPrincipal> {
+        try PageCursor.validate(limit: limit)
+        let position = try cursor.map { cursor throws(CairnError) in try PageCursor.decode(cursor, count: 2) }
+        let tenant = principal.tenantID.description
+        let seen = try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            var query: SQLQueryString = "SELECT * FROM principals WHERE tenant_id = \(bind: tenant)"
+            if let position {
+                query += " AND (subject > \(bind: position[0]) OR (subject = \(bind: position[0]) AND credential > \(bind: position[1])))"
+            }
+            query += " ORDER BY subject, credential LIMIT \(bind: limit + 1)"
+            return try await transaction.sql.raw(query).all().map { row in
                 let grant = try row.grantColumns()
                 return SeenPrincipal(
                     subject: try row.string("subject"),
@@ -60,5 +67,8 @@ public struct PrincipalDirectory: Sendable {
                 )
             }
         }
+        let items = Array(seen.prefix(limit))
+        let next = seen.count > limit ? items.last.map { PageCursor.encode([$0.subject, $0.credential]) } : nil
+        return Page(items: items, nextCursor: next)
     }
 }

@@ -32,7 +32,22 @@ public struct TenantRepository: Sendable {
         return tenant
     }
 
-    /// Every tenant, oldest first.
+    /// Tenants by name, a page at a time.
+    public func list(limit: Int = 100, after cursor: String? = nil) async throws -> Page<Tenant> {
+        try PageCursor.validate(limit: limit)
+        let after = try cursor.map { cursor throws(CairnError) in try PageCursor.decode(cursor, count: 1)[0] }
+        let tenants = try await database.transaction(.platform) { transaction in
+            var query: SQLQueryString = "SELECT id, name, created_at FROM tenants"
+            if let after { query += " WHERE name > \(bind: after)" }
+            query += " ORDER BY name LIMIT \(bind: limit + 1)"
+            return try await transaction.sql.raw(query).all().map(Self.tenant)
+        }
+        let items = Array(tenants.prefix(limit))
+        let next = tenants.count > limit ? items.last.map { PageCursor.encode([$0.name.rawValue]) } : nil
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Every tenant, oldest first (audit verification walks them all).
     public func all() async throws -> [Tenant] {
         try await database.transaction(.platform) { transaction in
             try await transaction.sql.raw("SELECT id, name, created_at FROM tenants ORDER BY created_at, name").all().map(Self.tenant)
