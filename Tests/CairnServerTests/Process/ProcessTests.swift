@@ -161,10 +161,16 @@ struct ProcessTests {
         }
     }
 
-    @Test("schemathesis, run against the served spec with an admin key, finds no 5xx and no response that breaks the spec")
-    func schemathesis() async throws {
-        let key = try await bootstrapTenant(home: home)
-        let server = try await CairnProcess(serveWith: ["CAIRN_HOME": home])
+    @Test("schemathesis, run against the served spec with an admin key, finds no 5xx and no response that breaks the spec", arguments: TestEngine.all)
+    func schemathesis(engine: TestEngine) async throws {
+        try await withCLIDatabase(engine) { environment, _ in
+            try await runSchemathesis(environment: environment)
+        }
+    }
+
+    func runSchemathesis(environment: [String: String]) async throws {
+        let key = try await bootstrapTenant(home: home, environment: environment)
+        let server = try await CairnProcess(serveWith: environment)
         defer { server.stop() }
         // positive_data_acceptance is left out: it assumes every schema-valid request succeeds,
         // while Cairn also applies rules JSON Schema cannot state (an expiry in the future, a
