@@ -13,6 +13,8 @@ public struct CairnStore: Sendable {
     public var apiKeys: APIKeyRepository { APIKeyRepository(database: database) }
     /// Principals seen per tenant.
     public var principals: PrincipalDirectory { PrincipalDirectory(database: database) }
+    /// The durable job queue.
+    public var jobs: JobRepository { JobRepository(database: database) }
     /// The per-tenant audit chains.
     public var audit: AuditLog { AuditLog(database: database) }
 

@@ -1,6 +1,6 @@
 /// Every schema change Cairn knows, oldest first. Append only; never edit a shipped entry.
 public enum Migrations {
-    public static let all: [Migration] = [platformSpine]
+    public static let all: [Migration] = [platformSpine, jobs]
 
     /// Tables whose rows belong to one tenant; each gets the row-level security policy on PostgreSQL.
     static let tenantOwnedTables = ["api_keys", "principals", "audit_events"]
@@ -87,6 +87,48 @@ public enum Migrations {
         "CREATE INDEX audit_events_by_actor ON audit_events (tenant_id, actor, seq)",
         "CREATE INDEX audit_events_by_action ON audit_events (tenant_id, action, seq)",
         "CREATE INDEX audit_events_by_time ON audit_events (tenant_id, occurred_at)",
+    ]
+
+    /// The durable job queue: one row per job, claimed with leases.
+    ///
+    /// The idempotency key is unique per tenant and kind (NULLs never collide, on either engine).
+    /// `jobs_ready` serves the claim query; `jobs_by_tenant` the API's listings.
+    static let jobs = Migration(
+        version: 2,
+        name: "jobs",
+        sqlite: jobTables,
+        postgres: jobTables + rowLevelSecurity("jobs")
+    )
+
+    private static let jobTables = [
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants (id),
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            priority BIGINT NOT NULL,
+            run_at BIGINT NOT NULL,
+            attempt BIGINT NOT NULL,
+            max_attempts BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at BIGINT,
+            idempotency_key TEXT,
+            progress DOUBLE PRECISION NOT NULL,
+            progress_message TEXT,
+            result TEXT,
+            errors TEXT NOT NULL,
+            cancel_requested BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            finished_at BIGINT
+        )
+        """,
+        "CREATE UNIQUE INDEX jobs_idempotency ON jobs (tenant_id, kind, idempotency_key)",
+        "CREATE INDEX jobs_ready ON jobs (state, run_at)",
+        "CREATE INDEX jobs_by_tenant ON jobs (tenant_id, created_at)",
+        "CREATE INDEX jobs_leases ON jobs (state, lease_expires_at)",
     ]
 
     /// The second wall on PostgreSQL: rows are visible only to transactions scoped to their

@@ -1,0 +1,394 @@
+public import CairnCore
+public import Foundation
+import SQLKit
+
+/// The durable job queue, on either engine.
+///
+/// Tenants enqueue, read, cancel and replay their own jobs (tenant-scoped transactions).
+/// Workers serve every tenant, so claiming, heartbeats, completion and the lease reaper run
+/// platform-scoped, and every worker-side write checks that the caller still holds the lease:
+/// a worker that lost its lease to the reaper can no longer change the job.
+public struct JobRepository: Sendable {
+    let database: any Database
+
+    public init(database: any Database) { self.database = database }
+
+    /// What to enqueue.
+    public struct NewJob: Sendable {
+        public var kind: String
+        public var payload: String
+        public var priority: Int
+        public var runAt: Date?
+        public var maxAttempts: Int
+        public var idempotencyKey: String?
+
+        /// A job of `kind` with a JSON `payload`; by default it runs now, with 5 attempts.
+        public init(kind: String, payload: String = "{}", priority: Int = 0, runAt: Date? = nil, maxAttempts: Int = 5, idempotencyKey: String? = nil) {
+            self.kind = kind
+            self.payload = payload
+            self.priority = priority
+            self.runAt = runAt
+            self.maxAttempts = maxAttempts
+            self.idempotencyKey = idempotencyKey
+        }
+    }
+
+    // MARK: Tenant side
+
+    /// Enqueues a job for the principal's tenant. With an idempotency key already used for this
+    /// kind, nothing is added and the existing job is returned with `created == false`.
+    public func enqueue(_ new: NewJob, by principal: Principal, now: Date = Date()) async throws -> (job: Job, created: Bool) {
+        try TextRules.validate(new.kind, field: "A job kind", maximumLength: 100)
+        if let key = new.idempotencyKey { try TextRules.validate(key, field: "An idempotency key", maximumLength: 200) }
+        guard (1...100).contains(new.maxAttempts) else {
+            throw CairnError(.invalidInput, "A job takes 1–100 attempts.")
+        }
+        let id = JobID()
+        let tenant = principal.tenantID.description
+        let created = EpochMilliseconds.milliseconds(now)
+        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            // ON CONFLICT DO NOTHING makes concurrent enqueues with one key create one job.
+            try await transaction.sql.raw(
+                """
+                INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, attempt, max_attempts, state, idempotency_key,
+                                  progress, errors, cancel_requested, created_at, updated_at)
+                VALUES (\(bind: id.description), \(bind: tenant), \(bind: new.kind), \(bind: new.payload), \(bind: new.priority),
+                        \(bind: EpochMilliseconds.milliseconds(new.runAt ?? now)), 0, \(bind: new.maxAttempts), 'queued',
+                        \(bind: new.idempotencyKey), 0, '[]', 0, \(bind: created), \(bind: created))
+                ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING
+                """
+            ).run()
+            if let inserted = try await Self.fetch(id, tenant: tenant, in: transaction) {
+                return (inserted, true)
+            }
+            guard
+                let key = new.idempotencyKey,
+                let existing = try await transaction.sql.raw(
+                    "SELECT * FROM jobs WHERE tenant_id = \(bind: tenant) AND kind = \(bind: new.kind) AND idempotency_key = \(bind: key)"
+                ).first().map(Self.job)
+            else {
+                throw CairnError(.internalFailure, "An enqueued job could not be read back.")
+            }
+            return (existing, false)
+        }
+    }
+
+    /// One job of the principal's tenant; `notFound` for unknown ids and other tenants' jobs alike.
+    public func get(_ id: JobID, for principal: Principal) async throws -> Job {
+        let tenant = principal.tenantID.description
+        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            guard let job = try await Self.fetch(id, tenant: tenant, in: transaction) else { throw Self.notFound(id) }
+            return job
+        }
+    }
+
+    /// The tenant's jobs, newest first, optionally of one state and kind, a page at a time.
+    public func list(for principal: Principal, state: JobState? = nil, kind: String? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<Job> {
+        try PageCursor.validate(limit: limit)
+        let position = try cursor.map { cursor throws(CairnError) in try PageCursor.decode(cursor, count: 2) }
+        let tenant = principal.tenantID.description
+        let jobs = try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            var query: SQLQueryString = "SELECT * FROM jobs WHERE tenant_id = \(bind: tenant)"
+            if let state { query += " AND state = \(bind: state.rawValue)" }
+            if let kind { query += " AND kind = \(bind: kind)" }
+            if let position {
+                let createdAt = Int64(position[0]) ?? 0
+                query += " AND (created_at < \(bind: createdAt) OR (created_at = \(bind: createdAt) AND id > \(bind: position[1])))"
+            }
+            query += " ORDER BY created_at DESC, id LIMIT \(bind: limit + 1)"
+            return try await transaction.sql.raw(query).all().map(Self.job)
+        }
+        let items = Array(jobs.prefix(limit))
+        let next = jobs.count > limit ? items.last.map { PageCursor.encode([String(EpochMilliseconds.milliseconds($0.createdAt)), $0.id.description]) } : nil
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Cancels a job: at once when it is waiting, cooperatively when it runs (the handler sees
+    /// the request at its next check). Cancelling a finished job is a conflict.
+    public func requestCancellation(_ id: JobID, by principal: Principal, now: Date = Date()) async throws -> Job {
+        let tenant = principal.tenantID.description
+        let at = EpochMilliseconds.milliseconds(now)
+        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            guard let job = try await Self.fetch(id, tenant: tenant, in: transaction, locking: true) else { throw Self.notFound(id) }
+            switch job.state {
+            case .queued, .failed:
+                try await transaction.sql.raw(
+                    """
+                    UPDATE jobs SET state = 'cancelled', cancel_requested = 1, finished_at = \(bind: at), updated_at = \(bind: at)
+                    WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)
+                    """
+                ).run()
+            case .running:
+                try await transaction.sql.raw(
+                    "UPDATE jobs SET cancel_requested = 1, updated_at = \(bind: at) WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)"
+                ).run()
+            case .succeeded, .dead, .cancelled:
+                throw CairnError(.conflict, "Job \(id) has already finished (\(job.state.rawValue)); there is nothing to cancel.")
+            }
+            try await AuditLog.append(
+                AuditRecord(actor: principal.auditActor, action: "job.cancel", targetType: "job", targetID: id.description, details: ["kind": job.kind]),
+                tenantID: principal.tenantID,
+                in: transaction,
+                at: now
+            )
+            return try await Self.fetch(id, tenant: tenant, in: transaction) ?? job
+        }
+    }
+
+    /// Replays a dead, cancelled or failed job from its first attempt, keeping its error history.
+    public func replay(_ id: JobID, by principal: Principal, now: Date = Date()) async throws -> Job {
+        let tenant = principal.tenantID.description
+        let at = EpochMilliseconds.milliseconds(now)
+        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            guard let job = try await Self.fetch(id, tenant: tenant, in: transaction, locking: true) else { throw Self.notFound(id) }
+            guard [.dead, .cancelled, .failed].contains(job.state) else {
+                throw CairnError(.conflict, "Job \(id) is \(job.state.rawValue); only dead, cancelled or failed jobs can be replayed.")
+            }
+            try await transaction.sql.raw(
+                """
+                UPDATE jobs SET state = 'queued', attempt = 0, run_at = \(bind: at), cancel_requested = 0, lease_owner = NULL,
+                       lease_expires_at = NULL, finished_at = NULL, updated_at = \(bind: at)
+                WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)
+                """
+            ).run()
+            try await AuditLog.append(
+                AuditRecord(actor: principal.auditActor, action: "job.replay", targetType: "job", targetID: id.description, details: ["kind": job.kind]),
+                tenantID: principal.tenantID,
+                in: transaction,
+                at: now
+            )
+            return try await Self.fetch(id, tenant: tenant, in: transaction) ?? job
+        }
+    }
+
+    // MARK: Worker side
+
+    /// Leases the next ready job to `worker`, fairly across tenants: the job comes from the
+    /// tenant with the fewest jobs running (then by priority and age), and never from a tenant
+    /// already at `perTenantCap` running jobs. `nil` when nothing is ready.
+    ///
+    /// On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers on any number of nodes
+    /// claim without blocking each other or taking the same job; on SQLite the single-writer
+    /// transaction gives the same guarantee within the process.
+    public func claim(worker: String, leaseFor lease: Duration, perTenantCap: Int, now: Date = Date()) async throws -> Job? {
+        let at = EpochMilliseconds.milliseconds(now)
+        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(Self.seconds(lease)))
+        return try await database.transaction(.platform) { transaction in
+            let lock: SQLQueryString = transaction.engine == .postgres ? " FOR UPDATE OF j SKIP LOCKED" : ""
+            guard
+                let candidate = try await transaction.sql.raw(
+                    """
+                    WITH running AS (SELECT tenant_id, COUNT(*) AS n FROM jobs WHERE state = 'running' GROUP BY tenant_id)
+                    SELECT j.id FROM jobs j LEFT JOIN running r ON r.tenant_id = j.tenant_id
+                    WHERE j.state IN ('queued', 'failed') AND j.run_at <= \(bind: at) AND COALESCE(r.n, 0) < \(bind: perTenantCap)
+                    ORDER BY COALESCE(r.n, 0), j.priority DESC, j.run_at, j.id
+                    LIMIT 1\(lock)
+                    """
+                ).first()?.decode(column: "id", as: String.self)
+            else { return nil }
+            try await transaction.sql.raw(
+                """
+                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = \(bind: worker),
+                       lease_expires_at = \(bind: expires), updated_at = \(bind: at)
+                WHERE id = \(bind: candidate)
+                """
+            ).run()
+            return try await transaction.sql.raw("SELECT * FROM jobs WHERE id = \(bind: candidate)").first().map(Self.job)
+        }
+    }
+
+    /// What a heartbeat learned.
+    public enum Heartbeat: Sendable, Equatable {
+        /// The lease was extended; the handler should stop if `cancelRequested`.
+        case held(cancelRequested: Bool)
+        /// The lease is no longer this worker's (it expired and was reaped): stop, write nothing.
+        case lost
+    }
+
+    /// Extends `worker`'s lease and records progress.
+    public func heartbeat(
+        _ id: JobID,
+        worker: String,
+        leaseFor lease: Duration,
+        progress: Double? = nil,
+        message: String? = nil,
+        now: Date = Date()
+    ) async throws -> Heartbeat {
+        let at = EpochMilliseconds.milliseconds(now)
+        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(Self.seconds(lease)))
+        return try await database.transaction(.platform) { transaction in
+            guard let job = try await Self.leased(id, worker: worker, in: transaction) else { return .lost }
+            let fraction = min(max(progress ?? job.progress, 0), 1)
+            try await transaction.sql.raw(
+                """
+                UPDATE jobs SET lease_expires_at = \(bind: expires), progress = \(bind: fraction),
+                       progress_message = \(bind: message ?? job.progressMessage), updated_at = \(bind: at)
+                WHERE id = \(bind: id.description)
+                """
+            ).run()
+            return .held(cancelRequested: job.cancelRequested)
+        }
+    }
+
+    /// Records success; `false` if the lease was lost meanwhile (the result is then discarded).
+    public func complete(_ id: JobID, worker: String, result: String? = nil, now: Date = Date()) async throws -> Bool {
+        try await finish(id, worker: worker, now: now) { transaction, _, at in
+            try await transaction.sql.raw(
+                """
+                UPDATE jobs SET state = 'succeeded', result = \(bind: result), progress = 1, lease_owner = NULL, lease_expires_at = NULL,
+                       finished_at = \(bind: at), updated_at = \(bind: at)
+                WHERE id = \(bind: id.description)
+                """
+            ).run()
+        }
+    }
+
+    /// Records a failed attempt: retried after a backoff while attempts remain and the error is
+    /// retryable, dead otherwise. `jitter` is a uniform random number in [0, 1).
+    /// `false` if the lease was lost meanwhile.
+    public func fail(
+        _ id: JobID,
+        worker: String,
+        message: String,
+        retryable: Bool,
+        policy: RetryPolicy = RetryPolicy(),
+        jitter: Double = Double.random(in: 0..<1),
+        now: Date = Date()
+    ) async throws -> Bool {
+        try await finish(id, worker: worker, now: now) { transaction, job, at in
+            let errors = job.errors + [JobAttemptError(attempt: job.attempt, at: now, message: message, retryable: retryable)]
+            if retryable, job.attempt < job.maxAttempts {
+                let retryAt = now.addingTimeInterval(Self.seconds(policy.delay(afterAttempt: job.attempt, unit: jitter)))
+                try await transaction.sql.raw(
+                    """
+                    UPDATE jobs SET state = 'failed', errors = \(bind: try Self.encode(errors)), run_at = \(bind: EpochMilliseconds.milliseconds(retryAt)),
+                           lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: at)
+                    WHERE id = \(bind: id.description)
+                    """
+                ).run()
+            } else {
+                try await transaction.sql.raw(
+                    """
+                    UPDATE jobs SET state = 'dead', errors = \(bind: try Self.encode(errors)), lease_owner = NULL, lease_expires_at = NULL,
+                           finished_at = \(bind: at), updated_at = \(bind: at)
+                    WHERE id = \(bind: id.description)
+                    """
+                ).run()
+            }
+        }
+    }
+
+    /// The handler stopped because cancellation was requested: the job ends `cancelled`.
+    public func acknowledgeCancellation(_ id: JobID, worker: String, now: Date = Date()) async throws -> Bool {
+        try await finish(id, worker: worker, now: now) { transaction, _, at in
+            try await transaction.sql.raw(
+                """
+                UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = \(bind: at), updated_at = \(bind: at)
+                WHERE id = \(bind: id.description)
+                """
+            ).run()
+        }
+    }
+
+    /// Returns running jobs whose lease expired (their worker died or stalled) to the queue,
+    /// recording the lost attempt; jobs out of attempts go dead. Returns how many were reaped.
+    public func reapExpiredLeases(now: Date = Date()) async throws -> Int {
+        let at = EpochMilliseconds.milliseconds(now)
+        return try await database.transaction(.platform) { transaction in
+            let lock: SQLQueryString = transaction.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            let expired = try await transaction.sql.raw(
+                "SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < \(bind: at)\(lock)"
+            ).all().map(Self.job)
+            for job in expired {
+                let errors = job.errors + [
+                    JobAttemptError(attempt: job.attempt, at: now, message: "The worker's lease expired before it finished.", retryable: true)
+                ]
+                let state = job.attempt < job.maxAttempts ? "queued" : "dead"
+                try await transaction.sql.raw(
+                    """
+                    UPDATE jobs SET state = \(bind: state), errors = \(bind: try Self.encode(errors)), lease_owner = NULL, lease_expires_at = NULL,
+                           finished_at = \(bind: state == "dead" ? at : nil), updated_at = \(bind: at)
+                    WHERE id = \(bind: job.id.description)
+                    """
+                ).run()
+            }
+            return expired.count
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Runs `update` if `worker` still holds the lease on `id`; `false` otherwise.
+    private func finish(
+        _ id: JobID,
+        worker: String,
+        now: Date,
+        _ update: @Sendable (Transaction, Job, Int64) async throws -> Void
+    ) async throws -> Bool {
+        let at = EpochMilliseconds.milliseconds(now)
+        return try await database.transaction(.platform) { transaction in
+            guard let job = try await Self.leased(id, worker: worker, in: transaction) else { return false }
+            try await update(transaction, job, at)
+            return true
+        }
+    }
+
+    private static func leased(_ id: JobID, worker: String, in transaction: Transaction) async throws -> Job? {
+        try await transaction.sql.raw(
+            "SELECT * FROM jobs WHERE id = \(bind: id.description) AND state = 'running' AND lease_owner = \(bind: worker)\(transaction.rowLockClause)"
+        ).first().map(job)
+    }
+
+    private static func fetch(_ id: JobID, tenant: String, in transaction: Transaction, locking: Bool = false) async throws -> Job? {
+        let lock: SQLQueryString = locking ? transaction.rowLockClause : ""
+        return try await transaction.sql.raw(
+            "SELECT * FROM jobs WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)\(lock)"
+        ).first().map(job)
+    }
+
+    private static func notFound(_ id: JobID) -> CairnError {
+        CairnError(.notFound, "There is no job with id \(id).")
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    private static func encode(_ errors: [JobAttemptError]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return String(decoding: try encoder.encode(errors), as: UTF8.self)
+    }
+
+    static func job(_ row: any SQLRow) throws -> Job {
+        guard let id = JobID(try row.string("id")), let tenantID = TenantID(try row.string("tenant_id")),
+            let state = JobState(rawValue: try row.string("state"))
+        else {
+            throw CairnError(.integrityViolation, "A stored job row is malformed.")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return Job(
+            id: id,
+            tenantID: tenantID,
+            kind: try row.string("kind"),
+            payload: try row.string("payload"),
+            priority: Int(try row.int64("priority")),
+            runAt: try row.date("run_at"),
+            attempt: Int(try row.int64("attempt")),
+            maxAttempts: Int(try row.int64("max_attempts")),
+            state: state,
+            leaseOwner: try row.decode(column: "lease_owner", as: String?.self),
+            leaseExpiresAt: try row.optionalDate("lease_expires_at"),
+            idempotencyKey: try row.decode(column: "idempotency_key", as: String?.self),
+            progress: try row.decode(column: "progress", as: Double.self),
+            progressMessage: try row.decode(column: "progress_message", as: String?.self),
+            result: try row.decode(column: "result", as: String?.self),
+            errors: try decoder.decode([JobAttemptError].self, from: Data(try row.string("errors").utf8)),
+            cancelRequested: try row.int64("cancel_requested") != 0,
+            createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"),
+            finishedAt: try row.optionalDate("finished_at")
+        )
+    }
+}
