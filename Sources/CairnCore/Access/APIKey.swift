@@ -1,20 +1,5 @@
 public import Foundation
 
-/// Identifier of an API key; public, appears in listings and audit events.
-public struct APIKeyID: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UUID
-
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-
-    /// Parses the textual UUID form; `nil` for anything else.
-    public init?(_ text: String) {
-        guard let uuid = UUID(uuidString: text) else { return nil }
-        self.rawValue = uuid
-    }
-
-    public var description: String { rawValue.uuidString.lowercased() }
-}
-
 /// What an API key is allowed to be: its subject, roles, groups and attributes.
 public struct APIKeyGrant: Sendable, Equatable {
     public var subject: String

@@ -1,21 +1,5 @@
 public import Foundation
 
-/// Identifier of a background job.
-public struct JobID: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UUID
-
-    /// A new, random id.
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-
-    /// Parses the textual UUID form; `nil` for anything else.
-    public init?(_ text: String) {
-        guard let uuid = UUID(uuidString: text) else { return nil }
-        self.rawValue = uuid
-    }
-
-    public var description: String { rawValue.uuidString.lowercased() }
-}
-
 /// Where a job is in its life.
 public enum JobState: String, Sendable, CaseIterable {
     /// Waiting to be claimed.

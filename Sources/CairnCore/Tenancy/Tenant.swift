@@ -1,21 +1,5 @@
 public import Foundation
 
-/// Opaque identifier of a tenant. Every tenant-owned row carries one.
-public struct TenantID: Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UUID
-
-    public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
-
-    /// Parses the lowercase or uppercase textual form; `nil` for anything else.
-    public init?(_ text: String) {
-        guard let uuid = UUID(uuidString: text) else { return nil }
-        self.rawValue = uuid
-    }
-
-    /// The canonical (lowercase) text form used in storage, URLs and audit events.
-    public var description: String { rawValue.uuidString.lowercased() }
-}
-
 /// A tenant's short, URL-safe name, e.g. `northbank`. Operators and the CLI refer to tenants by it.
 public struct TenantName: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
