@@ -27,5 +27,9 @@ enum RoutePolicy {
         "revokeAPIKey": .requires(.permission(.manageKeys)),
         "listPrincipals": .requires(.permission(.readPrincipals)),
         "listAuditEvents": .requires(.permission(.readAudit)),
+        "listJobs": .requires(.permission(.readJobs)),
+        "getJob": .requires(.permission(.readJobs)),
+        "cancelJob": .requires(.permission(.manageJobs)),
+        "retryJob": .requires(.permission(.manageJobs)),
     ]
 }

@@ -134,6 +134,36 @@ struct APIHandlers: APIProtocol {
         return .ok(.init(body: .json(.init(events: page.events.map(Components.Schemas.AuditEvent.init), nextBefore: page.nextBefore))))
     }
 
+    // MARK: Jobs
+
+    func listJobs(_ input: Operations.ListJobs.Input) async throws -> Operations.ListJobs.Output {
+        let query = input.query
+        if let kind = query.kind { try TextRules.validate(kind, field: "kind", maximumLength: 100) }
+        let page = try await store.jobs.list(
+            for: try RequestCaller.principal(), state: query.state?.domain, kind: query.kind, limit: query.limit ?? 100, after: query.cursor)
+        return .ok(.init(body: .json(.init(jobs: try page.items.map(Components.Schemas.Job.init), nextCursor: page.nextCursor))))
+    }
+
+    func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
+        let job = try await store.jobs.get(try Self.jobID(input.path.jobId), for: try RequestCaller.principal())
+        return .ok(.init(body: .json(try .init(job))))
+    }
+
+    func cancelJob(_ input: Operations.CancelJob.Input) async throws -> Operations.CancelJob.Output {
+        let job = try await store.jobs.requestCancellation(try Self.jobID(input.path.jobId), by: try RequestCaller.principal())
+        return .ok(.init(body: .json(try .init(job))))
+    }
+
+    func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output {
+        let job = try await store.jobs.replay(try Self.jobID(input.path.jobId), by: try RequestCaller.principal())
+        return .ok(.init(body: .json(try .init(job))))
+    }
+
+    private static func jobID(_ text: String) throws(CairnError) -> JobID {
+        guard let id = JobID(text) else { throw CairnError(.notFound, "There is no job with id '\(text.prefix(80))'.") }
+        return id
+    }
+
     /// Path ids are UUIDs; anything else names no key, and says so.
     private static func keyID(_ text: String) throws(CairnError) -> APIKeyID {
         guard let id = APIKeyID(text) else { throw CairnError(.notFound, "There is no API key with id '\(text)'.") }

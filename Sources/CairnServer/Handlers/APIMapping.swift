@@ -2,6 +2,7 @@ import CairnAPI
 import CairnCore
 import CairnStore
 import Foundation
+import OpenAPIRuntime
 
 // Domain → wire types. Kept in one file so the API's shape is visible at a glance.
 
@@ -127,6 +128,61 @@ extension Components.Schemas.AuditEvent {
             details: .init(additionalProperties: event.record.details),
             previousHash: event.previousHash,
             hash: event.hash
+        )
+    }
+}
+
+extension Components.Schemas.JobState {
+    init(_ state: JobState) {
+        switch state {
+        case .queued: self = .queued
+        case .running: self = .running
+        case .succeeded: self = .succeeded
+        case .failed: self = .failed
+        case .dead: self = .dead
+        case .cancelled: self = .cancelled
+        }
+    }
+
+    var domain: JobState {
+        switch self {
+        case .queued: .queued
+        case .running: .running
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .dead: .dead
+        case .cancelled: .cancelled
+        }
+    }
+}
+
+extension Components.Schemas.Job {
+    /// Payload and result are stored as JSON text; they go out as JSON values. Stored text that
+    /// does not parse is a server fault, not the client's.
+    init(_ job: Job) throws {
+        func json(_ text: String) throws -> OpenAPIRuntime.OpenAPIValueContainer {
+            do {
+                return try JSONDecoder().decode(OpenAPIRuntime.OpenAPIValueContainer.self, from: Data(text.utf8))
+            } catch {
+                throw CairnError(.integrityViolation, "Job \(job.id) holds JSON that does not parse.", underlying: error)
+            }
+        }
+        self.init(
+            id: job.id.description,
+            kind: job.kind,
+            state: .init(job.state),
+            priority: job.priority,
+            attempt: job.attempt,
+            maxAttempts: job.maxAttempts,
+            runAt: job.runAt,
+            payload: try json(job.payload),
+            result: try job.result.map(json),
+            progress: .init(fraction: job.progress, message: job.progressMessage),
+            errors: job.errors.map { .init(attempt: $0.attempt, at: $0.at, message: $0.message, retryable: $0.retryable) },
+            cancelRequested: job.cancelRequested,
+            createdAt: job.createdAt,
+            updatedAt: job.updatedAt,
+            finishedAt: job.finishedAt
         )
     }
 }

@@ -161,6 +161,19 @@ public struct JobRepository: Sendable {
         }
     }
 
+    /// The tenant a job belongs to, for `cairn jobs show|cancel|retry ID` run by whoever holds
+    /// the database (they act as that tenant's local administrator).
+    public func tenant(ofJob id: JobID) async throws -> Tenant {
+        try await database.transaction(.platform) { transaction in
+            guard
+                let row = try await transaction.sql.raw(
+                    "SELECT t.id, t.name, t.created_at FROM jobs j JOIN tenants t ON t.id = j.tenant_id WHERE j.id = \(bind: id.description)"
+                ).first()
+            else { throw Self.notFound(id) }
+            return try TenantRepository.tenant(row)
+        }
+    }
+
     // MARK: Worker side
 
     /// Leases the next ready job to `worker`, fairly across tenants: the job comes from the

@@ -214,6 +214,34 @@ struct ProcessTests {
         #expect(!badDatabase.stderr.contains("secret"))
     }
 
+    @Test("cairn jobs list, show, cancel and retry steer a tenant's jobs from the command line", arguments: TestEngine.all)
+    func jobsCommands(engine: TestEngine) async throws {
+        try await withCLIDatabase(engine) { environment, store in
+            _ = try await bootstrapTenant(home: home, environment: environment)
+            let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
+            let job = try await store.jobs.enqueue(
+                .init(kind: "document.ingest", runAt: Date().addingTimeInterval(3600)), by: .localAdministrator(of: tenant)
+            ).job
+
+            let list = try await CairnProcess.run(["jobs", "list", "--tenant", "northbank"], environment: environment)
+            #expect(list.status == 0, "\(list.stderr)")
+            #expect(list.stdout.contains("\(job.id)  queued  document.ingest  attempt 0/5"))
+            let cancel = try await CairnProcess.run(["jobs", "cancel", job.id.description], environment: environment)
+            #expect(cancel.stdout.contains("Cancelled job \(job.id)."))
+            let show = try await CairnProcess.run(["jobs", "show", job.id.description], environment: environment)
+            #expect(show.stdout.contains("cancelled  document.ingest"))
+            let retry = try await CairnProcess.run(["jobs", "retry", job.id.description], environment: environment)
+            #expect(retry.stdout.contains("is queued again"))
+            let again = try await CairnProcess.run(["jobs", "retry", job.id.description], environment: environment)
+            #expect(again.status == 1)
+            #expect(again.stderr.contains("error: Job \(job.id) is queued; only dead, cancelled or failed jobs can be replayed."))
+            let badState = try await CairnProcess.run(["jobs", "list", "--tenant", "northbank", "--state", "lost"], environment: environment)
+            #expect(badState.stderr.contains("error: 'lost' is not a job state"))
+            let unknown = try await CairnProcess.run(["jobs", "show", UUID().uuidString], environment: environment)
+            #expect(unknown.status == 1 && unknown.stderr.contains("error: There is no job with id"))
+        }
+    }
+
     @Test("cairn config prints the effective configuration with secrets redacted and their sources")
     func config() async throws {
         let output = try await CairnProcess.run(["config"], environment: [
