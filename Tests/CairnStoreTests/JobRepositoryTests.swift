@@ -20,6 +20,10 @@ struct JobRepositoryTests {
             let other = try await store.jobs.enqueue(.init(kind: "document.purge", idempotencyKey: "upload-1"), by: admin)
             #expect(other.created, "the key is scoped to the kind")
             #expect(try await store.jobs.list(for: admin).items.count == 2)
+            await #expect(throws: CairnError.self) { try await store.jobs.enqueue(.init(kind: "x", payload: "{not json"), by: admin) }
+            await #expect(throws: CairnError.self) { try await store.jobs.enqueue(.init(kind: "x", maxAttempts: 0), by: admin) }
+            await #expect(throws: CairnError.self) { try await store.jobs.enqueue(.init(kind: "bad\u{0}kind"), by: admin) }
+            #expect(try await store.jobs.list(for: admin).items.count == 2)
         }
     }
 

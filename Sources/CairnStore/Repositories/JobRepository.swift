@@ -43,6 +43,10 @@ public struct JobRepository: Sendable {
         guard (1...100).contains(new.maxAttempts) else {
             throw CairnError(.invalidInput, "A job takes 1–100 attempts.")
         }
+        // Handlers and the API read the payload back as JSON; refuse anything else up front.
+        guard new.payload.utf8.count <= 1 << 20, (try? JSONSerialization.jsonObject(with: Data(new.payload.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw CairnError(.invalidInput, "A job's payload must be JSON of at most 1 MiB.")
+        }
         let id = JobID()
         let tenant = principal.tenantID.description
         let created = EpochMilliseconds.milliseconds(now)
