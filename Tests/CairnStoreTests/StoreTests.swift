@@ -173,6 +173,10 @@ struct PaginationTests {
 
             await #expect(throws: CairnError.self) { try await store.tenants.list(limit: 2, after: "not-a-cursor!") }
             await #expect(throws: CairnError.self) { try await store.tenants.list(limit: 0) }
+            // A well-formed cursor whose time is not a number is as foreign as garbage.
+            let forged = Data("yesterday\u{1F}\(UUID().uuidString)".utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            await #expect(throws: CairnError.self) { try await store.apiKeys.list(for: admin, after: forged) }
         }
     }
 }

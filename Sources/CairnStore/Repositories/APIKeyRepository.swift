@@ -68,20 +68,16 @@ public struct APIKeyRepository: Sendable {
     /// The tenant's keys, newest first, revoked ones included (they stay for the record).
     public func list(for principal: Principal, limit: Int = 100, after cursor: String? = nil) async throws -> Page<APIKey> {
         try PageCursor.validate(limit: limit)
-        let position = try cursor.map { cursor throws(CairnError) in try PageCursor.decode(cursor, count: 2) }
+        let position = try NewestFirstPosition(cursor: cursor)
         let tenant = principal.tenantID.description
         let keys = try await database.transaction(.tenant(principal.tenantID)) { transaction in
             var query: SQLQueryString = "SELECT * FROM api_keys WHERE tenant_id = \(bind: tenant)"
-            if let position {
-                let createdAt = Int64(position[0]) ?? 0
-                query += " AND (created_at < \(bind: createdAt) OR (created_at = \(bind: createdAt) AND id > \(bind: position[1])))"
-            }
-            query += " ORDER BY created_at DESC, id LIMIT \(bind: limit + 1)"
+            if let position { query += position.filter }
+            query += NewestFirstPosition.order
+            query += " LIMIT \(bind: limit + 1)"
             return try await transaction.sql.raw(query).all().map(Self.key)
         }
-        let items = Array(keys.prefix(limit))
-        let next = keys.count > limit ? items.last.map { PageCursor.encode([String(EpochMilliseconds.milliseconds($0.createdAt)), $0.id.description]) } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(fetched: keys, limit: limit) { NewestFirstPosition.position(createdAt: $0.createdAt, id: $0.id.description) }
     }
 
     /// One key of the principal's tenant; `notFound` for unknown ids and other tenants' keys alike.

@@ -89,22 +89,18 @@ public struct JobRepository: Sendable {
     /// The tenant's jobs, newest first, optionally of one state and kind, a page at a time.
     public func list(for principal: Principal, state: JobState? = nil, kind: String? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<Job> {
         try PageCursor.validate(limit: limit)
-        let position = try cursor.map { cursor throws(CairnError) in try PageCursor.decode(cursor, count: 2) }
+        let position = try NewestFirstPosition(cursor: cursor)
         let tenant = principal.tenantID.description
         let jobs = try await database.transaction(.tenant(principal.tenantID)) { transaction in
             var query: SQLQueryString = "SELECT * FROM jobs WHERE tenant_id = \(bind: tenant)"
             if let state { query += " AND state = \(bind: state.rawValue)" }
             if let kind { query += " AND kind = \(bind: kind)" }
-            if let position {
-                let createdAt = Int64(position[0]) ?? 0
-                query += " AND (created_at < \(bind: createdAt) OR (created_at = \(bind: createdAt) AND id > \(bind: position[1])))"
-            }
-            query += " ORDER BY created_at DESC, id LIMIT \(bind: limit + 1)"
+            if let position { query += position.filter }
+            query += NewestFirstPosition.order
+            query += " LIMIT \(bind: limit + 1)"
             return try await transaction.sql.raw(query).all().map(Self.job)
         }
-        let items = Array(jobs.prefix(limit))
-        let next = jobs.count > limit ? items.last.map { PageCursor.encode([String(EpochMilliseconds.milliseconds($0.createdAt)), $0.id.description]) } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(fetched: jobs, limit: limit) { NewestFirstPosition.position(createdAt: $0.createdAt, id: $0.id.description) }
     }
 
     /// Cancels a job: at once when it is waiting, cooperatively when it runs (the handler sees

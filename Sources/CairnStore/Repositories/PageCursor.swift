@@ -1,11 +1,48 @@
 import CairnCore
 import Foundation
+import SQLKit
 
 /// A page of a list, in a stable order, and where the next page starts.
 public struct Page<Item: Sendable>: Sendable {
     public let items: [Item]
     /// Opaque position after the last item; `nil` on the last page.
     public let nextCursor: String?
+
+    /// The page made of the first `limit` of up to `limit + 1` fetched rows: the extra row only
+    /// says that more exist, and the cursor then points after the last item kept.
+    init(fetched rows: [Item], limit: Int, position: (Item) -> [String]) {
+        self.items = Array(rows.prefix(limit))
+        self.nextCursor = rows.count > limit ? items.last.map { PageCursor.encode(position($0)) } : nil
+    }
+}
+
+/// Where a newest-first listing, ordered by `created_at DESC, id`, resumes.
+struct NewestFirstPosition {
+    let createdAt: Int64
+    let id: String
+
+    /// The position a cursor names; `nil` for no cursor (the first page).
+    init?(cursor: String?) throws(CairnError) {
+        guard let cursor else { return nil }
+        let parts = try PageCursor.decode(cursor, count: 2)
+        guard let createdAt = Int64(parts[0]) else {
+            throw CairnError(.invalidInput, "The cursor is not one this API issued.")
+        }
+        self.createdAt = createdAt
+        self.id = parts[1]
+    }
+
+    /// The filter that keeps only rows after this position.
+    var filter: SQLQueryString {
+        " AND (created_at < \(bind: createdAt) OR (created_at = \(bind: createdAt) AND id > \(bind: id)))"
+    }
+
+    static let order: SQLQueryString = " ORDER BY created_at DESC, id"
+
+    /// The cursor parts for a row created at `createdAt` with `id`.
+    static func position(createdAt: Date, id: String) -> [String] {
+        [String(EpochMilliseconds.milliseconds(createdAt)), id]
+    }
 }
 
 /// The opaque cursors list endpoints hand out: the sort key of the last item returned,

@@ -67,8 +67,6 @@ public struct PrincipalDirectory: Sendable {
                 )
             }
         }
-        let items = Array(seen.prefix(limit))
-        let next = seen.count > limit ? items.last.map { PageCursor.encode([$0.subject, $0.credential]) } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(fetched: seen, limit: limit) { [$0.subject, $0.credential] }
     }
 }

@@ -42,9 +42,7 @@ public struct TenantRepository: Sendable {
             query += " ORDER BY name LIMIT \(bind: limit + 1)"
             return try await transaction.sql.raw(query).all().map(Self.tenant)
         }
-        let items = Array(tenants.prefix(limit))
-        let next = tenants.count > limit ? items.last.map { PageCursor.encode([$0.name.rawValue]) } : nil
-        return Page(items: items, nextCursor: next)
+        return Page(fetched: tenants, limit: limit) { [$0.name.rawValue] }
     }
 
     /// Every tenant, oldest first (audit verification walks them all).
