@@ -199,14 +199,15 @@ public struct JobRepository: Sendable {
                     """
                 ).first()?.decode(column: "id", as: String.self)
             else { return nil }
-            try await transaction.sql.raw(
+            // RETURNING (both engines) hands back the leased row without a third round trip.
+            return try await transaction.sql.raw(
                 """
                 UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = \(bind: worker),
                        lease_expires_at = \(bind: expires), updated_at = \(bind: at)
                 WHERE id = \(bind: candidate)
+                RETURNING *
                 """
-            ).run()
-            return try await transaction.sql.raw("SELECT * FROM jobs WHERE id = \(bind: candidate)").first().map(Self.job)
+            ).first().map(Self.job)
         }
     }
 
