@@ -83,3 +83,13 @@ func withStore<Result: Sendable>(
         throw CairnError(.internalFailure, "The command failed against the database at \(location); the log line above has the cause.", underlying: error)
     }
 }
+
+/// Parses one of a fixed set of named values (a role, a job state), or says which exist.
+func parseChoice<Choice: RawRepresentable & CaseIterable>(_ text: String, as noun: String) throws(CairnError) -> Choice
+where Choice.RawValue == String {
+    guard let choice = Choice(rawValue: text) else {
+        throw CairnError(.invalidInput, "'\(text.prefix(80))' is not \(noun); use one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")).")
+    }
+    return choice
+}
+

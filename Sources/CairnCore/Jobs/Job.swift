@@ -15,9 +15,6 @@ public enum JobState: String, Sendable, CaseIterable {
     case dead
     /// Cancelled before or while running.
     case cancelled
-
-    /// No further transition happens without an explicit replay.
-    public var isTerminal: Bool { self == .succeeded || self == .dead || self == .cancelled }
 }
 
 /// One failed attempt, as kept in the job's error history.

@@ -126,12 +126,13 @@ public struct APIKeyRepository: Sendable {
         }
     }
 
-    /// Revokes by id alone, for `cairn key revoke ID` run by whoever holds the database.
-    public func revokeAsLocalAdministrator(_ id: APIKeyID) async throws -> APIKey {
+    /// The tenant a key belongs to, for `cairn key revoke ID` run by whoever holds the database
+    /// (they act as that tenant's local administrator).
+    public func tenant(ofKey id: APIKeyID) async throws -> Tenant {
         guard let (_, tenant, _) = try await lookUp(id) else {
             throw CairnError(.notFound, "There is no API key with id \(id).")
         }
-        return try await revoke(id, by: .localAdministrator(of: tenant))
+        return tenant
     }
 
     /// The stored key and its tenant for a presented secret, whatever its state; the caller

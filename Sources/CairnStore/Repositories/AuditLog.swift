@@ -93,10 +93,15 @@ public struct AuditLog: Sendable {
     /// Reads each tenant's events in sequence order in pages, so memory stays bounded however
     /// long the trail is.
     public func verify(tenantName: TenantName? = nil) async throws -> [Verification] {
-        let tenants = try await TenantRepository(database: database).all()
-        let selected = tenantName.map { name in tenants.filter { $0.name == name } } ?? tenants
-        if let tenantName, selected.isEmpty {
-            throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
+        let tenants = TenantRepository(database: database)
+        let selected: [Tenant]
+        if let tenantName {
+            guard let tenant = try await tenants.find(name: tenantName) else {
+                throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
+            }
+            selected = [tenant]
+        } else {
+            selected = try await tenants.all()
         }
         var results: [Verification] = []
         for tenant in selected {

@@ -54,12 +54,7 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run(settings: Settings, logger: Logger) async throws {
             let tenantName = try TenantName(tenant)
-            let roles = try role.map { text throws(CairnError) in
-                guard let role = Role(rawValue: text) else {
-                    throw CairnError(.invalidInput, "'\(text)' is not a role; use one of \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
-                }
-                return role
-            }
+            let roles = try role.map { text throws(CairnError) -> Role in try parseChoice(text, as: "a role") }
             guard !roles.isEmpty else { throw CairnError(.invalidInput, "Give at least one --role.") }
             let attributes = try Self.parse(attributes: attr)
             if let expiresInDays, !(1...3650).contains(expiresInDays) {
@@ -111,7 +106,7 @@ struct KeyCommand: AsyncParsableCommand {
         func run(settings: Settings, logger: Logger) async throws {
             guard let keyID = APIKeyID(id) else { throw CairnError(.invalidInput, "'\(id)' is not an API key id (a UUID).") }
             let key = try await withStore(settings, logger: logger) { store in
-                try await store.apiKeys.revokeAsLocalAdministrator(keyID)
+                try await store.apiKeys.revoke(keyID, by: .localAdministrator(of: try await store.apiKeys.tenant(ofKey: keyID)))
             }
             print("Revoked API key \(key.id) (\(key.name)). Nodes that cached it stop accepting it within CAIRN_AUTH_CACHE_SECONDS.")
         }

@@ -28,12 +28,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run(settings: Settings, logger: Logger) async throws {
             let tenantName = try TenantName(tenant)
-            let jobState = try state.map { text throws(CairnError) in
-                guard let state = JobState(rawValue: text) else {
-                    throw CairnError(.invalidInput, "'\(text)' is not a job state; use one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
-                }
-                return state
-            }
+            let jobState = try state.map { text throws(CairnError) -> JobState in try parseChoice(text, as: "a job state") }
             let page = try await withStore(settings, logger: logger) { store in
                 guard let tenant = try await store.tenants.find(name: tenantName) else {
                     throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
@@ -52,9 +47,8 @@ struct JobsCommand: AsyncParsableCommand {
         var id: String
 
         func run(settings: Settings, logger: Logger) async throws {
-            let jobID = try JobsCommand.parse(id)
-            let job = try await withStore(settings, logger: logger) { store in
-                try await store.jobs.get(jobID, for: .localAdministrator(of: try await store.jobs.tenant(ofJob: jobID)))
+            let job = try await JobsCommand.asOwner(ofJob: id, settings: settings, logger: logger) { store, jobID, owner in
+                try await store.jobs.get(jobID, for: owner)
             }
             print(JobsCommand.summary(job))
             print("  run at:   \(job.runAt.formatted(.iso8601))")
@@ -74,9 +68,8 @@ struct JobsCommand: AsyncParsableCommand {
         var id: String
 
         func run(settings: Settings, logger: Logger) async throws {
-            let jobID = try JobsCommand.parse(id)
-            let job = try await withStore(settings, logger: logger) { store in
-                try await store.jobs.requestCancellation(jobID, by: .localAdministrator(of: try await store.jobs.tenant(ofJob: jobID)))
+            let job = try await JobsCommand.asOwner(ofJob: id, settings: settings, logger: logger) { store, jobID, owner in
+                try await store.jobs.requestCancellation(jobID, by: owner)
             }
             print(job.state == .cancelled ? "Cancelled job \(job.id)." : "Cancellation requested; job \(job.id) stops at its next check.")
         }
@@ -89,17 +82,24 @@ struct JobsCommand: AsyncParsableCommand {
         var id: String
 
         func run(settings: Settings, logger: Logger) async throws {
-            let jobID = try JobsCommand.parse(id)
-            let job = try await withStore(settings, logger: logger) { store in
-                try await store.jobs.replay(jobID, by: .localAdministrator(of: try await store.jobs.tenant(ofJob: jobID)))
+            let job = try await JobsCommand.asOwner(ofJob: id, settings: settings, logger: logger) { store, jobID, owner in
+                try await store.jobs.replay(jobID, by: owner)
             }
             print("Job \(job.id) is queued again (its \(job.errors.count) earlier errors are kept).")
         }
     }
 
-    static func parse(_ text: String) throws(CairnError) -> JobID {
-        guard let id = JobID(text) else { throw CairnError(.invalidInput, "'\(text.prefix(80))' is not a job id (a UUID).") }
-        return id
+    /// Runs `body` on the job named by `text`, acting as its tenant's local administrator.
+    static func asOwner<Result: Sendable>(
+        ofJob text: String,
+        settings: Settings,
+        logger: Logger,
+        _ body: @Sendable (CairnStore, JobID, Principal) async throws -> Result
+    ) async throws -> Result {
+        guard let jobID = JobID(text) else { throw CairnError(.invalidInput, "'\(text.prefix(80))' is not a job id (a UUID).") }
+        return try await withStore(settings, logger: logger) { store in
+            try await body(store, jobID, .localAdministrator(of: try await store.jobs.tenant(ofJob: jobID)))
+        }
     }
 
     /// One line: id, state, kind, attempts, creation time.
