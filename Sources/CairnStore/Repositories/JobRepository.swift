@@ -106,58 +106,54 @@ public struct JobRepository: Sendable {
     /// Cancels a job: at once when it is waiting, cooperatively when it runs (the handler sees
     /// the request at its next check). Cancelling a finished job is a conflict.
     public func requestCancellation(_ id: JobID, by principal: Principal, now: Date = Date()) async throws -> Job {
-        let tenant = principal.tenantID.description
-        let at = EpochMilliseconds.milliseconds(now)
-        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            guard let job = try await Self.fetch(id, tenant: tenant, in: transaction, locking: true) else { throw Self.notFound(id) }
+        try await change(id, by: principal, action: "job.cancel", now: now) { job, at in
             switch job.state {
-            case .queued, .failed:
-                try await transaction.sql.raw(
-                    """
-                    UPDATE jobs SET state = 'cancelled', cancel_requested = 1, finished_at = \(bind: at), updated_at = \(bind: at)
-                    WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)
-                    """
-                ).run()
-            case .running:
-                try await transaction.sql.raw(
-                    "UPDATE jobs SET cancel_requested = 1, updated_at = \(bind: at) WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)"
-                ).run()
+            case .queued, .failed: "state = 'cancelled', cancel_requested = 1, finished_at = \(bind: at)"
+            case .running: "cancel_requested = 1"
             case .succeeded, .dead, .cancelled:
                 throw CairnError(.conflict, "Job \(id) has already finished (\(job.state.rawValue)); there is nothing to cancel.")
             }
-            try await AuditLog.append(
-                AuditRecord(actor: principal.auditActor, action: "job.cancel", targetType: "job", targetID: id.description, details: ["kind": job.kind]),
-                tenantID: principal.tenantID,
-                in: transaction,
-                at: now
-            )
-            return try await Self.fetch(id, tenant: tenant, in: transaction) ?? job
         }
     }
 
     /// Replays a dead, cancelled or failed job from its first attempt, keeping its error history.
     public func replay(_ id: JobID, by principal: Principal, now: Date = Date()) async throws -> Job {
+        try await change(id, by: principal, action: "job.replay", now: now) { job, at in
+            guard [.dead, .cancelled, .failed].contains(job.state) else {
+                throw CairnError(.conflict, "Job \(id) is \(job.state.rawValue); only dead, cancelled or failed jobs can be replayed.")
+            }
+            return """
+                state = 'queued', attempt = 0, run_at = \(bind: at), cancel_requested = 0, lease_owner = NULL,
+                lease_expires_at = NULL, finished_at = NULL
+                """
+        }
+    }
+
+    /// Changes one of the principal's jobs on its behalf, in one transaction: locks it (`notFound`
+    /// if it is not the tenant's), lets `assignments` choose the new column values or refuse,
+    /// applies them, and records `action` in the tenant's audit trail.
+    private func change(
+        _ id: JobID,
+        by principal: Principal,
+        action: String,
+        now: Date,
+        _ assignments: @Sendable (Job, Int64) throws -> SQLQueryString
+    ) async throws -> Job {
         let tenant = principal.tenantID.description
         let at = EpochMilliseconds.milliseconds(now)
         return try await database.transaction(.tenant(principal.tenantID)) { transaction in
             guard let job = try await Self.fetch(id, tenant: tenant, in: transaction, locking: true) else { throw Self.notFound(id) }
-            guard [.dead, .cancelled, .failed].contains(job.state) else {
-                throw CairnError(.conflict, "Job \(id) is \(job.state.rawValue); only dead, cancelled or failed jobs can be replayed.")
-            }
-            try await transaction.sql.raw(
-                """
-                UPDATE jobs SET state = 'queued', attempt = 0, run_at = \(bind: at), cancel_requested = 0, lease_owner = NULL,
-                       lease_expires_at = NULL, finished_at = NULL, updated_at = \(bind: at)
-                WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)
-                """
-            ).run()
+            var update: SQLQueryString = "UPDATE jobs SET "
+            update += try assignments(job, at)
+            update += ", updated_at = \(bind: at) WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant) RETURNING *"
+            guard let changed = try await transaction.sql.raw(update).first().map(Self.job) else { throw Self.notFound(id) }
             try await AuditLog.append(
-                AuditRecord(actor: principal.auditActor, action: "job.replay", targetType: "job", targetID: id.description, details: ["kind": job.kind]),
+                AuditRecord(actor: principal.auditActor, action: action, targetType: "job", targetID: id.description, details: ["kind": job.kind]),
                 tenantID: principal.tenantID,
                 in: transaction,
                 at: now
             )
-            return try await Self.fetch(id, tenant: tenant, in: transaction) ?? job
+            return changed
         }
     }
 
