@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -80,6 +81,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Durable jobs: handlers, the worker service (leases, heartbeats, reaper, graceful
+        // drain), workflows with compensations, recurring schedules, queue telemetry.
+        .target(
+            name: "CairnJobs",
+            dependencies: [
+                "CairnCore",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The OpenAPI 3.1 document and the code generated from it.
         .target(
             name: "CairnAPI",
@@ -97,7 +112,9 @@ let package = Package(
                 "CairnAPI",
                 "CairnCore",
                 "CairnIdentity",
+                "CairnJobs",
                 "CairnStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -116,6 +133,7 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnIdentity",
+                "CairnJobs",
                 "CairnServer",
                 "CairnStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -159,6 +177,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CairnJobsTests",
+            dependencies: [
+                "CairnCore",
+                "CairnJobs",
+                "CairnStore",
+                "CairnTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CairnIdentityTests",
             dependencies: [
                 "CairnCore",
@@ -177,6 +207,7 @@ let package = Package(
                 "CairnAPI",
                 "CairnCore",
                 "CairnIdentity",
+                "CairnJobs",
                 "CairnServer",
                 "CairnStore",
                 "CairnTestSupport",

@@ -1,6 +1,7 @@
 import CairnAPI
 import CairnCore
 public import CairnIdentity
+public import CairnJobs
 public import CairnStore
 import Foundation
 public import Hummingbird
@@ -17,12 +18,21 @@ public struct ServerConfiguration: Sendable {
     public var corsAllowedOrigins: [String]
     /// Largest request body accepted, in bytes.
     public var maximumBodyBytes: Int
+    /// How long an `Idempotency-Key`'s response is kept for replay.
+    public var idempotencyRetention: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, corsAllowedOrigins: [String] = [], maximumBodyBytes: Int = 1 << 20) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        corsAllowedOrigins: [String] = [],
+        maximumBodyBytes: Int = 1 << 20,
+        idempotencyRetention: Duration = .seconds(24 * 3600)
+    ) {
         self.host = host
         self.port = port
         self.corsAllowedOrigins = corsAllowedOrigins
         self.maximumBodyBytes = maximumBodyBytes
+        self.idempotencyRetention = idempotencyRetention
     }
 }
 
@@ -36,12 +46,13 @@ public struct ServerConfiguration: Sendable {
 public func buildApplication(
     configuration: ServerConfiguration,
     store: CairnStore,
+    jobs: JobQueue,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     services: [any Service] = [],
     logger: Logger
 ) throws -> some ApplicationProtocol {
-    let router = try buildRouter(configuration: configuration, store: store, authenticator: authenticator, metrics: metrics, logger: logger)
+    let router = try buildRouter(configuration: configuration, store: store, jobs: jobs, authenticator: authenticator, metrics: metrics, logger: logger)
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
@@ -54,6 +65,7 @@ public func buildApplication(
 func buildRouter(
     configuration: ServerConfiguration,
     store: CairnStore,
+    jobs: JobQueue,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     logger: Logger
@@ -63,7 +75,7 @@ func buildRouter(
     // mounts the collected routes.
     let api = RouteCollection(context: CairnRequestContext.self)
     let transport = MethodAwareTransport(routes: api)
-    let handlers = APIHandlers(store: store, authenticator: authenticator, logger: logger)
+    let handlers = APIHandlers(store: store, jobs: jobs, authenticator: authenticator, logger: logger)
     try handlers.registerHandlers(
         on: transport,
         serverURL: URL(string: "/")!,
@@ -87,6 +99,8 @@ func buildRouter(
         // who has not proved who they are.
         AuthenticationMiddleware(authenticator: authenticator)
         BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes)
+        // Fingerprints the body as received, before any rewriting.
+        IdempotencyMiddleware(records: store.idempotency, retention: configuration.idempotencyRetention)
         NullMemberMiddleware()
     }
 

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnIdentity
+import CairnJobs
 import CairnServer
 import CairnStore
 import Configuration
@@ -39,13 +40,22 @@ struct Setting: Sendable {
     static let claimEntity = Setting(key: "cairn.oidc.claim.entity", defaultValue: "entity", isSecret: false, summary: "Claim listing legal entities.")
     static let claimBranch = Setting(key: "cairn.oidc.claim.branch", defaultValue: "branch", isSecret: false, summary: "Claim listing branches.")
     static let claimClearance = Setting(key: "cairn.oidc.claim.clearance", defaultValue: "clearance", isSecret: false, summary: "Claim giving the clearance level.")
+    static let jobsConcurrency = Setting(key: "cairn.jobs.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs a worker process runs at once (--concurrency).")
+    static let jobsTenantConcurrency = Setting(key: "cairn.jobs.tenant.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs one tenant may have running at once across all workers.")
+    static let jobsLeaseSeconds = Setting(key: "cairn.jobs.lease.seconds", defaultValue: "30", isSecret: false, summary: "Lease on a running job; heartbeats renew it every third.")
+    static let jobsGraceSeconds = Setting(key: "cairn.jobs.grace.seconds", defaultValue: "10", isSecret: false, summary: "On SIGTERM, how long in-flight jobs may finish before they are handed back.")
+    static let jobsPollMilliseconds = Setting(key: "cairn.jobs.poll.milliseconds", defaultValue: "1000", isSecret: false, summary: "How often an idle worker looks for work without a notification.")
+    static let queueTenantMax = Setting(key: "cairn.jobs.queue.tenant.max", defaultValue: "10000", isSecret: false, summary: "Waiting jobs one tenant may have; past it enqueueing answers 429.")
+    static let queueMax = Setting(key: "cairn.jobs.queue.max", defaultValue: "100000", isSecret: false, summary: "Waiting jobs across all tenants; past it enqueueing answers 429.")
+    static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
     static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
 
     static let all: [Setting] = [
         home, databaseURL, httpHost, httpPort, maximumBodyBytes, corsOrigins, operatorToken, authCacheSeconds,
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
-        claimEntity, claimBranch, claimClearance, logLevel, otlpEndpoint,
+        claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
+        jobsPollMilliseconds, queueTenantMax, queueMax, idempotencyHours, logLevel, otlpEndpoint,
     ]
 }
 
@@ -120,6 +130,9 @@ struct Settings: Sendable {
         _ = try server
         _ = try oidc
         _ = try integer(.authCacheSeconds, in: 0...3600)
+        _ = try worker
+        _ = try queueLimits
+        _ = try idempotencyRetention
     }
 
     /// A value as text, whether the source holds it as a string or (JSON files) a number or bool.
@@ -154,9 +167,32 @@ struct Settings: Sendable {
                 host: string(.httpHost) ?? "127.0.0.1",
                 port: try integer(.httpPort, in: 0...65535),
                 corsAllowedOrigins: (string(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
-                maximumBodyBytes: try integer(.maximumBodyBytes, in: 1024...(1 << 30))
+                maximumBodyBytes: try integer(.maximumBodyBytes, in: 1024...(1 << 30)),
+                idempotencyRetention: try idempotencyRetention
             )
         }
+    }
+
+    var worker: WorkerConfiguration {
+        get throws(CairnError) {
+            WorkerConfiguration(
+                concurrency: try integer(.jobsConcurrency, in: 1...256),
+                perTenantConcurrency: try integer(.jobsTenantConcurrency, in: 1...10_000),
+                lease: .seconds(try integer(.jobsLeaseSeconds, in: 3...3600)),
+                pollInterval: .milliseconds(try integer(.jobsPollMilliseconds, in: 10...60_000)),
+                gracePeriod: .seconds(try integer(.jobsGraceSeconds, in: 0...3600))
+            )
+        }
+    }
+
+    var queueLimits: QueueLimits {
+        get throws(CairnError) {
+            QueueLimits(perTenant: try integer(.queueTenantMax, in: 1...100_000_000), total: try integer(.queueMax, in: 1...1_000_000_000))
+        }
+    }
+
+    var idempotencyRetention: Duration {
+        get throws(CairnError) { .seconds(3600 * (try integer(.idempotencyHours, in: 1...24 * 365))) }
     }
 
     var oidc: (jwks: String, configuration: OIDCConfiguration)? {

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnIdentity
+import CairnJobs
 @testable import CairnServer
 import CairnStore
 import CairnTestSupport
@@ -42,6 +43,7 @@ struct Fixture: Sendable {
 func withTestApp(
     _ engine: TestEngine = .sqlite,
     configuration: ServerConfiguration = ServerConfiguration(corsAllowedOrigins: ["https://portal.bank.test"], maximumBodyBytes: 4096),
+    queueLimits: QueueLimits = QueueLimits(),
     _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void
 ) async throws {
     try await withTestStore(engine) { store in
@@ -54,7 +56,14 @@ func withTestApp(
         )
         let logger = Logger(label: "cairn.test")
         let authenticator = Authenticator(store: store, oidc: oidc, operatorToken: fixture.operatorToken, cacheLifetime: .seconds(30), logger: logger)
-        let app = try buildApplication(configuration: configuration, store: store, authenticator: authenticator, metrics: nil, logger: logger)
+        let app = try buildApplication(
+            configuration: configuration,
+            store: store,
+            jobs: JobQueue(store: store, catalog: .standard, limits: queueLimits),
+            authenticator: authenticator,
+            metrics: nil,
+            logger: logger
+        )
         try await app.test(.router) { client in try await body(client, fixture) }
     }
 }

@@ -52,7 +52,8 @@ struct JobRepositoryTests {
             for attempt in 1...3 {
                 let claimed = try #require(try await store.jobs.claim(worker: "w1", leaseFor: lease, perTenantCap: 4, now: now))
                 #expect(claimed.id == job.id && claimed.attempt == attempt && claimed.state == .running)
-                #expect(try await store.jobs.fail(job.id, worker: "w1", message: "upstream 503 (\(attempt))", retryable: true, jitter: 0.5, now: now))
+                let outcome = try await store.jobs.fail(job.id, worker: "w1", message: "upstream 503 (\(attempt))", retryable: true, jitter: 0.5, now: now)
+                #expect(outcome == (attempt < 3 ? .failed : .dead))
                 let failed = try await store.jobs.get(job.id, for: admin)
                 if attempt < 3 {
                     #expect(failed.state == .failed)
@@ -84,7 +85,7 @@ struct JobRepositoryTests {
             let admin = try await makeTenant(store, "northbank")
             let job = try await store.jobs.enqueue(.init(kind: "parse", maxAttempts: 5), by: admin).job
             _ = try #require(try await store.jobs.claim(worker: "w1", leaseFor: lease, perTenantCap: 4))
-            #expect(try await store.jobs.fail(job.id, worker: "w1", message: "the PDF is encrypted", retryable: false))
+            #expect(try await store.jobs.fail(job.id, worker: "w1", message: "the PDF is encrypted", retryable: false) == .dead)
             let dead = try await store.jobs.get(job.id, for: admin)
             #expect(dead.state == .dead && dead.errors.count == 1 && dead.errors[0].retryable == false)
         }

@@ -24,6 +24,8 @@ public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let conflict = Code("conflict")
         /// A dependency (database, key set) cannot be reached right now; retrying may help.
         public static let unavailable = Code("unavailable")
+        /// A capacity limit was reached (e.g. a tenant's job queue is full); retry after ``CairnError/retryAfter``.
+        public static let overloaded = Code("overloaded")
         /// Stored state fails an integrity check (e.g. a broken audit chain).
         public static let integrityViolation = Code("integrity-violation")
         /// Configuration is missing or inconsistent.
@@ -39,6 +41,8 @@ public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugS
     public let message: String
     /// Diagnostic detail for logs only.
     public let underlying: (any Error)?
+    /// For `overloaded`: how long the caller should wait before trying again.
+    public var retryAfter: Duration?
 
     /// An error of kind `code`, told to the user as `message`; `underlying` is for logs only.
     public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {

@@ -37,12 +37,18 @@ struct Problem: Error, HTTPResponseError, Sendable {
             case .notFound: .notFound
             case .conflict: .conflict
             case .unavailable: .serviceUnavailable
+            case .overloaded: .tooManyRequests
             default: .internalServerError
             }
         let detail = status == .internalServerError ? "Cairn could not complete the request; the incident is logged with this request's id." : error.message
         self.init(status: status, slug: status == .internalServerError ? "internal" : error.code.slug, detail: detail)
         if error.code == .unauthenticated {
             headers[.wwwAuthenticate] = "Bearer"
+        }
+        if let retryAfter = error.retryAfter {
+            // Whole seconds, rounded up, never 0: "retry at once" would defeat the back-off.
+            let seconds = max(1, retryAfter.components.seconds + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+            headers[.retryAfter] = String(seconds)
         }
     }
 

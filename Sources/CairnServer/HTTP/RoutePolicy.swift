@@ -28,7 +28,9 @@ enum RoutePolicy {
         "listPrincipals": .requires(.permission(.readPrincipals)),
         "listAuditEvents": .requires(.permission(.readAudit)),
         "listJobs": .requires(.permission(.readJobs)),
+        "createJob": .requires(.permission(.manageJobs)),
         "getJob": .requires(.permission(.readJobs)),
+        "streamJobEvents": .requires(.permission(.readJobs)),
         "cancelJob": .requires(.permission(.manageJobs)),
         "retryJob": .requires(.permission(.manageJobs)),
     ]

@@ -1,14 +1,17 @@
 import CairnAPI
 import CairnCore
 import CairnIdentity
+import CairnJobs
 import CairnStore
 import Foundation
 import Logging
+import OpenAPIRuntime
 
 /// The API's operations. Access has been checked by `AccessControlMiddleware` before any of
 /// these run; they validate what the generator cannot (lengths, ranges) and call the store.
 struct APIHandlers: APIProtocol {
     let store: CairnStore
+    let jobs: JobQueue
     let authenticator: Authenticator
     let logger: Logger
 
@@ -141,12 +144,35 @@ struct APIHandlers: APIProtocol {
         if let kind = query.kind { try TextRules.validate(kind, field: "kind", maximumLength: 100) }
         let page = try await store.jobs.list(
             for: try RequestCaller.principal(), state: query.state?.domain, kind: query.kind, limit: query.limit ?? 100, after: query.cursor)
-        return .ok(.init(body: .json(.init(jobs: try page.items.map(Components.Schemas.Job.init), nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(jobs: try page.items.map { try Components.Schemas.Job($0) }, nextCursor: page.nextCursor))))
+    }
+
+    func createJob(_ input: Operations.CreateJob.Input) async throws -> Operations.CreateJob.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let submission = JobQueue.Submission(
+            kind: body.kind,
+            payload: String(decoding: try JSONEncoder().encode(body.payload), as: UTF8.self),
+            priority: body.priority ?? 0,
+            runAt: body.runAt,
+            maxAttempts: body.maxAttempts,
+            idempotencyKey: body.idempotencyKey
+        )
+        let (job, created) = try await jobs.submit(submission, by: try RequestCaller.principal())
+        return created ? .created(.init(body: .json(try .init(job)))) : .ok(.init(body: .json(try .init(job))))
     }
 
     func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
-        let job = try await store.jobs.get(try Self.jobID(input.path.jobId), for: try RequestCaller.principal())
-        return .ok(.init(body: .json(try .init(job))))
+        let (job, steps) = try await store.jobs.detail(try Self.jobID(input.path.jobId), for: try RequestCaller.principal())
+        return .ok(.init(body: .json(try .init(job, steps: steps))))
+    }
+
+    func streamJobEvents(_ input: Operations.StreamJobEvents.Input) async throws -> Operations.StreamJobEvents.Output {
+        let id = try Self.jobID(input.path.jobId)
+        let principal = try RequestCaller.principal()
+        // Read once before answering, so an unknown job is a 404, not an empty stream.
+        _ = try await store.jobs.detail(id, for: principal)
+        let events = JobEventStream(store: store, jobID: id, principal: principal)
+        return .ok(.init(body: .textEventStream(HTTPBody(events, length: .unknown, iterationBehavior: .single))))
     }
 
     func cancelJob(_ input: Operations.CancelJob.Input) async throws -> Operations.CancelJob.Output {

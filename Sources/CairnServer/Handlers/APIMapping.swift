@@ -159,7 +159,7 @@ extension Components.Schemas.JobState {
 extension Components.Schemas.Job {
     /// Payload and result are stored as JSON text; they go out as JSON values. Stored text that
     /// does not parse is a server fault, not the client's.
-    init(_ job: Job) throws {
+    init(_ job: Job, steps: [JobStep] = []) throws {
         func json(_ text: String) throws -> OpenAPIRuntime.OpenAPIValueContainer {
             do {
                 return try JSONDecoder().decode(OpenAPIRuntime.OpenAPIValueContainer.self, from: Data(text.utf8))
@@ -180,9 +180,24 @@ extension Components.Schemas.Job {
             progress: .init(fraction: job.progress, message: job.progressMessage),
             errors: job.errors.map { .init(attempt: $0.attempt, at: $0.at, message: $0.message, retryable: $0.retryable) },
             cancelRequested: job.cancelRequested,
+            steps: steps.isEmpty ? nil : steps.map(Components.Schemas.JobStep.init),
             createdAt: job.createdAt,
             updatedAt: job.updatedAt,
             finishedAt: job.finishedAt
+        )
+    }
+}
+
+extension Components.Schemas.JobStep {
+    init(_ step: JobStep) {
+        self.init(
+            position: step.position,
+            name: step.name,
+            state: .init(rawValue: step.state.rawValue) ?? .pending,
+            runs: step.runs,
+            error: step.error,
+            finishedAt: step.finishedAt,
+            compensatedAt: step.compensatedAt
         )
     }
 }

@@ -24,10 +24,23 @@ public enum TransactionScope: Sendable, Equatable {
 public struct Transaction: Sendable {
     public let sql: any SQLDatabase
     public let engine: DatabaseEngine
+    /// SQLite only: set when the transaction enqueued jobs, rung after COMMIT.
+    let jobsAnnounced: CommitFlag?
 
-    init(sql: any SQLDatabase, engine: DatabaseEngine) {
+    init(sql: any SQLDatabase, engine: DatabaseEngine, jobsAnnounced: CommitFlag? = nil) {
         self.sql = sql
         self.engine = engine
+        self.jobsAnnounced = jobsAnnounced
+    }
+
+    /// Tells idle workers, once this transaction commits, that jobs are ready. On PostgreSQL
+    /// it is `NOTIFY`, which the server delivers only on commit and to every listening node;
+    /// on SQLite it wakes this process's workers after COMMIT.
+    func announceJobs() async throws {
+        switch engine {
+        case .postgres: try await sql.raw("SELECT pg_notify(\(bind: JobBell.channel), '')").run()
+        case .sqlite: jobsAnnounced?.set()
+        }
     }
 
     /// `FOR UPDATE` on PostgreSQL; empty on SQLite, whose transactions already hold the
@@ -47,4 +60,9 @@ public protocol Database: Sendable {
 
     /// A cheap round trip, for `/readyz`.
     func ping() async throws
+
+    /// Calls `wake` each time a committed transaction announced jobs, until cancelled: on
+    /// PostgreSQL by `LISTEN` on a pooled connection (hearing every node), on SQLite within
+    /// this process. Workers poll as well, so a lost notification only delays a claim.
+    func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws
 }

@@ -82,6 +82,15 @@ public struct PostgresDatabase: Database, Service {
         try await client.query("SELECT 1", logger: logger)
     }
 
+    public func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws {
+        // The listening connection stays leased from the pool for as long as this runs.
+        try await client.withConnection { connection in
+            try await connection.listen(on: JobBell.channel) { notifications in
+                for try await _ in notifications { wake() }
+            }
+        }
+    }
+
     /// Opens and closes one connection outside the pool, which would otherwise retry a
     /// refused or rejected connection indefinitely. One-shot commands call this first, so a
     /// wrong URL fails at once with the server's reason.

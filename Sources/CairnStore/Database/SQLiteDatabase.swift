@@ -13,6 +13,7 @@ import SQLiteNIO
 public final class SQLiteDatabase: Database {
     private let connection: SQLiteConnection
     private let gate = TransactionGate()
+    private let bell = JobBell()
     private let logger: Logger
 
     private init(connection: SQLiteConnection, logger: Logger) {
@@ -54,10 +55,12 @@ public final class SQLiteDatabase: Database {
             // IMMEDIATE takes the write lock up front, so read-then-write sequences (the audit
             // chain head) cannot interleave with another process sharing the file.
             try await sql.raw("BEGIN IMMEDIATE").run()
+            let jobsAnnounced = CommitFlag()
             do {
-                let result = try await body(Transaction(sql: sql, engine: .sqlite))
+                let result = try await body(Transaction(sql: sql, engine: .sqlite, jobsAnnounced: jobsAnnounced))
                 try await sql.raw("COMMIT").run()
                 await gate.leave()
+                if jobsAnnounced.isSet { bell.ring() }
                 return result
             } catch {
                 do { try await sql.raw("ROLLBACK").run() } catch { logger.error("SQLite rollback failed: \(String(reflecting: error))") }
@@ -71,6 +74,10 @@ public final class SQLiteDatabase: Database {
 
     public func ping() async throws {
         _ = try await connection.sql().raw("SELECT 1").all()
+    }
+
+    public func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws {
+        await bell.listen(wake)
     }
 
     /// Closes the connection; the object must not be used afterwards.

@@ -37,33 +37,16 @@ public struct JobRepository: Sendable {
 
     /// Enqueues a job for the principal's tenant. With an idempotency key already used for this
     /// kind, nothing is added and the existing job is returned with `created == false`.
-    public func enqueue(_ new: NewJob, by principal: Principal, now: Date = Date()) async throws -> (job: Job, created: Bool) {
-        try TextRules.validate(new.kind, field: "A job kind", maximumLength: 100)
-        if let key = new.idempotencyKey { try TextRules.validate(key, field: "An idempotency key", maximumLength: 200) }
-        guard (1...100).contains(new.maxAttempts) else {
-            throw CairnError(.invalidInput, "A job takes 1–100 attempts.")
-        }
-        // Handlers and the API read the payload back as JSON; refuse anything else up front.
-        guard new.payload.utf8.count <= 1 << 20, (try? JSONSerialization.jsonObject(with: Data(new.payload.utf8), options: [.fragmentsAllowed])) != nil else {
-            throw CairnError(.invalidInput, "A job's payload must be JSON of at most 1 MiB.")
-        }
+    ///
+    /// With a `tenantQueueCap`, a tenant whose waiting jobs (queued or awaiting a retry) would
+    /// exceed it is refused with `overloaded`, and nothing is written.
+    public func enqueue(_ new: NewJob, by principal: Principal, tenantQueueCap: Int? = nil, now: Date = Date()) async throws -> (job: Job, created: Bool) {
         let id = JobID()
         let tenant = principal.tenantID.description
-        let created = EpochMilliseconds.milliseconds(now)
         return try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            // ON CONFLICT DO NOTHING makes concurrent enqueues with one key create one job.
-            try await transaction.sql.raw(
-                """
-                INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, attempt, max_attempts, state, idempotency_key,
-                                  progress, errors, cancel_requested, created_at, updated_at)
-                VALUES (\(bind: id.description), \(bind: tenant), \(bind: new.kind), \(bind: new.payload), \(bind: new.priority),
-                        \(bind: EpochMilliseconds.milliseconds(new.runAt ?? now)), 0, \(bind: new.maxAttempts), 'queued',
-                        \(bind: new.idempotencyKey), 0, '[]', 0, \(bind: created), \(bind: created))
-                ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING
-                """
-            ).run()
-            if let inserted = try await Self.fetch(id, tenant: tenant, in: transaction) {
-                return (inserted, true)
+            let inserted = try await Self.insert([(id, new)], tenant: tenant, cap: tenantQueueCap, now: now, in: transaction)
+            if inserted > 0, let job = try await Self.fetch(id, tenant: tenant, in: transaction) {
+                return (job, true)
             }
             guard
                 let key = new.idempotencyKey,
@@ -74,6 +57,76 @@ public struct JobRepository: Sendable {
                 throw CairnError(.internalFailure, "An enqueued job could not be read back.")
             }
             return (existing, false)
+        }
+    }
+
+    /// Enqueues many jobs for the principal's tenant in one transaction and one statement per
+    /// 500 rows: the batched path for bulk work (a 40-document case pack, a re-index). All or
+    /// none are written; returns how many were new (idempotency keys already used are skipped).
+    public func enqueueBatch(_ batch: [NewJob], by principal: Principal, tenantQueueCap: Int? = nil, now: Date = Date()) async throws -> Int {
+        guard !batch.isEmpty else { return 0 }
+        let tenant = principal.tenantID.description
+        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            try await Self.insert(batch.map { (JobID(), $0) }, tenant: tenant, cap: tenantQueueCap, now: now, in: transaction)
+        }
+    }
+
+    /// Validates and inserts jobs, announcing them to idle workers; returns how many rows were new.
+    private static func insert(_ jobs: [(JobID, NewJob)], tenant: String, cap: Int?, now: Date, in transaction: Transaction) async throws -> Int {
+        for (_, new) in jobs { try validate(new) }
+        if let cap { try await checkCapacity(adding: jobs.count, tenant: tenant, cap: cap, in: transaction) }
+        let created = EpochMilliseconds.milliseconds(now)
+        var inserted = 0
+        for chunk in stride(from: 0, to: jobs.count, by: 500).map({ jobs[$0..<min($0 + 500, jobs.count)] }) {
+            var statement: SQLQueryString = """
+                INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, attempt, max_attempts, state, idempotency_key,
+                                  progress, errors, cancel_requested, created_at, updated_at) VALUES
+                """
+            for (index, (id, new)) in chunk.enumerated() {
+                statement += index == 0 ? " " : ", "
+                statement += """
+                    (\(bind: id.description), \(bind: tenant), \(bind: new.kind), \(bind: new.payload), \(bind: new.priority),
+                     \(bind: EpochMilliseconds.milliseconds(new.runAt ?? now)), 0, \(bind: new.maxAttempts), 'queued',
+                     \(bind: new.idempotencyKey), 0, '[]', 0, \(bind: created), \(bind: created))
+                    """
+            }
+            // ON CONFLICT DO NOTHING makes concurrent enqueues with one key create one job.
+            statement += " ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING RETURNING id"
+            inserted += try await transaction.sql.raw(statement).all().count
+        }
+        if inserted > 0 { try await transaction.announceJobs() }
+        return inserted
+    }
+
+    private static func validate(_ new: NewJob) throws {
+        try TextRules.validate(new.kind, field: "A job kind", maximumLength: 100)
+        if let key = new.idempotencyKey { try TextRules.validate(key, field: "An idempotency key", maximumLength: 200) }
+        guard (1...100).contains(new.maxAttempts) else {
+            throw CairnError(.invalidInput, "A job takes 1–100 attempts.")
+        }
+        // Handlers and the API read the payload back as JSON; refuse anything else up front.
+        guard new.payload.utf8.count <= 1 << 20, (try? JSONSerialization.jsonObject(with: Data(new.payload.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw CairnError(.invalidInput, "A job's payload must be JSON of at most 1 MiB.")
+        }
+    }
+
+    /// Refuses `adding` more waiting jobs past the tenant's cap. The count reads at most `cap`
+    /// index entries, so its cost is bounded whatever the queue depth. On PostgreSQL a
+    /// transaction-scoped advisory lock per tenant serialises the check with the insert, so
+    /// concurrent enqueues cannot overshoot together; SQLite's single writer already does.
+    private static func checkCapacity(adding: Int, tenant: String, cap: Int, in transaction: Transaction) async throws {
+        if transaction.engine == .postgres {
+            try await transaction.sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "cairn.jobs.enqueue:" + tenant)))").run()
+        }
+        let waiting = try await transaction.sql.raw(
+            """
+            SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = \(bind: tenant) AND state IN ('queued', 'failed') LIMIT \(bind: cap)) AS w
+            """
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
+        guard waiting + adding <= cap else {
+            var error = CairnError(.overloaded, "The tenant's job queue is full (\(cap) waiting jobs); try again when some have run.")
+            error.retryAfter = .seconds(5)
+            throw error
         }
     }
 
@@ -117,6 +170,7 @@ public struct JobRepository: Sendable {
     }
 
     /// Replays a dead, cancelled or failed job from its first attempt, keeping its error history.
+    /// A workflow keeps the steps that are still done; failed and compensated ones run again.
     public func replay(_ id: JobID, by principal: Principal, now: Date = Date()) async throws -> Job {
         try await change(id, by: principal, action: "job.replay", now: now) { job, at in
             guard [.dead, .cancelled, .failed].contains(job.state) else {
@@ -147,6 +201,15 @@ public struct JobRepository: Sendable {
             update += try assignments(job, at)
             update += ", updated_at = \(bind: at) WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant) RETURNING *"
             guard let changed = try await transaction.sql.raw(update).first().map(Self.job) else { throw Self.notFound(id) }
+            if changed.state == .queued {
+                try await transaction.sql.raw(
+                    """
+                    UPDATE job_steps SET state = 'pending', error = NULL, finished_at = NULL, compensated_at = NULL
+                    WHERE job_id = \(bind: id.description) AND state <> 'succeeded'
+                    """
+                ).run()
+                try await transaction.announceJobs()
+            }
             try await AuditLog.append(
                 AuditRecord(actor: principal.auditActor, action: action, targetType: "job", targetID: id.description, details: ["kind": job.kind]),
                 tenantID: principal.tenantID,
@@ -170,166 +233,10 @@ public struct JobRepository: Sendable {
         }
     }
 
-    // MARK: Worker side
-
-    /// Leases the next ready job to `worker`, fairly across tenants: the job comes from the
-    /// tenant with the fewest jobs running (then by priority and age), and never from a tenant
-    /// already at `perTenantCap` running jobs. `nil` when nothing is ready.
-    ///
-    /// On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers on any number of nodes
-    /// claim without blocking each other or taking the same job; on SQLite the single-writer
-    /// transaction gives the same guarantee within the process.
-    public func claim(worker: String, leaseFor lease: Duration, perTenantCap: Int, now: Date = Date()) async throws -> Job? {
-        let at = EpochMilliseconds.milliseconds(now)
-        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(Self.seconds(lease)))
-        return try await database.transaction(.platform) { transaction in
-            let lock: SQLQueryString = transaction.engine == .postgres ? " FOR UPDATE OF j SKIP LOCKED" : ""
-            guard
-                let candidate = try await transaction.sql.raw(
-                    """
-                    WITH running AS (SELECT tenant_id, COUNT(*) AS n FROM jobs WHERE state = 'running' GROUP BY tenant_id)
-                    SELECT j.id FROM jobs j LEFT JOIN running r ON r.tenant_id = j.tenant_id
-                    WHERE j.state IN ('queued', 'failed') AND j.run_at <= \(bind: at) AND COALESCE(r.n, 0) < \(bind: perTenantCap)
-                    ORDER BY COALESCE(r.n, 0), j.priority DESC, j.run_at, j.id
-                    LIMIT 1\(lock)
-                    """
-                ).first()?.decode(column: "id", as: String.self)
-            else { return nil }
-            // RETURNING (both engines) hands back the leased row without a third round trip.
-            return try await transaction.sql.raw(
-                """
-                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = \(bind: worker),
-                       lease_expires_at = \(bind: expires), updated_at = \(bind: at)
-                WHERE id = \(bind: candidate)
-                RETURNING *
-                """
-            ).first().map(Self.job)
-        }
-    }
-
-    /// What a heartbeat learned.
-    public enum Heartbeat: Sendable, Equatable {
-        /// The lease was extended; the handler should stop if `cancelRequested`.
-        case held(cancelRequested: Bool)
-        /// The lease is no longer this worker's (it expired and was reaped): stop, write nothing.
-        case lost
-    }
-
-    /// Extends `worker`'s lease and records progress.
-    public func heartbeat(
-        _ id: JobID,
-        worker: String,
-        leaseFor lease: Duration,
-        progress: Double? = nil,
-        message: String? = nil,
-        now: Date = Date()
-    ) async throws -> Heartbeat {
-        let at = EpochMilliseconds.milliseconds(now)
-        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(Self.seconds(lease)))
-        return try await database.transaction(.platform) { transaction in
-            guard let job = try await Self.leased(id, worker: worker, in: transaction) else { return .lost }
-            let fraction = min(max(progress ?? job.progress, 0), 1)
-            try await transaction.sql.raw(
-                """
-                UPDATE jobs SET lease_expires_at = \(bind: expires), progress = \(bind: fraction),
-                       progress_message = \(bind: message ?? job.progressMessage), updated_at = \(bind: at)
-                WHERE id = \(bind: id.description)
-                """
-            ).run()
-            return .held(cancelRequested: job.cancelRequested)
-        }
-    }
-
-    /// Records success; `false` if the lease was lost meanwhile (the result is then discarded).
-    public func complete(_ id: JobID, worker: String, result: String? = nil, now: Date = Date()) async throws -> Bool {
-        try await finish(id, worker: worker, now: now) { transaction, _, at in
-            try await transaction.sql.raw(
-                """
-                UPDATE jobs SET state = 'succeeded', result = \(bind: result), progress = 1, lease_owner = NULL, lease_expires_at = NULL,
-                       finished_at = \(bind: at), updated_at = \(bind: at)
-                WHERE id = \(bind: id.description)
-                """
-            ).run()
-        }
-    }
-
-    /// Records a failed attempt: retried after a backoff while attempts remain and the error is
-    /// retryable, dead otherwise. `jitter` is a uniform random number in [0, 1).
-    /// `false` if the lease was lost meanwhile.
-    public func fail(
-        _ id: JobID,
-        worker: String,
-        message: String,
-        retryable: Bool,
-        policy: RetryPolicy = RetryPolicy(),
-        jitter: Double = Double.random(in: 0..<1),
-        now: Date = Date()
-    ) async throws -> Bool {
-        try await finish(id, worker: worker, now: now) { transaction, job, at in
-            let errors = job.errors + [JobAttemptError(attempt: job.attempt, at: now, message: message, retryable: retryable)]
-            if retryable, job.attempt < job.maxAttempts {
-                let retryAt = now.addingTimeInterval(Self.seconds(policy.delay(afterAttempt: job.attempt, unit: jitter)))
-                try await transaction.sql.raw(
-                    """
-                    UPDATE jobs SET state = 'failed', errors = \(bind: try Self.encode(errors)), run_at = \(bind: EpochMilliseconds.milliseconds(retryAt)),
-                           lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: at)
-                    WHERE id = \(bind: id.description)
-                    """
-                ).run()
-            } else {
-                try await transaction.sql.raw(
-                    """
-                    UPDATE jobs SET state = 'dead', errors = \(bind: try Self.encode(errors)), lease_owner = NULL, lease_expires_at = NULL,
-                           finished_at = \(bind: at), updated_at = \(bind: at)
-                    WHERE id = \(bind: id.description)
-                    """
-                ).run()
-            }
-        }
-    }
-
-    /// The handler stopped because cancellation was requested: the job ends `cancelled`.
-    public func acknowledgeCancellation(_ id: JobID, worker: String, now: Date = Date()) async throws -> Bool {
-        try await finish(id, worker: worker, now: now) { transaction, _, at in
-            try await transaction.sql.raw(
-                """
-                UPDATE jobs SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = \(bind: at), updated_at = \(bind: at)
-                WHERE id = \(bind: id.description)
-                """
-            ).run()
-        }
-    }
-
-    /// Returns running jobs whose lease expired (their worker died or stalled) to the queue,
-    /// recording the lost attempt; jobs out of attempts go dead. Returns how many were reaped.
-    public func reapExpiredLeases(now: Date = Date()) async throws -> Int {
-        let at = EpochMilliseconds.milliseconds(now)
-        return try await database.transaction(.platform) { transaction in
-            let lock: SQLQueryString = transaction.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-            let expired = try await transaction.sql.raw(
-                "SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < \(bind: at)\(lock)"
-            ).all().map(Self.job)
-            for job in expired {
-                let errors = job.errors + [
-                    JobAttemptError(attempt: job.attempt, at: now, message: "The worker's lease expired before it finished.", retryable: true)
-                ]
-                let state = job.attempt < job.maxAttempts ? "queued" : "dead"
-                try await transaction.sql.raw(
-                    """
-                    UPDATE jobs SET state = \(bind: state), errors = \(bind: try Self.encode(errors)), lease_owner = NULL, lease_expires_at = NULL,
-                           finished_at = \(bind: state == "dead" ? at : nil), updated_at = \(bind: at)
-                    WHERE id = \(bind: job.id.description)
-                    """
-                ).run()
-            }
-            return expired.count
-        }
-    }
-
     // MARK: Helpers
 
     /// Runs `update` if `worker` still holds the lease on `id`; `false` otherwise.
-    private func finish(
+    func finish(
         _ id: JobID,
         worker: String,
         now: Date,
@@ -343,28 +250,28 @@ public struct JobRepository: Sendable {
         }
     }
 
-    private static func leased(_ id: JobID, worker: String, in transaction: Transaction) async throws -> Job? {
+    static func leased(_ id: JobID, worker: String, in transaction: Transaction) async throws -> Job? {
         try await transaction.sql.raw(
             "SELECT * FROM jobs WHERE id = \(bind: id.description) AND state = 'running' AND lease_owner = \(bind: worker)\(transaction.rowLockClause)"
         ).first().map(job)
     }
 
-    private static func fetch(_ id: JobID, tenant: String, in transaction: Transaction, locking: Bool = false) async throws -> Job? {
+    static func fetch(_ id: JobID, tenant: String, in transaction: Transaction, locking: Bool = false) async throws -> Job? {
         let lock: SQLQueryString = locking ? transaction.rowLockClause : ""
         return try await transaction.sql.raw(
             "SELECT * FROM jobs WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)\(lock)"
         ).first().map(job)
     }
 
-    private static func notFound(_ id: JobID) -> CairnError {
+    static func notFound(_ id: JobID) -> CairnError {
         CairnError(.notFound, "There is no job with id \(id).")
     }
 
-    private static func seconds(_ duration: Duration) -> TimeInterval {
+    static func seconds(_ duration: Duration) -> TimeInterval {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    private static func encode(_ errors: [JobAttemptError]) throws -> String {
+    static func encode(_ errors: [JobAttemptError]) throws -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         return String(decoding: try encoder.encode(errors), as: UTF8.self)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCore
 import CairnIdentity
+import CairnJobs
 import CairnServer
 import CairnStore
 import Foundation
@@ -15,6 +16,9 @@ struct Serve: CairnCommand {
 
     @Option(help: "Port to listen on (overrides CAIRN_HTTP_PORT).")
     var port: Int?
+
+    @Flag(help: "Serve the API only; leave jobs to 'cairn worker' processes (PostgreSQL).")
+    var noWorkers = false
 
     var commandLineSettings: [Setting: String] {
         port.map { [.httpPort: String($0)] } ?? [:]
@@ -86,12 +90,16 @@ struct Serve: CairnCommand {
             logger: logger
         )
 
+        // Services start in this order and stop in reverse: the worker drains before the
+        // database pool closes, and after the HTTP server has stopped taking requests.
+        let worker = noWorkers ? nil : Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger)
         let application = try buildApplication(
             configuration: serverConfiguration,
             store: store,
+            jobs: JobQueue(store: store, catalog: .standard, limits: try settings.queueLimits),
             authenticator: authenticator,
             metrics: metrics,
-            services: [opened.service, keySetRefresher, tracing].compactMap { $0 },
+            services: [opened.service, keySetRefresher, tracing, worker].compactMap { $0 },
             logger: logger
         )
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])
