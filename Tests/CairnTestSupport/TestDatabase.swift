@@ -58,7 +58,7 @@ public func withTestStore<Result: Sendable>(
         return try await withPostgresAdmin(location) { admin in
             // DDL with a generated identifier; no user input.
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
-            let database = PostgresDatabase(location: location, maximumConnections: 4, searchPath: schema, logger: logger)
+            let database = PostgresDatabase(location: location, maximumConnections: 8, searchPath: schema, logger: logger)
             let store = CairnStore(database: database)
             do {
                 let result = try await withThrowingTaskGroup(of: Void.self) { group in

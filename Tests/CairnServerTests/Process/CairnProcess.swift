@@ -55,12 +55,23 @@ final class CairnProcess: @unchecked Sendable {
 
     private let process = Process()
     private let stderrText = OutputBuffer()
-    let port: Int
+    /// The HTTP port, for `serve`; 0 for processes that do not listen.
+    private(set) var port = 0
 
     /// Starts `cairn serve --port 0` and waits until it reports its port.
-    init(serveWith environment: [String: String]) async throws {
+    convenience init(serveWith environment: [String: String]) async throws {
+        try await self.init(["serve", "--port", "0"], environment: environment, readyWhen: "listening on")
+        let line = stderr.split(separator: "\n").first { $0.contains("listening on") }.map(String.init) ?? ""
+        if let range = line.range(of: #":(\d+)""#, options: .regularExpression) {
+            port = Int(line[range].dropFirst().dropLast()) ?? 0
+        }
+        #expect(port > 0, "could not read the port from: \(line)")
+    }
+
+    /// Starts `cairn <arguments>` and waits until its log contains `marker`.
+    init(_ arguments: [String], environment: [String: String], readyWhen marker: String) async throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", "0"]
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let err = Pipe()
         process.standardError = err
@@ -71,15 +82,9 @@ final class CairnProcess: @unchecked Sendable {
             buffer.text.withLock { $0 += chunk }
         }
         try process.run()
-        var port = 0
-        let line = try await Self.eventually("the server to report its port", timeout: .seconds(30)) {
-            buffer.text.withLock { text in text.split(separator: "\n").first { $0.contains("listening on") }.map(String.init) }
+        _ = try await Self.eventually("cairn \(arguments.first ?? "") to log '\(marker)'", timeout: .seconds(30)) {
+            buffer.text.withLock { $0.contains(marker) } ? true : nil
         }
-        if let range = line.range(of: #":(\d+)""#, options: .regularExpression) {
-            port = Int(line[range].dropFirst().dropLast()) ?? 0
-        }
-        self.port = port
-        #expect(port > 0, "could not read the port from: \(line)")
     }
 
     var stderr: String { stderrText.text.withLock { $0 } }
