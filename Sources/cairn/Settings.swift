@@ -175,12 +175,16 @@ struct Settings: Sendable {
 
     var worker: WorkerConfiguration {
         get throws(CairnError) {
-            WorkerConfiguration(
+            let lease = try integer(.jobsLeaseSeconds, in: 2...3600)
+            return WorkerConfiguration(
                 concurrency: try integer(.jobsConcurrency, in: 1...256),
                 perTenantConcurrency: try integer(.jobsTenantConcurrency, in: 1...10_000),
-                lease: .seconds(try integer(.jobsLeaseSeconds, in: 3...3600)),
+                lease: .seconds(lease),
                 pollInterval: .milliseconds(try integer(.jobsPollMilliseconds, in: 10...60_000)),
-                gracePeriod: .seconds(try integer(.jobsGraceSeconds, in: 0...3600))
+                gracePeriod: .seconds(try integer(.jobsGraceSeconds, in: 0...3600)),
+                // Expired leases are looked for at least twice per lease, so a dead worker's
+                // jobs wait at most about 1.5 leases.
+                reapInterval: .seconds(max(1, min(5, lease / 2)))
             )
         }
     }

@@ -256,49 +256,59 @@ struct ProcessTests {
 
     // MARK: Helpers
 
-    /// Environment pointing the CLI at a fresh database on `engine`, and a store on it for tampering.
     func withCLIDatabase(
         _ engine: TestEngine,
         migrated: Bool = true,
         _ body: @Sendable ([String: String], CairnStore) async throws -> Void
     ) async throws {
-        switch engine {
-        case .sqlite:
-            let environment = ["CAIRN_HOME": home]
+        try await CairnServerTests.withCLIDatabase(engine, home: home, migrated: migrated, body)
+    }
+}
+
+/// Environment pointing the CLI at a fresh database on `engine` (SQLite under `home`, or a
+/// PostgreSQL database of its own), and a store on it for setting up and inspecting state.
+func withCLIDatabase(
+    _ engine: TestEngine,
+    home: String,
+    migrated: Bool = true,
+    _ body: @Sendable ([String: String], CairnStore) async throws -> Void
+) async throws {
+    switch engine {
+    case .sqlite:
+        let environment = ["CAIRN_HOME": home]
+        let migrate = try await CairnProcess.run(["migrate"], environment: environment)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        // WAL and a busy timeout let the CLI processes write while this connection idles.
+        let database = try await SQLiteDatabase.open(path: home + "/cairn.sqlite", logger: Logger(label: "test"))
+        do {
+            try await body(environment, CairnStore(database: database))
+            try await database.close()
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    case .postgres:
+        let url = try #require(TestEngine.postgresURL)
+        let location = try PostgresLocation(url: url)
+        let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await withPostgresAdmin(location) { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+        }
+        var dedicated = location
+        dedicated.database = name
+        let environment = ["CAIRN_HOME": home, "CAIRN_DATABASE_URL": "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(name)?sslmode=disable"]
+        if migrated {
             let migrate = try await CairnProcess.run(["migrate"], environment: environment)
             #expect(migrate.status == 0, "\(migrate.stderr)")
-            // WAL and a busy timeout let the CLI processes write while this connection idles.
-            let database = try await SQLiteDatabase.open(path: home + "/cairn.sqlite", logger: Logger(label: "test"))
-            do {
-                try await body(environment, CairnStore(database: database))
-                try await database.close()
-            } catch {
-                try? await database.close()
-                throw error
-            }
-        case .postgres:
-            let url = try #require(TestEngine.postgresURL)
-            let location = try PostgresLocation(url: url)
-            let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            try await withPostgresAdmin(location) { admin in
-                try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
-            }
-            var dedicated = location
-            dedicated.database = name
-            let environment = ["CAIRN_HOME": home, "CAIRN_DATABASE_URL": "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(name)?sslmode=disable"]
-            if migrated {
-                let migrate = try await CairnProcess.run(["migrate"], environment: environment)
-                #expect(migrate.status == 0, "\(migrate.stderr)")
-            }
-            let database = PostgresDatabase(location: dedicated, maximumConnections: 2, logger: Logger(label: "test"))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await database.run() }
-                defer { group.cancelAll() }
-                try await body(environment, CairnStore(database: database))
-            }
-            try await withPostgresAdmin(location) { admin in
-                try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: Logger(label: "test"))
-            }
+        }
+        let database = PostgresDatabase(location: dedicated, maximumConnections: 2, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await database.run() }
+            defer { group.cancelAll() }
+            try await body(environment, CairnStore(database: database))
+        }
+        try await withPostgresAdmin(location) { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: Logger(label: "test"))
         }
     }
 }
