@@ -61,6 +61,6 @@ public enum Permission: String, Sendable, CaseIterable {
     case reviewCases = "cases.review"
     /// See background jobs.
     case readJobs = "jobs.read"
-    /// Cancel and retry background jobs.
+    /// Submit, cancel and retry background jobs.
     case manageJobs = "jobs.manage"
 }

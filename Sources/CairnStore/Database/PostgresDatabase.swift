@@ -158,3 +158,27 @@ public struct PostgresDatabase: Database, Service {
         }
     }
 }
+
+extension PostgresDatabase {
+    /// Creates an empty schema (benchmarks run in one of their own).
+    public func createSchema(_ name: String) async throws {
+        let identifier = try Self.identifier(name)
+        try await transaction(.platform) { try await $0.sql.raw("CREATE SCHEMA \(unsafeRaw: identifier)").run() }
+    }
+
+    /// Drops a schema and everything in it.
+    public func dropSchema(_ name: String) async throws {
+        let identifier = try Self.identifier(name)
+        try await transaction(.platform) { try await $0.sql.raw("DROP SCHEMA IF EXISTS \(unsafeRaw: identifier) CASCADE").run() }
+    }
+
+    /// DDL cannot bind identifiers, so only plain lowercase names are accepted.
+    private static func identifier(_ name: String) throws(CairnError) -> String {
+        guard (1...63).contains(name.utf8.count), name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }),
+            name.first?.isLetter == true
+        else {
+            throw CairnError(.invalidInput, "A schema name must be 1–63 lowercase letters, digits or underscores, starting with a letter.")
+        }
+        return name
+    }
+}

@@ -1,0 +1,94 @@
+public import CairnCore
+public import CairnStore
+import Foundation
+public import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// `cairn bench queue`: no-op jobs through the whole queue (enqueue + claim + complete).
+///
+/// Producers and worker slots run at once, as in production: the figure is jobs fully
+/// processed per second, from the first enqueue to the last completion. Unbatched, each of
+/// `workers` producers enqueues one job per transaction; batched, they enqueue 500 per
+/// transaction. The store must be empty and dedicated to the run.
+public struct QueueBenchmark: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case unbatched
+        case batched
+    }
+
+    public let store: CairnStore
+    public let logger: Logger
+
+    public init(store: CairnStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Runs `jobs` no-op jobs with `workers` producers and worker slots; returns jobs per second.
+    public func run(jobs: Int, workers: Int, mode: Mode) async throws -> Double {
+        let tenant = try await store.tenants.create(name: try TenantName("bench-\(UUID().uuidString.prefix(8).lowercased())"), actor: "bench")
+        let producer = Principal.localAdministrator(of: tenant)
+        let handled = Counter()
+        let worker = Worker(
+            store: store,
+            catalog: JobCatalog([NoOp(handled: handled)]),
+            configuration: WorkerConfiguration(concurrency: workers, perTenantConcurrency: workers, pollInterval: .milliseconds(20)),
+            logger: logger
+        )
+        let group = ServiceGroup(services: [worker], logger: logger)
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await withThrowingTaskGroup(of: Void.self) { producers in
+                for share in Self.shares(of: jobs, among: workers) {
+                    producers.addTask {
+                        switch mode {
+                        case .unbatched:
+                            for _ in 0..<share { _ = try await store.jobs.enqueue(.init(kind: NoOp.name), by: producer) }
+                        case .batched:
+                            var left = share
+                            while left > 0 {
+                                let size = min(500, left)
+                                _ = try await store.jobs.enqueueBatch(Array(repeating: .init(kind: NoOp.name), count: size), by: producer)
+                                left -= size
+                            }
+                        }
+                    }
+                }
+                try await producers.waitForAll()
+            }
+            while handled.value < jobs { try await Task.sleep(for: .milliseconds(5)) }
+            // The last completions are recorded after their handlers return; wait for them too.
+            while try await store.jobs.list(for: producer, state: .running, limit: 1).items.isEmpty == false {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        return Double(jobs) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+    }
+
+    private static func shares(of total: Int, among count: Int) -> [Int] {
+        (0..<count).map { total / count + ($0 < total % count ? 1 : 0) }
+    }
+
+    /// Counts handler runs.
+    final class Counter: Sendable {
+        private let count = Mutex(0)
+        func increment() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
+    struct NoOp: JobHandler {
+        static let name = "bench.noop"
+        let kind = NoOp.name
+        let handled: Counter
+
+        func run(_ job: JobContext) async throws -> String? {
+            handled.increment()
+            return nil
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import ArgumentParser
+import CairnCore
+import CairnJobs
+import CairnStore
+import Foundation
+import Logging
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Cairn against its anchors; see docs/benchmarks.md.",
+        subcommands: [BenchQueue.self]
+    )
+}
+
+/// `cairn bench queue`: no-op jobs per second on the configured engine, with 1 and 4 workers,
+/// unbatched and batched, each the median of `--runs`; on PostgreSQL also `pgbench` TPS (its
+/// default TPC-B-like script, same client count) on the same cluster, and the ratio.
+///
+/// Every run gets a store of its own (a temporary SQLite file, or a scratch PostgreSQL schema
+/// dropped afterwards), so the bench never touches Cairn's own data.
+struct BenchQueue: CairnCommand {
+    static let configuration = CommandConfiguration(commandName: "queue", abstract: "Queue throughput: enqueue + claim + complete of no-op jobs.")
+
+    @Option(help: "Jobs per run.")
+    var jobs = 5000
+
+    @Option(help: "Worker counts to measure, comma-separated (also the producer and pgbench client counts).")
+    var workers = "1,4"
+
+    @Option(help: "Runs per configuration; the median is reported.")
+    var runs = 3
+
+    @Option(help: "Seconds each pgbench measurement lasts.")
+    var pgbenchSeconds = 10
+
+    func run(settings: Settings, logger base: Logger) async throws {
+        // Per-job warnings would drown the figures; errors still show.
+        var quiet = base
+        quiet.logLevel = .error
+        let logger = quiet
+        let counts = try workers.split(separator: ",").map { text in
+            guard let count = Int(text.trimmingCharacters(in: .whitespaces)), (1...256).contains(count) else {
+                throw CairnError(.invalidInput, "--workers takes whole numbers from 1 to 256 separated by commas; '\(text)' is not one.")
+            }
+            return count
+        }
+        guard (1...10_000_000).contains(jobs), (1...99).contains(runs), (1...600).contains(pgbenchSeconds) else {
+            throw CairnError(.invalidInput, "--jobs takes 1–10,000,000, --runs 1–99 and --pgbench-seconds 1–600.")
+        }
+        let location = try settings.databaseLocation
+        let engine = if case .postgres = location { "postgres" } else { "sqlite" }
+        print("bench queue: engine=\(engine) jobs=\(jobs) runs=\(runs) (median)")
+        for workerCount in counts {
+            let anchor: Double? =
+                if case .postgres(let postgres) = location {
+                    try await PGBench(location: postgres, logger: logger).transactionsPerSecond(clients: workerCount, seconds: pgbenchSeconds)
+                } else { nil }
+            for mode in QueueBenchmark.Mode.allCases {
+                var rates: [Double] = []
+                for _ in 0..<runs {
+                    rates.append(try await withScratchStore(location, connections: workerCount * 2 + 4, logger: logger) { store in
+                        try await QueueBenchmark(store: store, logger: logger).run(jobs: jobs, workers: workerCount, mode: mode)
+                    })
+                }
+                let median = rates.sorted()[rates.count / 2]
+                var line = "queue engine=\(engine) workers=\(workerCount) mode=\(mode.rawValue) jobs=\(jobs) jobs_per_s=\(Int(median.rounded()))"
+                if let anchor {
+                    line += " pgbench_tps=\(Int(anchor.rounded())) ratio=\(String(format: "%.2f", median / anchor))"
+                }
+                print(line)
+            }
+        }
+    }
+}
+
+/// A migrated, empty store that exists only while `body` runs.
+private func withScratchStore<Result: Sendable>(
+    _ location: DatabaseLocation,
+    connections: Int,
+    logger: Logger,
+    _ body: @Sendable (CairnStore) async throws -> Result
+) async throws -> Result {
+    switch location {
+    case .sqlite:
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("bench.sqlite").path, logger: logger)
+        do {
+            let store = CairnStore(database: database)
+            try await store.migrator(logger: logger).migrate()
+            let result = try await body(store)
+            try await database.close()
+            return result
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    case .postgres(let postgres):
+        let schema = "cairn_bench_" + UUID().uuidString.prefix(8).lowercased()
+        return try await withScratchSchema(schema, on: postgres, logger: logger) {
+            let database = PostgresDatabase(location: postgres, maximumConnections: connections, searchPath: schema, logger: logger)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await database.run() }
+                defer { group.cancelAll() }
+                let store = CairnStore(database: database)
+                try await store.migrator(logger: logger).migrate()
+                return try await body(store)
+            }
+        }
+    }
+}
+
+/// Creates `schema`, runs `body`, and drops the schema with everything in it, even on failure.
+private func withScratchSchema<Result: Sendable>(
+    _ schema: String,
+    on location: PostgresLocation,
+    logger: Logger,
+    _ body: @Sendable () async throws -> Result
+) async throws -> Result {
+    let admin = PostgresDatabase(location: location, maximumConnections: 1, logger: logger)
+    try await admin.checkConnection()
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await admin.run() }
+        defer { group.cancelAll() }
+        try await admin.createSchema(schema)
+        do {
+            let result = try await body()
+            try await admin.dropSchema(schema)
+            return result
+        } catch {
+            try? await admin.dropSchema(schema)
+            throw error
+        }
+    }
+}
+
+/// PostgreSQL's own benchmark, the anchor: its default TPC-B-like script at scale 1, in a
+/// scratch schema of the same database.
+private struct PGBench {
+    let location: PostgresLocation
+    let logger: Logger
+
+    func transactionsPerSecond(clients: Int, seconds: Int) async throws -> Double {
+        let schema = "cairn_pgbench_" + UUID().uuidString.prefix(8).lowercased()
+        return try await withScratchSchema(schema, on: location, logger: logger) {
+            try run(["-i", "-q", "-s", "1"], schema: schema)
+            // A fixed transaction count, sized by a short calibration run to last about
+            // `seconds`: pgbench's own -T timer relies on SIGALRM, which this process's
+            // threads block and its children inherit blocked.
+            let calibration = try tps(try run(["-n", "-c", String(clients), "-j", String(clients), "-t", "200"], schema: schema))
+            let perClient = max(200, Int(calibration * Double(seconds) / Double(clients)))
+            return try tps(try run(["-n", "-c", String(clients), "-j", String(clients), "-t", String(perClient)], schema: schema))
+        }
+    }
+
+    /// Reads "tps = 1234.567890 (without initial connection time)".
+    private func tps(_ output: String) throws -> Double {
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
+            throw CairnError(.internalFailure, "pgbench printed no tps line.")
+        }
+        return tps
+    }
+
+    @discardableResult
+    private func run(_ arguments: [String], schema: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binary())
+        process.arguments = arguments + ["-h", location.host, "-p", String(location.port), "-U", location.username, location.database]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGOPTIONS"] = "-c search_path=\(schema)"
+        environment["PGPASSWORD"] = location.password ?? ""
+        environment["PGSSLMODE"] = location.tls == .require ? "require" : location.tls == .disable ? "disable" : "prefer"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw CairnError(.unavailable, "pgbench \(arguments.first ?? "") failed: \(text.split(separator: "\n").last ?? "no output").")
+        }
+        return text
+    }
+
+    private static func binary() throws -> String {
+        let candidates = ["/usr/bin/pgbench"] + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
+            .map { "/usr/lib/postgresql/\($0)/bin/pgbench" }
+        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw CairnError(.misconfigured, "pgbench is not installed; scripts/setup.sh installs it with PostgreSQL.")
+        }
+        return found
+    }
+}
