@@ -1,6 +1,6 @@
 public import CairnCore
 public import CairnStore
-public import Foundation
+import Foundation
 public import Logging
 import Synchronization
 

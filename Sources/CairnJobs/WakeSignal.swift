@@ -9,7 +9,8 @@ import Synchronization
 final class WakeSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
-        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+        /// In arrival order, so `signalOne` wakes the longest waiter.
+        var waiters: [(id: UUID, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state = Mutex(State())
@@ -20,13 +21,24 @@ final class WakeSignal: Sendable {
     var generation: UInt64 { state.withLock { $0.generation } }
     var isRaised: Bool { sticky && generation > 0 }
 
+    /// Wakes every waiter.
     func signal() {
         let waiters = state.withLock { state in
             state.generation &+= 1
             defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            return state.waiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume() }
+    }
+
+    /// Wakes the longest waiter only. A waiter that has not started waiting yet still sees the
+    /// new generation, so nothing is missed; idle slots are not all woken for one job.
+    func signalOne() {
+        let waiter = state.withLock { state in
+            state.generation &+= 1
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+        }
+        waiter?.continuation.resume()
     }
 
     /// Waits until a signal newer than `seen` (any, for a sticky signal not yet raised), until
@@ -57,13 +69,15 @@ final class WakeSignal: Sendable {
                     // Cancellation is checked under the lock the handler takes too, so a
                     // cancellation racing this registration resumes exactly once.
                     if state.generation != baseline || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
+                    state.waiters.append((id, continuation))
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0) }
+            }?.continuation.resume()
         }
     }
 }

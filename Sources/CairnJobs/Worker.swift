@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 public import CairnStore
 import Foundation
 public import Logging
@@ -103,6 +103,9 @@ public final class Worker: Service {
                 job = nil
             }
             if let job {
+                // There may be more: pass the wake-up on to one idle slot, so a burst fans out
+                // one slot at a time instead of every slot racing for each notification.
+                workReady.signalOne()
                 await execute(job)
             } else {
                 await workReady.wait(after: seen, upTo: configuration.pollInterval)
@@ -247,7 +250,7 @@ public final class Worker: Service {
     private func listenForWork() async {
         while !Task.isCancelled {
             do {
-                try await store.database.listenForJobs { [workReady] in workReady.signal() }
+                try await store.database.listenForJobs { [workReady] in workReady.signalOne() }
             } catch {
                 if Task.isCancelled { return }
                 // Polling covers the gap; reconnect after a pause.

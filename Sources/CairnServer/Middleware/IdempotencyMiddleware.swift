@@ -131,7 +131,7 @@ private struct BodyCollector: ResponseBodyWriter {
     let sink = Sink()
 
     func write(_ chunk: ByteBuffer) async throws {
-        sink.buffer.withLock { $0.writeImmutableBuffer(chunk) }
+        sink.buffer.withLock { _ = $0.writeImmutableBuffer(chunk) }
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
