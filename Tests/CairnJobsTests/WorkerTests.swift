@@ -23,7 +23,7 @@ struct TestHandler: JobHandler {
 func withWorker<Result: Sendable>(
     _ store: CairnStore,
     _ handlers: [any JobHandler],
-    configuration: WorkerConfiguration = WorkerConfiguration(concurrency: 4, lease: .seconds(3), pollInterval: .milliseconds(100), gracePeriod: .seconds(2)),
+    configuration: WorkerConfiguration = WorkerConfiguration(concurrency: 4, lease: .seconds(10), pollInterval: .milliseconds(100), gracePeriod: .seconds(2)),
     _ body: @Sendable (Worker) async throws -> Result
 ) async throws -> Result {
     let worker = Worker(store: store, catalog: JobCatalog(handlers), configuration: configuration, logger: Logger(label: "cairn.test.worker"))
@@ -176,10 +176,11 @@ struct WorkerTests {
                 }
                 return nil
             }
-            let configuration = WorkerConfiguration(concurrency: 2, lease: .seconds(3), pollInterval: .milliseconds(100), gracePeriod: .milliseconds(500))
+            // Generous lease and grace: the suite shares two cores with process tests.
+            let configuration = WorkerConfiguration(concurrency: 2, lease: .seconds(30), pollInterval: .milliseconds(100), gracePeriod: .seconds(3))
             let (quick, slow) = try await withWorker(store, [sleeper], configuration: configuration) { _ in
-                let quick = try await store.jobs.enqueue(.init(kind: "sleep", payload: #"{"ms":200}"#), by: admin).job
-                let slow = try await store.jobs.enqueue(.init(kind: "sleep", payload: #"{"ms":20000}"#), by: admin).job
+                let quick = try await store.jobs.enqueue(.init(kind: "sleep", payload: #"{"ms":1500}"#), by: admin).job
+                let slow = try await store.jobs.enqueue(.init(kind: "sleep", payload: #"{"ms":60000}"#), by: admin).job
                 try await eventually("both jobs to run") { try await store.jobs.list(for: admin, state: .running).items.count == 2 }
                 return (quick.id, slow.id)
             }

@@ -1,6 +1,7 @@
 public import CairnCore
 import Foundation
 public import Logging
+import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
@@ -10,25 +11,38 @@ import SQLiteNIO
 /// SQLite admits a single writer at a time anyway; serialising transactions in-process turns
 /// `SQLITE_BUSY` retries into an orderly queue. Hot read paths (API-key checks) are cached
 /// above the store, so the single connection is not the throughput limit.
+///
+/// Each database runs its blocking SQLite calls on a thread of its own: a call waiting out
+/// `busy_timeout` on a file another process is writing then stalls only this database, never
+/// every SQLite database in the process (as a shared thread pool would).
 public final class SQLiteDatabase: Database {
     private let connection: SQLiteConnection
+    private let thread: NIOThreadPool
     private let gate = TransactionGate()
     private let bell = JobBell()
     private let logger: Logger
 
-    private init(connection: SQLiteConnection, logger: Logger) {
+    private init(connection: SQLiteConnection, thread: NIOThreadPool, logger: Logger) {
         self.connection = connection
+        self.thread = thread
         self.logger = logger
     }
 
     /// Opens (creating if needed) the database file and its parent directory.
     public static func open(path: String, logger: Logger) async throws(CairnError) -> SQLiteDatabase {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
-            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let connection = try await SQLiteConnection.open(
+                storage: .file(path: path),
+                threadPool: thread,
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
+            )
             do {
                 let sql = connection.sql()
                 for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
@@ -39,8 +53,9 @@ public final class SQLiteDatabase: Database {
                 try? await connection.close()
                 throw error
             }
-            return SQLiteDatabase(connection: connection, logger: logger)
+            return SQLiteDatabase(connection: connection, thread: thread, logger: logger)
         } catch {
+            try? await thread.shutdownGracefully()
             throw CairnError(.unavailable, "Cannot open the SQLite database at \(path).", underlying: error)
         }
     }
@@ -80,9 +95,15 @@ public final class SQLiteDatabase: Database {
         await bell.listen(wake)
     }
 
-    /// Closes the connection; the object must not be used afterwards.
+    /// Closes the connection and stops its thread; the object must not be used afterwards.
     public func close() async throws {
-        try await connection.close()
+        do {
+            try await connection.close()
+        } catch {
+            try? await thread.shutdownGracefully()
+            throw error
+        }
+        try await thread.shutdownGracefully()
     }
 }
 
