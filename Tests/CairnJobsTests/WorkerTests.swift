@@ -53,10 +53,6 @@ func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: (
     throw CancellationError()
 }
 
-func makeTenant(_ store: CairnStore, _ name: String) async throws -> Principal {
-    .localAdministrator(of: try await store.tenants.create(name: TenantName(name), actor: "test"))
-}
-
 @Suite("Workers")
 struct WorkerTests {
     @Test("A job that always throws ends dead after max_attempts with every error kept; once fixed, a replay succeeds", arguments: TestEngine.all)

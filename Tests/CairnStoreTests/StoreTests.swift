@@ -7,10 +7,6 @@ import SQLKit
 import Testing
 
 /// Creates a tenant and returns its local administrator, the principal the CLI acts as.
-func makeTenant(_ store: CairnStore, _ name: String) async throws -> Principal {
-    .localAdministrator(of: try await store.tenants.create(name: TenantName(name), actor: "test"))
-}
-
 func grant(_ roles: Set<Role>, subject: String = "svc") -> APIKeyGrant {
     APIKeyGrant(subject: subject, roles: roles, groups: ["risk"], attributes: AccessAttributes(entities: ["uk"], clearance: .internal))
 }

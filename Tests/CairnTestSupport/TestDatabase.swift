@@ -1,4 +1,4 @@
-import CairnCore
+public import CairnCore
 public import CairnStore
 import Foundation
 import Logging
@@ -92,4 +92,9 @@ public func withPostgresAdmin<Result: Sendable>(
         defer { group.cancelAll() }
         return try await body(client)
     }
+}
+
+/// Creates tenant `name` and returns its local administrator, the usual actor of store tests.
+public func makeTenant(_ store: CairnStore, _ name: String) async throws -> Principal {
+    .localAdministrator(of: try await store.tenants.create(name: TenantName(name), actor: "test"))
 }
