@@ -15,12 +15,10 @@ public struct CairnStore: Sendable {
     public var principals: PrincipalDirectory { PrincipalDirectory(database: database) }
     /// The durable job queue.
     public var jobs: JobRepository { JobRepository(database: database) }
-    /// Workflow-free side effects of the queue probe jobs.
+    /// The keyed side effects of the queue probe jobs.
     public var queueProbes: QueueProbes { QueueProbes(database: database) }
     /// Responses kept for `Idempotency-Key` replays.
     public var idempotency: IdempotencyRecords { IdempotencyRecords(database: database) }
-    /// Leases and last firings of recurring schedules.
-    public var schedules: RecurringSchedules { RecurringSchedules(database: database) }
     /// The per-tenant audit chains.
     public var audit: AuditLog { AuditLog(database: database) }
 

@@ -138,7 +138,6 @@ public enum Migrations {
     ///   off the index.
     /// - `job_steps`: a workflow's persisted step progress (sagas).
     /// - `idempotency_records`: `Idempotency-Key` responses, per tenant (or the platform scope).
-    /// - `recurring_schedules`: which node holds each recurring schedule, and the last slot fired.
     /// - `queue_probe_effects`: the idempotency-keyed side effect of the queue probe job kinds.
     static let workflows = Migration(
         version: 3,
@@ -182,14 +181,6 @@ public enum Migrations {
         )
         """,
         "CREATE INDEX idempotency_records_expiry ON idempotency_records (expires_at)",
-        """
-        CREATE TABLE recurring_schedules (
-            name TEXT PRIMARY KEY,
-            lease_owner TEXT,
-            lease_expires_at BIGINT,
-            last_slot BIGINT
-        )
-        """,
         """
         CREATE TABLE queue_probe_effects (
             tenant_id TEXT NOT NULL REFERENCES tenants (id),

@@ -127,18 +127,4 @@ public struct IdempotencyRecords: Sendable {
             ).run()
         }
     }
-
-    /// Deletes expired keys, at most `limit` per call; returns how many.
-    public func purgeExpired(now: Date = Date(), limit: Int = 1000) async throws -> Int {
-        let at = EpochMilliseconds.milliseconds(now)
-        return try await database.transaction(.platform) { transaction in
-            try await transaction.sql.raw(
-                """
-                DELETE FROM idempotency_records WHERE (scope, idempotency_key) IN (
-                    SELECT scope, idempotency_key FROM idempotency_records WHERE expires_at <= \(bind: at) LIMIT \(bind: limit)
-                ) RETURNING scope
-                """
-            ).all().count
-        }
-    }
 }

@@ -99,28 +99,18 @@ extension JobRepository {
     }
 
     /// Records success; `false` if the lease was lost meanwhile (the result is then discarded).
+    /// One statement: the lease check is its WHERE clause.
     public func complete(_ id: JobID, worker: String, result: String? = nil, now: Date = Date()) async throws -> Bool {
-        try await markSucceeded([id], worker: worker, result: result, now: now) == 1
-    }
-
-    /// Records success of many result-less jobs in one statement (the worker batches completions
-    /// of quick jobs). Returns how many `worker` still held; the others' leases were lost.
-    public func complete(_ ids: [JobID], worker: String, now: Date = Date()) async throws -> Int {
-        try await markSucceeded(ids, worker: worker, result: nil, now: now)
-    }
-
-    private func markSucceeded(_ ids: [JobID], worker: String, result: String?, now: Date) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
         let at = EpochMilliseconds.milliseconds(now)
         return try await database.transaction(.platform) { transaction in
-            try await transaction.sql.raw(
+            try await !transaction.sql.raw(
                 """
                 UPDATE jobs SET state = 'succeeded', result = \(bind: result), progress = 1, lease_owner = NULL, lease_expires_at = NULL,
                        finished_at = \(bind: at), updated_at = \(bind: at)
-                WHERE id IN (\(binds: ids.map(\.description))) AND state = 'running' AND lease_owner = \(bind: worker)
+                WHERE id = \(bind: id.description) AND state = 'running' AND lease_owner = \(bind: worker)
                 RETURNING id
                 """
-            ).all().count
+            ).all().isEmpty
         }
     }
 
@@ -216,51 +206,6 @@ extension JobRepository {
             return expired.count
         }
     }
-
-    /// Deletes succeeded and cancelled jobs that finished before `cutoff` (with their workflow
-    /// steps), at most `limit` per call so one prune never holds a long transaction. Dead jobs
-    /// stay until someone replays or inspects them: they are the dead-letter queue.
-    public func prune(finishedBefore cutoff: Date, limit: Int = 1000) async throws -> Int {
-        try await database.transaction(.platform) { transaction in
-            try await transaction.sql.raw(
-                """
-                DELETE FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE finished_at < \(bind: EpochMilliseconds.milliseconds(cutoff)) AND state IN ('succeeded', 'cancelled')
-                    LIMIT \(bind: limit)
-                ) RETURNING id
-                """
-            ).all().count
-        }
-    }
-
-    /// How many jobs are in each unfinished state (plus dead), by tenant and kind: the queue
-    /// depth gauges. Finished jobs are left out, so the answer's size is bounded by
-    /// tenants × kinds × 4, not by history.
-    public func depth() async throws -> [QueueDepth] {
-        try await database.transaction(.platform) { transaction in
-            try await transaction.sql.raw(
-                """
-                SELECT tenant_id, kind, state, COUNT(*) AS n FROM jobs
-                WHERE state IN ('queued', 'running', 'failed', 'dead') GROUP BY tenant_id, kind, state
-                """
-            ).all().map { row in
-                QueueDepth(
-                    tenantID: try row.string("tenant_id"),
-                    kind: try row.string("kind"),
-                    state: JobState(rawValue: try row.string("state")) ?? .queued,
-                    count: Int(try row.int64("n"))
-                )
-            }
-        }
-    }
-}
-
-/// One cell of the queue-depth gauge.
-public struct QueueDepth: Sendable, Equatable {
-    public let tenantID: String
-    public let kind: String
-    public let state: JobState
-    public let count: Int
 }
 
 extension JobRepository {
