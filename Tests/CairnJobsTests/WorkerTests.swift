@@ -132,7 +132,7 @@ struct WorkerTests {
         try await withTestStore(engine) { store in
             let tenantA = try await makeTenant(store, "tenant-a")
             let tenantB = try await makeTenant(store, "tenant-b")
-            let jobDuration = Duration.milliseconds(300)
+            let jobDuration = Duration.seconds(1)
             let startedB = Mutex<ContinuousClock.Instant?>(nil)
             let work = TestHandler(kind: "work") { job in
                 if job.job.tenantID == tenantB.tenantID { startedB.withLock { $0 = .now } }
@@ -151,8 +151,9 @@ struct WorkerTests {
                 try await eventually("tenant B's job to start") { startedB.withLock { $0 } != nil }
                 let waited = try #require(startedB.withLock { $0 }) - enqueued
                 // A slot frees within one job duration; the claim then prefers the tenant with
-                // nothing running. The slack covers claim latency on a busy 2-core machine.
-                #expect(waited < jobDuration + .milliseconds(400), "tenant B waited \(waited)")
+                // nothing running. The slack covers claim latency on a busy 2-core machine;
+                // first-come-first-served would make B wait for 250 job durations.
+                #expect(waited < jobDuration * 2, "tenant B waited \(waited)")
                 let queuedA = try await store.jobs.list(for: tenantA, state: .queued, limit: 500).items.count
                 #expect(queuedA == 500, "A still has most of its queue left: B did not wait behind it")
             }
@@ -163,26 +164,36 @@ struct WorkerTests {
     func gracefulShutdown(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
             let admin = try await makeTenant(store, "northbank")
-            let sleeper = TestHandler(kind: "sleep") { job in
-                let milliseconds = try job.payload(as: [String: Int].self)["ms"] ?? 0
-                let deadline = ContinuousClock.now + .milliseconds(milliseconds)
-                while ContinuousClock.now < deadline {
+            // The short job holds until shutdown has begun, so it is certainly in flight then,
+            // however slowly a loaded machine claims; the long one never finishes on its own.
+            let shutdownBegan = Mutex(false)
+            let holder = TestHandler(kind: "hold") { job in
+                let untilShutdown = try job.payload(as: [String: Bool].self)["untilShutdown"] ?? false
+                while !(untilShutdown && shutdownBegan.withLock({ $0 })) {
                     try job.checkCancellation()
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 return nil
             }
-            // Generous lease and grace: the suite shares two cores with process tests.
-            let configuration = WorkerConfiguration(concurrency: 2, lease: .seconds(30), pollInterval: .milliseconds(100), gracePeriod: .seconds(3))
-            let (quick, slow) = try await withWorker(store, [sleeper], configuration: configuration) { _ in
-                let quick = try await store.jobs.enqueue(.init(kind: "sleep", payload: #"{"ms":1500}"#), by: admin).job
-                let slow = try await store.jobs.enqueue(.init(kind: "sleep", payload: #"{"ms":60000}"#), by: admin).job
+            let worker = Worker(
+                store: store,
+                catalog: JobCatalog([holder]),
+                configuration: WorkerConfiguration(concurrency: 2, lease: .seconds(30), pollInterval: .milliseconds(100), gracePeriod: .seconds(2)),
+                logger: Logger(label: "cairn.test.worker")
+            )
+            let group = ServiceGroup(services: [worker], logger: Logger(label: "cairn.test"))
+            let short = try await store.jobs.enqueue(.init(kind: "hold", payload: #"{"untilShutdown":true}"#), by: admin).job
+            let long = try await store.jobs.enqueue(.init(kind: "hold", payload: #"{"untilShutdown":false}"#), by: admin).job
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
                 try await eventually("both jobs to run") { try await store.jobs.list(for: admin, state: .running).items.count == 2 }
-                return (quick.id, slow.id)
+                await group.triggerGracefulShutdown()
+                shutdownBegan.withLock { $0 = true }
+                try await tasks.waitForAll()
             }
-            let finished = try await store.jobs.get(quick, for: admin)
+            let finished = try await store.jobs.get(short.id, for: admin)
             #expect(finished.state == .succeeded, "the short job finished inside the grace period")
-            let released = try await store.jobs.get(slow, for: admin)
+            let released = try await store.jobs.get(long.id, for: admin)
             #expect(released.state == .queued, "the long job was handed back")
             #expect(released.attempt == 0 && released.errors.isEmpty, "the interrupted attempt is not counted")
             #expect(released.leaseOwner == nil)
