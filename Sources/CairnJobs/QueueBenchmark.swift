@@ -66,8 +66,7 @@ public struct QueueBenchmark: Sendable {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        let elapsed = (ContinuousClock.now - started).components
-        return Double(jobs) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        return Double(jobs) / (ContinuousClock.now - started).inSeconds
     }
 
     private static func shares(of total: Int, among count: Int) -> [Int] {

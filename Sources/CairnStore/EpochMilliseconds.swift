@@ -1,3 +1,4 @@
+import CairnCore
 import Foundation
 
 /// Timestamps are stored as whole milliseconds since the Unix epoch (BIGINT) on both engines,
@@ -9,6 +10,11 @@ enum EpochMilliseconds {
 
     static func milliseconds(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// `duration` after `date`: lease expiries, retry times, key lifetimes.
+    static func milliseconds(_ date: Date, plus duration: Duration) -> Int64 {
+        milliseconds(date.addingTimeInterval(duration.inSeconds))
     }
 
     static func date(milliseconds: Int64) -> Date {

@@ -33,48 +33,17 @@ public func withTestStore<Result: Sendable>(
     _ engine: TestEngine,
     _ body: @Sendable (CairnStore) async throws -> Result
 ) async throws -> Result {
-    let logger = Logger(label: "cairn.test")
+    let postgres: PostgresLocation?
     switch engine {
     case .sqlite:
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-test-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("cairn.sqlite").path, logger: logger)
-        let store = CairnStore(database: database)
-        do {
-            try await store.migrator(logger: logger).migrate()
-            let result = try await body(store)
-            try await database.close()
-            return result
-        } catch {
-            try? await database.close()
-            throw error
-        }
+        postgres = nil
     case .postgres:
         guard let url = TestEngine.postgresURL else {
             throw CairnError(.misconfigured, "CAIRN_TEST_DATABASE_URL is not set; run scripts/test.sh.")
         }
-        let location = try PostgresLocation(url: url)
-        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        return try await withPostgresAdmin(location) { admin in
-            // DDL with a generated identifier; no user input.
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
-            let database = PostgresDatabase(location: location, maximumConnections: 8, searchPath: schema, logger: logger)
-            let store = CairnStore(database: database)
-            do {
-                let result = try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await database.run() }
-                    defer { group.cancelAll() }
-                    try await store.migrator(logger: logger).migrate()
-                    return try await body(store)
-                }
-                try await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
-                return result
-            } catch {
-                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
-                throw error
-            }
-        }
+        postgres = try PostgresLocation(url: url)
     }
+    return try await CairnStore.withScratch(postgres: postgres, maximumConnections: 8, logger: Logger(label: "cairn.test"), body)
 }
 
 /// A short-lived PostgreSQL client outside any test schema, for setup and teardown.

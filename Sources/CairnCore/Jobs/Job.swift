@@ -123,3 +123,10 @@ public struct RetryPolicy: Sendable, Equatable {
         ceiling(afterAttempt: attempt) * min(max(unit, 0), 1)
     }
 }
+
+extension Duration {
+    /// The duration as fractional seconds, for `Date` arithmetic and rates.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

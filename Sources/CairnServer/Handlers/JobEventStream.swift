@@ -21,6 +21,16 @@ struct JobEventStream: AsyncSequence, Sendable {
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let stream: JobEventStream
+        /// The same JSON as `GET /v1/jobs/{id}`: sorted keys, the API's date format.
+        let encoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .custom { date, encoder in
+                var container = encoder.singleValueContainer()
+                try container.encode(try FlexibleISO8601DateTranscoder().encode(date))
+            }
+            return encoder
+        }()
         var lastSent: Data?
         var lastWrite = ContinuousClock.now
         var finished = false
@@ -29,12 +39,6 @@ struct JobEventStream: AsyncSequence, Sendable {
             guard !finished else { return nil }
             while !Task.isCancelled {
                 let (job, steps) = try await stream.store.jobs.detail(stream.jobID, for: stream.principal)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                encoder.dateEncodingStrategy = .custom { date, encoder in
-                    var container = encoder.singleValueContainer()
-                    try container.encode(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date))
-                }
                 let json = try encoder.encode(try Components.Schemas.Job(job, steps: steps))
                 if json != lastSent {
                     lastSent = json

@@ -118,7 +118,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             hash.update(data: [0])
         }
         hash.update(data: Data(body.readableBytesView))
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalize().hexString
     }
 }
 

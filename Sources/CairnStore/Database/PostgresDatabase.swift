@@ -1,5 +1,6 @@
 public import CairnCore
 public import Logging
+import Foundation
 import NIOSSL
 import PostgresKit
 import PostgresNIO
@@ -160,25 +161,34 @@ public struct PostgresDatabase: Database, Service {
 }
 
 extension PostgresDatabase {
-    /// Creates an empty schema (benchmarks run in one of their own).
-    public func createSchema(_ name: String) async throws {
-        let identifier = try Self.identifier(name)
-        try await transaction(.platform) { try await $0.sql.raw("CREATE SCHEMA \(unsafeRaw: identifier)").run() }
-    }
-
-    /// Drops a schema and everything in it.
-    public func dropSchema(_ name: String) async throws {
-        let identifier = try Self.identifier(name)
-        try await transaction(.platform) { try await $0.sql.raw("DROP SCHEMA IF EXISTS \(unsafeRaw: identifier) CASCADE").run() }
-    }
-
-    /// DDL cannot bind identifiers, so only plain lowercase names are accepted.
-    private static func identifier(_ name: String) throws(CairnError) -> String {
-        guard (1...63).contains(name.utf8.count), name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }),
-            name.first?.isLetter == true
-        else {
-            throw CairnError(.invalidInput, "A schema name must be 1–63 lowercase letters, digits or underscores, starting with a letter.")
+    /// Creates a schema named `<prefix><random>` in the database `location` names, runs `body`
+    /// with its name, and drops it with everything in it, even on failure. Benchmarks and tests
+    /// work in these, never among Cairn's own tables.
+    public static func withScratchSchema<Result: Sendable>(
+        prefix: String,
+        on location: PostgresLocation,
+        logger: Logger,
+        _ body: @Sendable (String) async throws -> Result
+    ) async throws -> Result {
+        // Generated, lowercase: DDL cannot bind identifiers, and this one never holds input.
+        let schema = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = PostgresDatabase(location: location, maximumConnections: 1, logger: logger)
+        try await admin.checkConnection()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await admin.run() }
+            defer { group.cancelAll() }
+            try await admin.transaction(.platform) { try await $0.sql.raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }
+            let drop: @Sendable () async throws -> Void = {
+                try await admin.transaction(.platform) { try await $0.sql.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run() }
+            }
+            do {
+                let result = try await body(schema)
+                try await drop()
+                return result
+            } catch {
+                try? await drop()
+                throw error
+            }
         }
-        return name
     }
 }

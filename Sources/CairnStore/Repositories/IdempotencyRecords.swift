@@ -67,8 +67,8 @@ public struct IdempotencyRecords: Sendable {
         now: Date = Date()
     ) async throws -> Reservation {
         let at = EpochMilliseconds.milliseconds(now)
-        let lockedUntil = EpochMilliseconds.milliseconds(now.addingTimeInterval(JobRepository.seconds(lock)))
-        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(JobRepository.seconds(retention)))
+        let lockedUntil = EpochMilliseconds.milliseconds(now, plus: lock)
+        let expires = EpochMilliseconds.milliseconds(now, plus: retention)
         let tenant: String? = if case .tenant(let id) = scope { id.description } else { nil }
         return try await database.transaction(scope.transaction) { transaction in
             // Concurrent inserts of one key wait on the first; exactly one sees its row inserted.

@@ -21,7 +21,7 @@ extension JobRepository {
     public func claim(worker: String, limit: Int, leaseFor lease: Duration, perTenantCap: Int, now: Date = Date()) async throws -> [Job] {
         guard limit > 0 else { return [] }
         let at = EpochMilliseconds.milliseconds(now)
-        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(Self.seconds(lease)))
+        let expires = EpochMilliseconds.milliseconds(now, plus: lease)
         return try await database.transaction(.platform) { transaction in
             let tenants = try await transaction.sql.raw(
                 """
@@ -83,7 +83,7 @@ extension JobRepository {
         now: Date = Date()
     ) async throws -> Heartbeat {
         let at = EpochMilliseconds.milliseconds(now)
-        let expires = EpochMilliseconds.milliseconds(now.addingTimeInterval(Self.seconds(lease)))
+        let expires = EpochMilliseconds.milliseconds(now, plus: lease)
         return try await database.transaction(.platform) { transaction in
             guard let job = try await Self.leased(id, worker: worker, in: transaction) else { return .lost }
             let fraction = min(max(progress ?? job.progress, 0), 1)
@@ -132,10 +132,10 @@ extension JobRepository {
             guard let job = try await Self.leased(id, worker: worker, in: transaction) else { return nil }
             let errors = job.errors + [JobAttemptError(attempt: job.attempt, at: now, message: message, retryable: retryable)]
             if retryable, job.attempt < job.maxAttempts {
-                let retryAt = now.addingTimeInterval(Self.seconds(policy.delay(afterAttempt: job.attempt, unit: jitter)))
+                let retryAt = EpochMilliseconds.milliseconds(now, plus: policy.delay(afterAttempt: job.attempt, unit: jitter))
                 try await transaction.sql.raw(
                     """
-                    UPDATE jobs SET state = 'failed', errors = \(bind: try Self.encode(errors)), run_at = \(bind: EpochMilliseconds.milliseconds(retryAt)),
+                    UPDATE jobs SET state = 'failed', errors = \(bind: try Self.encode(errors)), run_at = \(bind: retryAt),
                            lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: at)
                     WHERE id = \(bind: id.description)
                     """

@@ -41,11 +41,9 @@ public struct JobRepository: Sendable {
     /// With a `tenantQueueCap`, a tenant whose waiting jobs (queued or awaiting a retry) would
     /// exceed it is refused with `overloaded`, and nothing is written.
     public func enqueue(_ new: NewJob, by principal: Principal, tenantQueueCap: Int? = nil, now: Date = Date()) async throws -> (job: Job, created: Bool) {
-        let id = JobID()
         let tenant = principal.tenantID.description
         return try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            let inserted = try await Self.insert([(id, new)], tenant: tenant, cap: tenantQueueCap, now: now, in: transaction)
-            if inserted > 0, let job = try await Self.fetch(id, tenant: tenant, in: transaction) {
+            if let job = try await Self.insert([new], tenant: tenant, cap: tenantQueueCap, now: now, in: transaction).first {
                 return (job, true)
             }
             guard
@@ -67,34 +65,35 @@ public struct JobRepository: Sendable {
         guard !batch.isEmpty else { return 0 }
         let tenant = principal.tenantID.description
         return try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            try await Self.insert(batch.map { (JobID(), $0) }, tenant: tenant, cap: tenantQueueCap, now: now, in: transaction)
+            try await Self.insert(batch, tenant: tenant, cap: tenantQueueCap, now: now, in: transaction).count
         }
     }
 
-    /// Validates and inserts jobs, announcing them to idle workers; returns how many rows were new.
-    private static func insert(_ jobs: [(JobID, NewJob)], tenant: String, cap: Int?, now: Date, in transaction: Transaction) async throws -> Int {
-        for (_, new) in jobs { try validate(new) }
+    /// Validates and inserts jobs, announcing them to idle workers; returns the rows that were
+    /// new (RETURNING spares reading them back).
+    private static func insert(_ jobs: [NewJob], tenant: String, cap: Int?, now: Date, in transaction: Transaction) async throws -> [Job] {
+        for new in jobs { try validate(new) }
         if let cap { try await checkCapacity(adding: jobs.count, tenant: tenant, cap: cap, in: transaction) }
         let created = EpochMilliseconds.milliseconds(now)
-        var inserted = 0
+        var inserted: [Job] = []
         for chunk in stride(from: 0, to: jobs.count, by: 500).map({ jobs[$0..<min($0 + 500, jobs.count)] }) {
             var statement: SQLQueryString = """
                 INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, attempt, max_attempts, state, idempotency_key,
                                   progress, errors, cancel_requested, created_at, updated_at) VALUES
                 """
-            for (index, (id, new)) in chunk.enumerated() {
+            for (index, new) in chunk.enumerated() {
                 statement += index == 0 ? " " : ", "
                 statement += """
-                    (\(bind: id.description), \(bind: tenant), \(bind: new.kind), \(bind: new.payload), \(bind: new.priority),
+                    (\(bind: JobID().description), \(bind: tenant), \(bind: new.kind), \(bind: new.payload), \(bind: new.priority),
                      \(bind: EpochMilliseconds.milliseconds(new.runAt ?? now)), 0, \(bind: new.maxAttempts), 'queued',
                      \(bind: new.idempotencyKey), 0, '[]', 0, \(bind: created), \(bind: created))
                     """
             }
             // ON CONFLICT DO NOTHING makes concurrent enqueues with one key create one job.
-            statement += " ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING RETURNING id"
-            inserted += try await transaction.sql.raw(statement).all().count
+            statement += " ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING RETURNING *"
+            inserted += try await transaction.sql.raw(statement).all().map(Self.job)
         }
-        if inserted > 0 { try await transaction.announceJobs() }
+        if !inserted.isEmpty { try await transaction.announceJobs() }
         return inserted
     }
 
@@ -265,10 +264,6 @@ public struct JobRepository: Sendable {
 
     static func notFound(_ id: JobID) -> CairnError {
         CairnError(.notFound, "There is no job with id \(id).")
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func encode(_ errors: [JobAttemptError]) throws -> String {

@@ -59,7 +59,8 @@ struct BenchQueue: CairnCommand {
             for mode in QueueBenchmark.Mode.allCases {
                 var rates: [Double] = []
                 for _ in 0..<runs {
-                    rates.append(try await withScratchStore(location, connections: workerCount * 2 + 4, logger: logger) { store in
+                    let postgres: PostgresLocation? = if case .postgres(let postgres) = location { postgres } else { nil }
+                    rates.append(try await CairnStore.withScratch(postgres: postgres, maximumConnections: workerCount * 2 + 4, logger: logger) { store in
                         try await QueueBenchmark(store: store, logger: logger).run(jobs: jobs, workers: workerCount, mode: mode)
                     })
                 }
@@ -74,67 +75,6 @@ struct BenchQueue: CairnCommand {
     }
 }
 
-/// A migrated, empty store that exists only while `body` runs.
-private func withScratchStore<Result: Sendable>(
-    _ location: DatabaseLocation,
-    connections: Int,
-    logger: Logger,
-    _ body: @Sendable (CairnStore) async throws -> Result
-) async throws -> Result {
-    switch location {
-    case .sqlite:
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("bench.sqlite").path, logger: logger)
-        do {
-            let store = CairnStore(database: database)
-            try await store.migrator(logger: logger).migrate()
-            let result = try await body(store)
-            try await database.close()
-            return result
-        } catch {
-            try? await database.close()
-            throw error
-        }
-    case .postgres(let postgres):
-        let schema = "cairn_bench_" + UUID().uuidString.prefix(8).lowercased()
-        return try await withScratchSchema(schema, on: postgres, logger: logger) {
-            let database = PostgresDatabase(location: postgres, maximumConnections: connections, searchPath: schema, logger: logger)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await database.run() }
-                defer { group.cancelAll() }
-                let store = CairnStore(database: database)
-                try await store.migrator(logger: logger).migrate()
-                return try await body(store)
-            }
-        }
-    }
-}
-
-/// Creates `schema`, runs `body`, and drops the schema with everything in it, even on failure.
-private func withScratchSchema<Result: Sendable>(
-    _ schema: String,
-    on location: PostgresLocation,
-    logger: Logger,
-    _ body: @Sendable () async throws -> Result
-) async throws -> Result {
-    let admin = PostgresDatabase(location: location, maximumConnections: 1, logger: logger)
-    try await admin.checkConnection()
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await admin.run() }
-        defer { group.cancelAll() }
-        try await admin.createSchema(schema)
-        do {
-            let result = try await body()
-            try await admin.dropSchema(schema)
-            return result
-        } catch {
-            try? await admin.dropSchema(schema)
-            throw error
-        }
-    }
-}
-
 /// PostgreSQL's own benchmark, the anchor: its default TPC-B-like script at scale 1, in a
 /// scratch schema of the same database.
 private struct PGBench {
@@ -142,8 +82,7 @@ private struct PGBench {
     let logger: Logger
 
     func transactionsPerSecond(clients: Int, seconds: Int) async throws -> Double {
-        let schema = "cairn_pgbench_" + UUID().uuidString.prefix(8).lowercased()
-        return try await withScratchSchema(schema, on: location, logger: logger) {
+        try await PostgresDatabase.withScratchSchema(prefix: "cairn_pgbench_", on: location, logger: logger) { schema in
             try run(["-i", "-q", "-s", "1"], schema: schema)
             // A fixed transaction count, sized by a short calibration run to last about
             // `seconds`: pgbench's own -T timer relies on SIGALRM, which this process's
