@@ -133,7 +133,7 @@ struct JobsAPITests {
         try await withTestApp(engine) { client, fixture in
             let submitted = try await client.send(
                 .post, "/v1/jobs", token: fixture.northbankAdmin,
-                json: #"{"kind":"probe.saga","payload":{"key":"api","steps":4,"sleepMs":20,"failAtStep":3}}"#
+                json: #"{"kind":"probe.saga","payload":{"key":"api","steps":4,"sleepMs":200,"failAtStep":3}}"#
             )
             let id = try #require(submitted.json["id"] as? String)
             let worker = Worker(
