@@ -7,10 +7,11 @@ import Synchronization
 
 /// `cairn bench queue`: no-op jobs through the whole queue (enqueue + claim + complete).
 ///
-/// Producers and worker slots run at once, as in production: the figure is jobs fully
-/// processed per second, from the first enqueue to the last completion. Unbatched, each of
-/// `workers` producers enqueues one job per transaction; batched, they enqueue 500 per
-/// transaction. The store must be empty and dedicated to the run.
+/// Producers and workers run at once, as in production: the figure is jobs fully processed
+/// per second, from the first enqueue to the last completion. A worker is what one
+/// `cairn worker` process runs (a dispatcher, its slots, its claim and completion sessions);
+/// each has a producer beside it. Unbatched, producers enqueue one job per call (one statement
+/// on PostgreSQL); batched, 500 per call. The store must be empty and dedicated to the run.
 public struct QueueBenchmark: Sendable {
     public enum Mode: String, Sendable, CaseIterable {
         case unbatched
@@ -25,18 +26,19 @@ public struct QueueBenchmark: Sendable {
         self.logger = logger
     }
 
-    /// Runs `jobs` no-op jobs with `workers` producers and worker slots; returns jobs per second.
-    public func run(jobs: Int, workers: Int, mode: Mode) async throws -> Double {
+    /// Runs `jobs` no-op jobs with `workers` workers of `concurrency` slots and as many
+    /// producers as workers; returns jobs per second.
+    public func run(jobs: Int, workers: Int, concurrency: Int, mode: Mode) async throws -> Double {
         let tenant = try await store.tenants.create(name: try TenantName("bench-\(UUID().uuidString.prefix(8).lowercased())"), actor: "bench")
         let producer = Principal.localAdministrator(of: tenant)
         let handled = Counter()
-        let worker = Worker(
-            store: store,
-            catalog: JobCatalog([NoOp(handled: handled)]),
-            configuration: WorkerConfiguration(concurrency: workers, perTenantConcurrency: workers, pollInterval: .milliseconds(20)),
-            logger: logger
-        )
-        let group = ServiceGroup(services: [worker], logger: logger)
+        // One tenant, so no fairness cap: a tenant's running count includes jobs whose success is
+        // still being written, and a cap of exactly the slots would idle a slot for each write.
+        let configuration = WorkerConfiguration(concurrency: concurrency, perTenantConcurrency: 1_000_000, pollInterval: .milliseconds(20))
+        let pool = (0..<workers).map { _ in
+            Worker(store: store, catalog: JobCatalog([NoOp(handled: handled)]), configuration: configuration, logger: logger)
+        }
+        let group = ServiceGroup(services: pool, logger: logger)
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -58,10 +60,10 @@ public struct QueueBenchmark: Sendable {
                 }
                 try await producers.waitForAll()
             }
-            while handled.value < jobs { try await Task.sleep(for: .milliseconds(5)) }
-            // The last completions are recorded after their handlers return; wait for them too.
+            while handled.value < jobs { try await Task.sleep(for: .milliseconds(2)) }
+            // Completions are recorded in batches after their handlers return; wait for them too.
             while try await store.jobs.list(for: producer, state: .running, limit: 1).items.isEmpty == false {
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: .milliseconds(2))
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

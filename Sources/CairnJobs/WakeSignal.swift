@@ -9,7 +9,6 @@ import Synchronization
 final class WakeSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
-        /// In arrival order, so `signalOne` wakes the longest waiter.
         var waiters: [(id: UUID, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
@@ -29,16 +28,6 @@ final class WakeSignal: Sendable {
             return state.waiters
         }
         for waiter in waiters { waiter.continuation.resume() }
-    }
-
-    /// Wakes the longest waiter only. A waiter that has not started waiting yet still sees the
-    /// new generation, so nothing is missed; idle slots are not all woken for one job.
-    func signalOne() {
-        let waiter = state.withLock { state in
-            state.generation &+= 1
-            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
-        }
-        waiter?.continuation.resume()
     }
 
     /// Waits until a signal newer than `seen` (any, for a sticky signal not yet raised), until

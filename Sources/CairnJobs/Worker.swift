@@ -3,6 +3,7 @@ public import CairnStore
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 import Tracing
 
 /// How a worker runs.
@@ -39,9 +40,10 @@ public struct WorkerConfiguration: Sendable, Equatable {
 
 /// Runs jobs from the shared queue: `cairn worker`, and the workers inside `cairn serve`.
 ///
-/// `concurrency` slots each claim a job, run its handler while a heartbeat renews the lease,
-/// record the outcome, and look for the next; idle slots sleep until a `NOTIFY` (or the poll
-/// interval) wakes them. On graceful shutdown the worker stops claiming, lets in-flight jobs
+/// A dispatcher claims as many jobs as there are idle slots, in one statement, and runs each
+/// in a slot while a heartbeat renews its lease; successes are recorded in batches, failures
+/// one by one. When nothing is ready the dispatcher sleeps until a `NOTIFY` (or the poll
+/// interval) wakes it. On graceful shutdown the worker stops claiming, lets in-flight jobs
 /// finish for `gracePeriod`, then stops the rest and hands them back to the queue without
 /// counting the attempt. A worker that dies without shutting down loses nothing either: its
 /// leases expire and any node's reaper queues the jobs again.
@@ -53,7 +55,7 @@ public final class Worker: Service {
     private let configuration: WorkerConfiguration
     private let logger: Logger
     private let metrics = JobMetrics()
-    /// Jobs may be ready (NOTIFY, a local enqueue, a slot freeing up).
+    /// Jobs may be ready (NOTIFY, a local enqueue) or a slot freed up.
     private let workReady = WakeSignal()
     /// Graceful shutdown began: stop claiming.
     private let draining = WakeSignal(sticky: true)
@@ -76,11 +78,7 @@ public final class Worker: Service {
                 background.addTask { await self.listenForWork() }
                 background.addTask { await self.reapExpiredLeases() }
                 background.addTask { await self.interruptAfterGracePeriod() }
-                await withDiscardingTaskGroup { slots in
-                    for _ in 0..<configuration.concurrency {
-                        slots.addTask { await self.runSlot() }
-                    }
-                }
+                await self.dispatchUntilDrained()
                 background.cancelAll()
             }
         } onGracefulShutdown: {
@@ -90,25 +88,67 @@ public final class Worker: Service {
         logger.info("Worker stopped", metadata: ["worker": "\(id)"])
     }
 
-    // MARK: Slots
+    // MARK: Dispatch
 
-    private func runSlot() async {
-        while !draining.isRaised, !Task.isCancelled {
-            let seen = workReady.generation
-            let job: Job?
-            do {
-                job = try await store.jobs.claim(worker: id, leaseFor: configuration.lease, perTenantCap: configuration.perTenantConcurrency)
-            } catch {
-                logger.warning("Claiming a job failed", metadata: ["error": "\(String(reflecting: error))"])
-                job = nil
+    /// Claims and runs jobs until draining, then waits for the jobs in flight and the last
+    /// batch of completions. Claims and completions each hold a connection of their own.
+    private func dispatchUntilDrained() async {
+        do {
+            try await store.database.withPlatformSession { claims in
+                try await self.store.database.withPlatformSession { completions in
+                    // A written batch lowers its tenants' running counts, which may let a tenant
+                    // at its cap be claimed from again.
+                    let completer = CompletionBatcher(store: self.store, worker: self.id, session: completions, logger: self.logger) {
+                        self.workReady.signal()
+                    }
+                    await withDiscardingTaskGroup { group in
+                        group.addTask { await completer.run() }
+                        await self.dispatch(claimingVia: claims, completer: completer)
+                        completer.close()
+                    }
+                }
             }
-            if let job {
-                // There may be more: pass the wake-up on to one idle slot, so a burst fans out
-                // one slot at a time instead of every slot racing for each notification.
-                workReady.signalOne()
-                await execute(job)
-            } else {
-                await workReady.wait(after: seen, upTo: configuration.pollInterval)
+        } catch {
+            // Neither body throws; a failure here is closing a session, after all work ended.
+            logger.warning("Closing the worker's database sessions failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    private func dispatch(claimingVia session: any PlatformSession, completer: CompletionBatcher) async {
+        let slots = SlotCount(configuration.concurrency)
+        await withDiscardingTaskGroup { running in
+            while !draining.isRaised, !Task.isCancelled {
+                let seen = workReady.generation
+                let idle = slots.idle
+                guard idle > 0 else {
+                    await workReady.wait(after: seen, upTo: configuration.pollInterval)
+                    continue
+                }
+                let jobs: [Job]
+                do {
+                    jobs = try await store.jobs.claim(
+                        worker: id,
+                        limit: idle,
+                        leaseFor: configuration.lease,
+                        perTenantCap: configuration.perTenantConcurrency,
+                        via: session
+                    )
+                } catch {
+                    logger.warning("Claiming jobs failed", metadata: ["error": "\(String(reflecting: error))"])
+                    jobs = []
+                }
+                guard !jobs.isEmpty else {
+                    await workReady.wait(after: seen, upTo: configuration.pollInterval)
+                    continue
+                }
+                for job in jobs {
+                    slots.take()
+                    running.addTask {
+                        await self.execute(job, completer: completer)
+                        slots.free()
+                        self.workReady.signal()
+                    }
+                }
             }
         }
     }
@@ -130,7 +170,7 @@ public final class Worker: Service {
         }
     }
 
-    private func execute(_ job: Job) async {
+    private func execute(_ job: Job, completer: CompletionBatcher) async {
         metrics.recordWait(of: job)
         var logger = self.logger
         logger[metadataKey: "job"] = "\(job.id)"
@@ -154,7 +194,7 @@ public final class Worker: Service {
             if case .failed(let failure) = outcome { span.setStatus(SpanStatus(code: .error, message: failure.message)) }
             return outcome
         }
-        await settle(job, outcome, policy: handler?.retryPolicy ?? RetryPolicy(), logger: logger)
+        await settle(job, outcome, completer: completer, policy: handler?.retryPolicy ?? RetryPolicy(), logger: logger)
         metrics.recordAttempt(of: job, outcome: outcome.label, duration: ContinuousClock.now - started)
     }
 
@@ -213,14 +253,15 @@ public final class Worker: Service {
         }
     }
 
-    /// Records the outcome, retrying a failing database a few times: if it stays down, the
-    /// lease expires and the reaper queues the job again, so nothing is lost either way.
-    private func settle(_ job: Job, _ outcome: Outcome, policy: RetryPolicy, logger: Logger) async {
+    /// Records the outcome: successes go to the batcher, anything else is written at once,
+    /// retrying a failing database a few times. If it stays down, the lease expires and the
+    /// reaper queues the job again, so nothing is lost either way.
+    private func settle(_ job: Job, _ outcome: Outcome, completer: CompletionBatcher, policy: RetryPolicy, logger: Logger) async {
         for attempt in 1...4 {
             do {
                 switch outcome {
                 case .succeeded(let result):
-                    _ = try await store.jobs.complete(job.id, worker: id, result: result)
+                    completer.add(JobRepository.Completion(id: job.id, result: result))
                 case .failed(let failure):
                     let state = try await store.jobs.fail(job.id, worker: id, message: failure.message, retryable: failure.retryable, policy: policy)
                     if state == .dead {
@@ -250,7 +291,7 @@ public final class Worker: Service {
     private func listenForWork() async {
         while !Task.isCancelled {
             do {
-                try await store.database.listenForJobs { [workReady] in workReady.signalOne() }
+                try await store.database.listenForJobs { [workReady] in workReady.signal() }
             } catch {
                 if Task.isCancelled { return }
                 // Polling covers the gap; reconnect after a pause.
@@ -283,5 +324,93 @@ public final class Worker: Service {
         guard !Task.isCancelled else { return }
         logger.warning("Grace period over; handing unfinished jobs back to the queue")
         interrupted.signal()
+    }
+}
+
+/// How many of a worker's slots are free.
+private final class SlotCount: Sendable {
+    private let count: Mutex<Int>
+
+    init(_ slots: Int) { count = Mutex(slots) }
+
+    var idle: Int { count.withLock { $0 } }
+    func take() { count.withLock { $0 -= 1 } }
+    func free() { count.withLock { $0 += 1 } }
+}
+
+/// Records a worker's successes in batches: whatever finished while the previous batch was
+/// being written goes in the next, so under load one statement records many jobs, and an
+/// idle worker still records each one at once.
+///
+/// A success not yet written when the process dies is not lost: its lease expires and the job
+/// runs again, exactly as if the process had died just before recording it.
+final class CompletionBatcher: Sendable {
+    private struct State {
+        var pending: [JobRepository.Completion] = []
+        var closed = false
+    }
+
+    private let store: CairnStore
+    private let worker: String
+    private let session: any PlatformSession
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let added = WakeSignal()
+    private let written: @Sendable () -> Void
+
+    /// `written` is called after each batch is recorded.
+    init(store: CairnStore, worker: String, session: any PlatformSession, logger: Logger, written: @escaping @Sendable () -> Void) {
+        self.store = store
+        self.worker = worker
+        self.session = session
+        self.logger = logger
+        self.written = written
+    }
+
+    func add(_ completion: JobRepository.Completion) {
+        state.withLock { $0.pending.append(completion) }
+        added.signal()
+    }
+
+    /// No more completions will come: `run` returns once it has written the last ones.
+    func close() {
+        state.withLock { $0.closed = true }
+        added.signal()
+    }
+
+    /// Writes batches until closed and empty.
+    func run() async {
+        while true {
+            let seen = added.generation
+            let (batch, closed) = state.withLock { state in
+                defer { state.pending.removeAll() }
+                return (state.pending, state.closed)
+            }
+            if !batch.isEmpty {
+                await write(batch)
+                written()
+            } else if closed {
+                return
+            } else {
+                await added.wait(after: seen, upTo: .seconds(60))
+            }
+        }
+    }
+
+    /// Retries a failing database a few times; if it stays down the leases run out and the
+    /// jobs run again.
+    private func write(_ batch: [JobRepository.Completion]) async {
+        for attempt in 1...4 {
+            do {
+                let recorded = try await store.jobs.complete(batch, worker: worker, via: session)
+                if recorded.count < batch.count {
+                    logger.warning("Some finished jobs had lost their lease; their results were discarded", metadata: ["jobs": "\(batch.count - recorded.count)"])
+                }
+                return
+            } catch {
+                logger.warning("Recording finished jobs failed", metadata: ["error": "\(String(reflecting: error))", "jobs": "\(batch.count)", "try": "\(attempt)"])
+                try? await Task.sleep(for: .milliseconds(100 << attempt))
+            }
+        }
     }
 }

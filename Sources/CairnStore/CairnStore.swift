@@ -19,6 +19,8 @@ public struct CairnStore: Sendable {
     public var queueProbes: QueueProbes { QueueProbes(database: database) }
     /// Responses kept for `Idempotency-Key` replays.
     public var idempotency: IdempotencyRecords { IdempotencyRecords(database: database) }
+    /// The leases of recurring tasks.
+    public var recurringSchedules: RecurringSchedules { RecurringSchedules(database: database) }
     /// The per-tenant audit chains.
     public var audit: AuditLog { AuditLog(database: database) }
 

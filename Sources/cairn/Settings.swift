@@ -47,6 +47,9 @@ struct Setting: Sendable {
     static let jobsPollMilliseconds = Setting(key: "cairn.jobs.poll.milliseconds", defaultValue: "1000", isSecret: false, summary: "How often an idle worker looks for work without a notification.")
     static let queueTenantMax = Setting(key: "cairn.jobs.queue.tenant.max", defaultValue: "10000", isSecret: false, summary: "Waiting jobs one tenant may have; past it enqueueing answers 429.")
     static let queueMax = Setting(key: "cairn.jobs.queue.max", defaultValue: "100000", isSecret: false, summary: "Waiting jobs across all tenants; past it enqueueing answers 429.")
+    static let jobsRetentionDays = Setting(key: "cairn.jobs.retention.days", defaultValue: "30", isSecret: false, summary: "Finished jobs (succeeded, cancelled, dead) older than this are pruned.")
+    static let scheduleRetention = Setting(key: "cairn.schedule.retention", defaultValue: "15 3 * * *", isSecret: false, summary: "When the retention task runs (cron, UTC).")
+    static let scheduleAuditVerify = Setting(key: "cairn.schedule.audit.verify", defaultValue: "45 2 * * *", isSecret: false, summary: "When every audit chain is re-verified (cron, UTC).")
     static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
     static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
@@ -55,7 +58,8 @@ struct Setting: Sendable {
         home, databaseURL, httpHost, httpPort, maximumBodyBytes, corsOrigins, operatorToken, authCacheSeconds,
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
-        jobsPollMilliseconds, queueTenantMax, queueMax, idempotencyHours, logLevel, otlpEndpoint,
+        jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
+        logLevel, otlpEndpoint,
     ]
 }
 
@@ -133,6 +137,7 @@ struct Settings: Sendable {
         _ = try worker
         _ = try queueLimits
         _ = try idempotencyRetention
+        _ = try recurringTasks(store: nil)
     }
 
     /// A value as text, whether the source holds it as a string or (JSON files) a number or bool.
@@ -192,6 +197,26 @@ struct Settings: Sendable {
     var queueLimits: QueueLimits {
         get throws(CairnError) {
             QueueLimits(perTenant: try integer(.queueTenantMax, in: 1...100_000_000), total: try integer(.queueMax, in: 1...1_000_000_000))
+        }
+    }
+
+    /// The platform's recurring tasks; with no store, only checks that their settings parse.
+    func recurringTasks(store: CairnStore?) throws(CairnError) -> [RecurringTask] {
+        let keep = Duration.seconds(86_400 * (try integer(.jobsRetentionDays, in: 1...36_500)))
+        let retention = try schedule(.scheduleRetention)
+        let audit = try schedule(.scheduleAuditVerify)
+        guard let store else { return [] }
+        return [
+            .retention(store: store, schedule: retention, keepFinishedJobs: keep),
+            .auditVerification(store: store, schedule: audit),
+        ]
+    }
+
+    private func schedule(_ setting: Setting) throws(CairnError) -> CronSchedule {
+        do {
+            return try CronSchedule(string(setting) ?? setting.defaultValue ?? "")
+        } catch {
+            throw CairnError(.misconfigured, "\(setting.environmentName): \(error.message)")
         }
     }
 

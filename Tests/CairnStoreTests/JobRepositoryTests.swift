@@ -42,6 +42,29 @@ struct JobRepositoryTests {
         }
     }
 
+    @Test("Concurrent enqueues past a tenant's cap admit exactly the cap and refuse the rest with a retry delay", arguments: TestEngine.all)
+    func concurrentCap(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let admin = try await makeTenant(store, "northbank")
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        do {
+                            _ = try await store.jobs.enqueue(.init(kind: "bulk"), by: admin, tenantQueueCap: 5)
+                            return true
+                        } catch let error as CairnError where error.code == .overloaded {
+                            #expect(error.retryAfter != nil)
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 5)
+            #expect(try await store.jobs.list(for: admin).items.count == 5)
+        }
+    }
+
     @Test("A retryable failure backs off, then the job ends dead after max_attempts with every error kept; a replay succeeds", arguments: TestEngine.all)
     func retriesDeadAndReplay(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
@@ -71,7 +94,7 @@ struct JobRepositoryTests {
             let replayed = try await store.jobs.replay(job.id, by: admin, now: now)
             #expect(replayed.state == .queued && replayed.attempt == 0 && replayed.errors.count == 3)
             let again = try #require(try await store.jobs.claim(worker: "w2", leaseFor: lease, perTenantCap: 4, now: now))
-            #expect(try await store.jobs.complete(again.id, worker: "w2", result: #"{"ok":true}"#, now: now))
+            #expect(try await store.jobs.complete([.init(id: again.id, result: #"{"ok":true}"#)], worker: "w2", now: now) == [again.id])
             let done = try await store.jobs.get(job.id, for: admin)
             #expect(done.state == .succeeded && done.result == #"{"ok":true}"# && done.progress == 1)
             let actions = try await store.audit.page(for: admin, filter: .init(action: "job.replay"), before: nil, limit: 10).events
@@ -104,7 +127,7 @@ struct JobRepositoryTests {
             let requeued = try await store.jobs.get(job.id, for: admin)
             #expect(requeued.state == .queued && requeued.leaseOwner == nil && requeued.errors.count == 1 && requeued.progressMessage == "page 40/100")
             #expect(try await store.jobs.heartbeat(job.id, worker: "w1", leaseFor: .seconds(10), now: start.addingTimeInterval(17)) == .lost)
-            #expect(try await store.jobs.complete(job.id, worker: "w1", now: start.addingTimeInterval(17)) == false)
+            #expect(try await store.jobs.complete([.init(id: job.id)], worker: "w1", now: start.addingTimeInterval(17)).isEmpty)
             let second = try #require(try await store.jobs.claim(worker: "w2", leaseFor: .seconds(10), perTenantCap: 4, now: start.addingTimeInterval(17)))
             #expect(second.attempt == 2)
         }
@@ -175,27 +198,53 @@ struct JobRepositoryTests {
         }
     }
 
-    @Test("Concurrent workers never claim the same job", arguments: TestEngine.all)
+    @Test("Concurrent workers never claim the same job, claiming and completing in batches on their own sessions", arguments: TestEngine.all)
     func concurrentClaims(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
             let admin = try await makeTenant(store, "northbank")
-            for _ in 0..<60 { _ = try await store.jobs.enqueue(.init(kind: "bulk"), by: admin) }
+            _ = try await store.jobs.enqueueBatch((0..<60).map { _ in .init(kind: "bulk") }, by: admin)
             let claimed = try await withThrowingTaskGroup(of: [JobID].self) { group in
                 for worker in 0..<6 {
                     group.addTask {
-                        var mine: [JobID] = []
-                        while let job = try await store.jobs.claim(worker: "w\(worker)", leaseFor: .seconds(30), perTenantCap: 1_000) {
-                            mine.append(job.id)
-                            #expect(try await store.jobs.complete(job.id, worker: "w\(worker)"))
+                        try await store.database.withPlatformSession { session in
+                            var mine: [JobID] = []
+                            while case let jobs = try await store.jobs.claim(worker: "w\(worker)", limit: 4, leaseFor: .seconds(30), perTenantCap: 1_000, via: session),
+                                !jobs.isEmpty
+                            {
+                                mine += jobs.map(\.id)
+                                let done = jobs.map { JobRepository.Completion(id: $0.id, result: #"{"worker":\#(worker)}"#) }
+                                #expect(try await store.jobs.complete(done, worker: "w\(worker)", via: session) == Set(jobs.map(\.id)))
+                            }
+                            return mine
                         }
-                        return mine
                     }
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
             #expect(claimed.count == 60)
             #expect(Set(claimed).count == 60)
-            #expect(try await store.jobs.list(for: admin, state: .succeeded).items.count == 60)
+            let succeeded = try await store.jobs.list(for: admin, state: .succeeded, limit: 100).items
+            #expect(succeeded.count == 60 && succeeded.allSatisfy { $0.result?.hasPrefix(#"{"worker":"#) == true })
+        }
+    }
+
+    @Test("A batch completion records only the jobs whose lease the worker still holds", arguments: TestEngine.all)
+    func batchCompletionChecksLeases(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let admin = try await makeTenant(store, "northbank")
+            let start = Date()
+            _ = try await store.jobs.enqueueBatch([.init(kind: "a"), .init(kind: "b")], by: admin, now: start)
+            let jobs = try await store.jobs.claim(worker: "w1", limit: 2, leaseFor: .seconds(10), perTenantCap: 4, now: start)
+            #expect(jobs.count == 2)
+            // The first job's lease is taken over by another worker after a reap.
+            _ = try await store.jobs.heartbeat(jobs[1].id, worker: "w1", leaseFor: .seconds(60), now: start)
+            #expect(try await store.jobs.reapExpiredLeases(now: start.addingTimeInterval(11)) == 1)
+            let retaken = try #require(try await store.jobs.claim(worker: "w2", leaseFor: .seconds(10), perTenantCap: 4, now: start.addingTimeInterval(11)))
+            #expect(retaken.id == jobs[0].id)
+            let recorded = try await store.jobs.complete(jobs.map { .init(id: $0.id) }, worker: "w1", now: start.addingTimeInterval(12))
+            #expect(recorded == [jobs[1].id])
+            #expect(try await store.jobs.get(jobs[0].id, for: admin).state == .running)
+            #expect(try await store.jobs.get(jobs[1].id, for: admin).state == .succeeded)
         }
     }
 }

@@ -1,4 +1,7 @@
 public import CairnCore
+import Logging
+import PostgresKit
+import PostgresNIO
 public import SQLKit
 
 /// Which SQL engine a transaction runs on, for the few statements whose syntax differs.
@@ -26,11 +29,23 @@ public struct Transaction: Sendable {
     public let engine: DatabaseEngine
     /// SQLite only: set when the transaction enqueued jobs, rung after COMMIT.
     let jobsAnnounced: CommitFlag?
+    /// PostgreSQL only: the connection itself, for prepared statements.
+    let postgres: (connection: PostgresConnection, logger: Logger)?
 
-    init(sql: any SQLDatabase, engine: DatabaseEngine, jobsAnnounced: CommitFlag? = nil) {
+    /// A transaction on SQLite's connection.
+    init(sqlite sql: any SQLDatabase, jobsAnnounced: CommitFlag) {
         self.sql = sql
-        self.engine = engine
+        self.engine = .sqlite
         self.jobsAnnounced = jobsAnnounced
+        self.postgres = nil
+    }
+
+    /// A transaction (or a platform session's autocommit statements) on a PostgreSQL connection.
+    init(postgres connection: PostgresConnection, logger: Logger) {
+        self.sql = connection.sql()
+        self.engine = .postgres
+        self.jobsAnnounced = nil
+        self.postgres = (connection, logger)
     }
 
     /// Tells idle workers, once this transaction commits, that jobs are ready. On PostgreSQL
@@ -52,6 +67,8 @@ public struct Transaction: Sendable {
 
 /// A database Cairn can run transactions against. Both engines implement the same contract.
 public protocol Database: Sendable {
+    var engine: DatabaseEngine { get }
+
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     func transaction<Result: Sendable>(
         _ scope: TransactionScope,
@@ -61,8 +78,29 @@ public protocol Database: Sendable {
     /// A cheap round trip, for `/readyz`.
     func ping() async throws
 
+    /// Runs `body` on a pooled connection outside any transaction and any scope: each statement
+    /// commits on its own, and on PostgreSQL row-level security admits no row to a statement
+    /// that does not set its own scope (so a forgotten scope fails closed). For single
+    /// statements that scope themselves: the enqueue's one-round-trip path. On SQLite, whose
+    /// one connection is shared, `body` runs in a transaction.
+    func withUnscopedConnection<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result
+
+    /// Runs `body` with a session of its own for a worker's hot path (claims, completions):
+    /// platform-scoped statements that each commit on their own, without a transaction's
+    /// round trips. On PostgreSQL it is a connection opened for the session and never shared
+    /// with requests (so its platform scope cannot leak into one); on SQLite, whose single
+    /// connection is shared, each run is a transaction.
+    func withPlatformSession<Result: Sendable>(_ body: @Sendable (any PlatformSession) async throws -> Result) async throws -> Result
+
     /// Calls `wake` each time a committed transaction announced jobs, until cancelled: on
     /// PostgreSQL by `LISTEN` on a pooled connection (hearing every node), on SQLite within
     /// this process. Workers poll as well, so a lost notification only delays a claim.
     func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws
+}
+
+/// Platform-scoped statements on a connection a worker holds (see `withPlatformSession`).
+/// Each statement commits on its own: callers run single statements whose atomicity needs
+/// nothing more.
+public protocol PlatformSession: Sendable {
+    func run<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result
 }

@@ -14,6 +14,7 @@ import SQLKit
 public struct PostgresDatabase: Database, Service {
     private let client: PostgresClient
     private let location: PostgresLocation
+    private let searchPath: String?
     private let logger: Logger
 
     /// - Parameter searchPath: schema to resolve table names in; tests give each case its own
@@ -33,6 +34,7 @@ public struct PostgresDatabase: Database, Service {
         }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.location = location
+        self.searchPath = searchPath
         self.logger = logger
     }
 
@@ -43,6 +45,8 @@ public struct PostgresDatabase: Database, Service {
         case .require: .require(.makeClientConfiguration())
         }
     }
+
+    public var engine: DatabaseEngine { .postgres }
 
     /// Runs the connection pool's background work until cancelled (graceful shutdown).
     public func run() async throws {
@@ -66,7 +70,7 @@ public struct PostgresDatabase: Database, Service {
                     "SELECT set_config('cairn.tenant_id', \(tenant), true), set_config('cairn.platform', \(platform), true)",
                     logger: logger
                 )
-                return try await body(Transaction(sql: connection.sql(), engine: .postgres))
+                return try await body(Transaction(postgres: connection, logger: logger))
             }
         } catch let error as PostgresTransactionError {
             // postgres-nio wraps the body's own error; callers must see it unwrapped, exactly as
@@ -89,6 +93,28 @@ public struct PostgresDatabase: Database, Service {
             try await connection.listen(on: JobBell.channel) { notifications in
                 for try await _ in notifications { wake() }
             }
+        }
+    }
+
+    public func withUnscopedConnection<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await body(Transaction(postgres: connection, logger: logger))
+        }
+    }
+
+    public func withPlatformSession<Result: Sendable>(
+        _ body: @Sendable (any PlatformSession) async throws -> Result
+    ) async throws -> Result {
+        let session = PostgresPlatformSession(logger: logger) { [self] () async throws(CairnError) -> PostgresConnection in
+            try await connectOutsidePool(platform: true)
+        }
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
         }
     }
 
@@ -118,29 +144,7 @@ public struct PostgresDatabase: Database, Service {
     private func withDirectConnection<Result: Sendable>(
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws(CairnError) -> Result {
-        let tls: PostgresConnection.Configuration.TLS
-        do {
-            tls = try Self.connectionTLS(location.tls)
-        } catch {
-            throw CairnError(.misconfigured, "TLS for the database connection cannot be set up from the system's trust store.", underlying: error)
-        }
-        let configuration = PostgresConnection.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.username,
-            password: location.password,
-            database: location.database,
-            tls: tls
-        )
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-        } catch let error as PSQLError {
-            let reason = error.serverInfo?[.message] ?? "the server could not be reached"
-            throw CairnError(.unavailable, "Cannot use the database at \(location): \(reason).", underlying: error)
-        } catch {
-            throw CairnError(.unavailable, "Cannot use the database at \(location): the server could not be reached.", underlying: error)
-        }
+        let connection = try await connectOutsidePool(platform: false)
         do {
             let result = try await body(connection)
             try? await connection.close()
@@ -148,6 +152,36 @@ public struct PostgresDatabase: Database, Service {
         } catch {
             try? await connection.close()
             throw CairnError(.unavailable, "A check on the database at \(location) failed.", underlying: error)
+        }
+    }
+
+    /// Opens a connection that is not the pool's. With `platform`, the platform scope is a
+    /// startup parameter: the connection is platform-scoped from its first statement to its
+    /// last, which is safe only because it is never handed to anything else.
+    private func connectOutsidePool(platform: Bool) async throws(CairnError) -> PostgresConnection {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            tls = try Self.connectionTLS(location.tls)
+        } catch {
+            throw CairnError(.misconfigured, "TLS for the database connection cannot be set up from the system's trust store.", underlying: error)
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
+        if let searchPath { configuration.options.additionalStartupParameters.append(("search_path", searchPath)) }
+        if platform { configuration.options.additionalStartupParameters.append(("cairn.platform", "on")) }
+        do {
+            return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch let error as PSQLError {
+            let reason = error.serverInfo?[.message] ?? "the server could not be reached"
+            throw CairnError(.unavailable, "Cannot use the database at \(location): \(reason).", underlying: error)
+        } catch {
+            throw CairnError(.unavailable, "Cannot use the database at \(location): the server could not be reached.", underlying: error)
         }
     }
 
@@ -190,5 +224,57 @@ extension PostgresDatabase {
                 throw error
             }
         }
+    }
+}
+
+/// A worker's own PostgreSQL connection (see `Database.withPlatformSession`). It connects on
+/// first use and again after the connection breaks, so a database restart costs the worker a
+/// failed statement, not its session.
+actor PostgresPlatformSession: PlatformSession {
+    private let logger: Logger
+    private let connect: @Sendable () async throws(CairnError) -> PostgresConnection
+    /// Shared by concurrent first uses, so they open one connection, not one each.
+    private var connection: Task<PostgresConnection, any Error>?
+
+    init(logger: Logger, connect: @escaping @Sendable () async throws(CairnError) -> PostgresConnection) {
+        self.logger = logger
+        self.connect = connect
+    }
+
+    func run<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
+        let opening = connection ?? Task { try await connect() }
+        connection = opening
+        let current: PostgresConnection
+        do {
+            current = try await opening.value
+        } catch {
+            if connection == opening { connection = nil }
+            throw error
+        }
+        do {
+            return try await body(Transaction(postgres: current, logger: logger))
+        } catch {
+            if current.isClosed, connection == opening { connection = nil }
+            throw error
+        }
+    }
+
+    func close() async {
+        guard let opening = connection else { return }
+        connection = nil
+        try? await opening.value.close()
+    }
+}
+
+extension Transaction {
+    /// Runs a prepared statement: PostgreSQL plans it once per connection instead of on every
+    /// call, which on the queue's hot path costs more than executing it. PostgreSQL only.
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        guard let (connection, logger) = postgres else {
+            throw CairnError(.internalFailure, "A PostgreSQL statement was run on another engine.")
+        }
+        var rows: [Statement.Row] = []
+        for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+        return rows
     }
 }

@@ -72,7 +72,7 @@ public final class SQLiteDatabase: Database {
             try await sql.raw("BEGIN IMMEDIATE").run()
             let jobsAnnounced = CommitFlag()
             do {
-                let result = try await body(Transaction(sql: sql, engine: .sqlite, jobsAnnounced: jobsAnnounced))
+                let result = try await body(Transaction(sqlite: sql, jobsAnnounced: jobsAnnounced))
                 try await sql.raw("COMMIT").run()
                 await gate.leave()
                 if jobsAnnounced.isSet { bell.ring() }
@@ -91,6 +91,18 @@ public final class SQLiteDatabase: Database {
         _ = try await connection.sql().raw("SELECT 1").all()
     }
 
+    public var engine: DatabaseEngine { .sqlite }
+
+    public func withUnscopedConnection<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
+        try await transaction(.platform, body)
+    }
+
+    public func withPlatformSession<Result: Sendable>(
+        _ body: @Sendable (any PlatformSession) async throws -> Result
+    ) async throws -> Result {
+        try await body(SQLitePlatformSession(database: self))
+    }
+
     public func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws {
         await bell.listen(wake)
     }
@@ -104,6 +116,16 @@ public final class SQLiteDatabase: Database {
             throw error
         }
         try await thread.shutdownGracefully()
+    }
+}
+
+/// The embedded engine's platform session: each run is a transaction on the one connection,
+/// queued behind any other (a bare statement could land inside another task's transaction).
+struct SQLitePlatformSession: PlatformSession {
+    let database: SQLiteDatabase
+
+    func run<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
+        try await database.transaction(.platform, body)
     }
 }
 

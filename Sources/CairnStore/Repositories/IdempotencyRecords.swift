@@ -127,4 +127,19 @@ public struct IdempotencyRecords: Sendable {
             ).run()
         }
     }
+
+    /// Deletes keys that expired before `now`, up to `limit`; returns how many went. Platform
+    /// work for the retention task, which calls it until it returns less than `limit`.
+    public func purgeExpired(now: Date = Date(), limit: Int = 1_000) async throws -> Int {
+        let at = EpochMilliseconds.milliseconds(now)
+        return try await database.transaction(.platform) { transaction in
+            try await transaction.sql.raw(
+                """
+                DELETE FROM idempotency_records WHERE (scope, idempotency_key) IN (
+                    SELECT scope, idempotency_key FROM idempotency_records WHERE expires_at < \(bind: at) LIMIT \(bind: limit)
+                ) RETURNING scope
+                """
+            ).all().count
+        }
+    }
 }

@@ -1,5 +1,7 @@
 public import CairnCore
 public import Foundation
+import PostgresKit
+import PostgresNIO
 import SQLKit
 
 /// The durable job queue, on either engine.
@@ -40,8 +42,20 @@ public struct JobRepository: Sendable {
     ///
     /// With a `tenantQueueCap`, a tenant whose waiting jobs (queued or awaiting a retry) would
     /// exceed it is refused with `overloaded`, and nothing is written.
+    ///
+    /// On PostgreSQL the common case is one prepared statement that scopes itself, checks the
+    /// cap, inserts and notifies (see `EnqueueStatement`). When it inserts nothing (the cap is
+    /// reached, or the key was used) the transaction below runs to tell which; that is also
+    /// SQLite's only path.
     public func enqueue(_ new: NewJob, by principal: Principal, tenantQueueCap: Int? = nil, now: Date = Date()) async throws -> (job: Job, created: Bool) {
         let tenant = principal.tenantID.description
+        if database.engine == .postgres {
+            try Self.validate(new)
+            let statement = EnqueueStatement(job: new, tenant: tenant, cap: tenantQueueCap, now: EpochMilliseconds.milliseconds(now))
+            if let job = try await database.withUnscopedConnection({ try await $0.execute(statement) }).first {
+                return (job, true)
+            }
+        }
         return try await database.transaction(.tenant(principal.tenantID)) { transaction in
             if let job = try await Self.insert([new], tenant: tenant, cap: tenantQueueCap, now: now, in: transaction).first {
                 return (job, true)
@@ -91,13 +105,18 @@ public struct JobRepository: Sendable {
             }
             // ON CONFLICT DO NOTHING makes concurrent enqueues with one key create one job.
             statement += " ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING RETURNING *"
+            if transaction.engine == .postgres {
+                // The NOTIFY rides on the INSERT: an uncorrelated subquery runs once, and only
+                // if a row came back, which saves the enqueue a round trip.
+                statement = "WITH inserted AS (\(statement)) SELECT inserted.*, (SELECT pg_notify(\(bind: JobBell.channel), '')) AS announced FROM inserted"
+            }
             inserted += try await transaction.sql.raw(statement).all().map(Self.job)
         }
-        if !inserted.isEmpty { try await transaction.announceJobs() }
+        if !inserted.isEmpty, transaction.engine == .sqlite { try await transaction.announceJobs() }
         return inserted
     }
 
-    private static func validate(_ new: NewJob) throws {
+    static func validate(_ new: NewJob) throws {
         try TextRules.validate(new.kind, field: "A job kind", maximumLength: 100)
         if let key = new.idempotencyKey { try TextRules.validate(key, field: "An idempotency key", maximumLength: 200) }
         guard (1...100).contains(new.maxAttempts) else {
@@ -110,19 +129,25 @@ public struct JobRepository: Sendable {
     }
 
     /// Refuses `adding` more waiting jobs past the tenant's cap. The count reads at most `cap`
-    /// index entries, so its cost is bounded whatever the queue depth. On PostgreSQL a
-    /// transaction-scoped advisory lock per tenant serialises the check with the insert, so
-    /// concurrent enqueues cannot overshoot together; SQLite's single writer already does.
-    private static func checkCapacity(adding: Int, tenant: String, cap: Int, in transaction: Transaction) async throws {
-        if transaction.engine == .postgres {
-            try await transaction.sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "cairn.jobs.enqueue:" + tenant)))").run()
+    /// index entries, so its cost is bounded whatever the queue depth. On PostgreSQL
+    /// `cairn_admit_jobs` takes a transaction-scoped lock per tenant before it counts, so
+    /// concurrent enqueues cannot overshoot together; SQLite's single writer already serialises
+    /// them.
+    static func checkCapacity(adding: Int, tenant: String, cap: Int, in transaction: Transaction) async throws {
+        let admitted: Bool
+        switch transaction.engine {
+        case .postgres:
+            admitted = try await transaction.sql.raw("SELECT cairn_admit_jobs(\(bind: tenant), \(bind: adding), \(bind: cap)) AS admitted")
+                .first()?.decode(column: "admitted", as: Bool.self) ?? false
+        case .sqlite:
+            let waiting = try await transaction.sql.raw(
+                """
+                SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = \(bind: tenant) AND state IN ('queued', 'failed') LIMIT \(bind: cap)) AS w
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
+            admitted = waiting + adding <= cap
         }
-        let waiting = try await transaction.sql.raw(
-            """
-            SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = \(bind: tenant) AND state IN ('queued', 'failed') LIMIT \(bind: cap)) AS w
-            """
-        ).first()?.decode(column: "n", as: Int.self) ?? 0
-        guard waiting + adding <= cap else {
+        guard admitted else {
             var error = CairnError(.overloaded, "The tenant's job queue is full (\(cap) waiting jobs); try again when some have run.")
             error.retryAfter = .seconds(5)
             throw error
@@ -303,4 +328,48 @@ public struct JobRepository: Sendable {
             finishedAt: try row.optionalDate("finished_at")
         )
     }
+}
+
+/// The one-round-trip enqueue on PostgreSQL. Outside a transaction, so the statement sets its
+/// own tenant scope: the inserted row's tenant is the value `set_config` returned, so the row
+/// cannot exist before the scope that row-level security checks it against. The cap check is
+/// `cairn_admit_jobs` (exact under concurrency), and the NOTIFY runs only if a row came back.
+private struct EnqueueStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH scope AS MATERIALIZED (
+            SELECT set_config('cairn.tenant_id', $1, true) AS tenant_id, set_config('cairn.platform', 'off', true) AS platform
+        ), admitted AS MATERIALIZED (
+            SELECT tenant_id FROM scope WHERE $2::BIGINT IS NULL OR cairn_admit_jobs(tenant_id, 1, $2::BIGINT)
+        ), inserted AS (
+            INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, attempt, max_attempts, state, idempotency_key,
+                              progress, errors, cancel_requested, created_at, updated_at)
+            SELECT $3, tenant_id, $4, $5, $6, $7, 0, $8, 'queued', $9, 0, '[]', 0, $10, $10 FROM admitted
+            ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING
+            RETURNING *
+        )
+        SELECT inserted.*, (SELECT pg_notify('\(JobBell.channel)', '')) AS announced FROM inserted
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .text, .text, .int8, .int8, .int8, .text, .int8]
+
+    let job: JobRepository.NewJob
+    let tenant: String
+    let cap: Int?
+    let now: Int64
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        bindings.append(tenant)
+        if let cap { bindings.append(Int64(cap)) } else { bindings.appendNull() }
+        bindings.append(JobID().description)
+        bindings.append(job.kind)
+        bindings.append(job.payload)
+        bindings.append(Int64(job.priority))
+        bindings.append(job.runAt.map { EpochMilliseconds.milliseconds($0) } ?? now)
+        bindings.append(Int64(job.maxAttempts))
+        if let key = job.idempotencyKey { bindings.append(key) } else { bindings.appendNull() }
+        bindings.append(now)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Job { try JobRepository.job(row.sql()) }
 }

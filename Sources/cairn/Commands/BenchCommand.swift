@@ -28,6 +28,9 @@ struct BenchQueue: CairnCommand {
     @Option(help: "Worker counts to measure, comma-separated (also the producer and pgbench client counts).")
     var workers = "1,4"
 
+    @Option(help: "Slots per worker, as `cairn worker --concurrency`.")
+    var concurrency = 4
+
     @Option(help: "Runs per configuration; the median is reported.")
     var runs = 3
 
@@ -45,12 +48,12 @@ struct BenchQueue: CairnCommand {
             }
             return count
         }
-        guard (1...10_000_000).contains(jobs), (1...99).contains(runs), (1...600).contains(pgbenchSeconds) else {
-            throw CairnError(.invalidInput, "--jobs takes 1–10,000,000, --runs 1–99 and --pgbench-seconds 1–600.")
+        guard (1...10_000_000).contains(jobs), (1...99).contains(runs), (1...600).contains(pgbenchSeconds), (1...1_000).contains(concurrency) else {
+            throw CairnError(.invalidInput, "--jobs takes 1–10,000,000, --runs 1–99, --pgbench-seconds 1–600 and --concurrency 1–1,000.")
         }
         let location = try settings.databaseLocation
         let engine = if case .postgres = location { "postgres" } else { "sqlite" }
-        print("bench queue: engine=\(engine) jobs=\(jobs) runs=\(runs) (median)")
+        print("bench queue: engine=\(engine) jobs=\(jobs) concurrency=\(concurrency) runs=\(runs) (median)")
         for workerCount in counts {
             let anchor: Double? =
                 if case .postgres(let postgres) = location {
@@ -61,7 +64,7 @@ struct BenchQueue: CairnCommand {
                 for _ in 0..<runs {
                     let postgres: PostgresLocation? = if case .postgres(let postgres) = location { postgres } else { nil }
                     rates.append(try await CairnStore.withScratch(postgres: postgres, maximumConnections: workerCount * 2 + 4, logger: logger) { store in
-                        try await QueueBenchmark(store: store, logger: logger).run(jobs: jobs, workers: workerCount, mode: mode)
+                        try await QueueBenchmark(store: store, logger: logger).run(jobs: jobs, workers: workerCount, concurrency: concurrency, mode: mode)
                     })
                 }
                 let median = rates.sorted()[rates.count / 2]

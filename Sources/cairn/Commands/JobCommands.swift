@@ -41,20 +41,25 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Show: CairnCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one job, with its progress and every error.")
+        static let configuration = CommandConfiguration(abstract: "Show one job, with its progress, its workflow steps and every error.")
 
         @Argument(help: "The job id.")
         var id: String
 
         func run(settings: Settings, logger: Logger) async throws {
-            let job = try await JobsCommand.asOwner(ofJob: id, settings: settings, logger: logger) { store, jobID, owner in
-                try await store.jobs.get(jobID, for: owner)
+            let (job, steps) = try await JobsCommand.asOwner(ofJob: id, settings: settings, logger: logger) { store, jobID, owner in
+                try await store.jobs.detail(jobID, for: owner)
             }
             print(JobsCommand.summary(job))
             print("  run at:   \(job.runAt.formatted(.iso8601))")
             print("  progress: \(Int(job.progress * 100))%\(job.progressMessage.map { " — \($0)" } ?? "")")
             if job.cancelRequested { print("  cancellation requested") }
             if let result = job.result { print("  result:   \(result)") }
+            for step in steps {
+                var line = "  step \(step.position) \(step.name): \(step.state.rawValue) (runs: \(step.runs))"
+                if let error = step.error { line += " — \(error)" }
+                print(line)
+            }
             for error in job.errors {
                 print("  attempt \(error.attempt) failed at \(error.at.formatted(.iso8601))\(error.retryable ? "" : " (not retryable)"): \(error.message)")
             }

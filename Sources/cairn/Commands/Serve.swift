@@ -92,14 +92,22 @@ struct Serve: CairnCommand {
 
         // Services start in this order and stop in reverse: the worker drains before the
         // database pool closes, and after the HTTP server has stopped taking requests.
-        let worker = noWorkers ? nil : Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger)
+        // Recurring tasks and the queue-depth gauge run wherever workers do.
+        let jobServices: [any Service] =
+            noWorkers
+            ? []
+            : [
+                Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger),
+                RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
+                QueueDepthSampler(store: store, logger: logger),
+            ]
         let application = try buildApplication(
             configuration: serverConfiguration,
             store: store,
             jobs: JobQueue(store: store, catalog: .standard, limits: try settings.queueLimits),
             authenticator: authenticator,
             metrics: metrics,
-            services: [opened.service, keySetRefresher, tracing, worker].compactMap { $0 },
+            services: [opened.service, keySetRefresher, tracing].compactMap { $0 } + jobServices,
             logger: logger
         )
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])

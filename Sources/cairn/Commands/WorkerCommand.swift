@@ -36,10 +36,14 @@ struct WorkerCommand: CairnCommand {
         let database = PostgresDatabase(location: location, logger: logger)
         try await database.checkConnection()
         let store = CairnStore(database: database)
-        let worker = Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger)
+        let jobServices: [any Service] = [
+            Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger),
+            RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
+            QueueDepthSampler(store: store, logger: logger),
+        ]
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: database), .init(service: tracing), .init(service: SchemaCheckedWorker(worker: worker, store: store, logger: logger))],
+                services: [.init(service: database), .init(service: tracing), .init(service: SchemaChecked(services: jobServices, store: store, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -49,9 +53,10 @@ struct WorkerCommand: CairnCommand {
 }
 
 /// Refuses to run jobs against a schema that `cairn migrate` has not brought up to date (a
-/// worker writing columns that do not exist yet would fail every job), then runs the worker.
-private struct SchemaCheckedWorker: Service {
-    let worker: Worker
+/// worker writing columns that do not exist yet would fail every job), then runs the worker,
+/// the recurring scheduler and the queue-depth gauge.
+private struct SchemaChecked: Service {
+    let services: [any Service]
     let store: CairnStore
     let logger: Logger
 
@@ -59,6 +64,9 @@ private struct SchemaCheckedWorker: Service {
         if try await !store.migrator(logger: logger).pending().isEmpty {
             throw CairnError(.misconfigured, "The database schema is not current; run 'cairn migrate' first.")
         }
-        try await worker.run()
+        // Graceful shutdown reaches each child: its handlers are task-local, and inherited.
+        try await withThrowingDiscardingTaskGroup { group in
+            for service in services { group.addTask { try await service.run() } }
+        }
     }
 }
