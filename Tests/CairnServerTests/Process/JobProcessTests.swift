@@ -130,6 +130,8 @@ struct JobProcessTests {
             #expect(Set(effects.keys) == Set((1...5).map { "resume:step-\($0)" }))
             restarted.signal(SIGTERM)
             #expect(try await restarted.waitForExit() == 0)
+            let show = try await CairnProcess.run(["jobs", "show", job.id.description], environment: environment)
+            #expect(show.stdout.contains("step 1 step-1: succeeded (runs: 1)") && show.stdout.contains("step 5 step-5: succeeded (runs: 1)"), "\(show.stdout)")
         }
     }
 

@@ -252,6 +252,11 @@ struct ProcessTests {
         #expect(output.stdout.contains("CAIRN_OPERATOR_TOKEN=<redacted>"))
         #expect(output.stdout.contains("CAIRN_HTTP_PORT=9090  # environment"))
         #expect(output.stdout.contains("CAIRN_HTTP_HOST=127.0.0.1  # default"))
+        #expect(output.stdout.contains("CAIRN_SCHEDULE_RETENTION=15 3 * * *  # default"))
+
+        let badSchedule = try await CairnProcess.run(["config"], environment: ["CAIRN_HOME": home, "CAIRN_SCHEDULE_RETENTION": "61 * * * *"])
+        #expect(badSchedule.status == 1)
+        #expect(badSchedule.stderr.contains("error: CAIRN_SCHEDULE_RETENTION: The cron minute field '61' is not valid"))
     }
 
     // MARK: Helpers
