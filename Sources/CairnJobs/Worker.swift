@@ -257,31 +257,25 @@ public final class Worker: Service {
     /// retrying a failing database a few times. If it stays down, the lease expires and the
     /// reaper queues the job again, so nothing is lost either way.
     private func settle(_ job: Job, _ outcome: Outcome, completer: CompletionBatcher, policy: RetryPolicy, logger: Logger) async {
-        for attempt in 1...4 {
-            do {
-                switch outcome {
-                case .succeeded(let result):
-                    completer.add(JobRepository.Completion(id: job.id, result: result))
-                case .failed(let failure):
-                    let state = try await store.jobs.fail(job.id, worker: id, message: failure.message, retryable: failure.retryable, policy: policy)
-                    if state == .dead {
-                        metrics.recordDead(of: job)
-                        logger.error("Job is dead", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
-                    } else {
-                        logger.warning("Job attempt failed; it will be retried", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
-                    }
-                case .stopped(.cancellationRequested):
-                    _ = try await store.jobs.acknowledgeCancellation(job.id, worker: id)
-                case .stopped(.workerShuttingDown):
-                    _ = try await store.jobs.release(job.id, worker: id)
-                    logger.info("Job handed back to the queue at shutdown")
-                case .stopped(.leaseLost):
-                    break
+        await retryingWrites(logger: logger, failure: "Recording a job's outcome failed") {
+            switch outcome {
+            case .succeeded(let result):
+                completer.add(JobRepository.Completion(id: job.id, result: result))
+            case .failed(let failure):
+                let state = try await store.jobs.fail(job.id, worker: id, message: failure.message, retryable: failure.retryable, policy: policy)
+                if state == .dead {
+                    metrics.recordDead(of: job)
+                    logger.error("Job is dead", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
+                } else {
+                    logger.warning("Job attempt failed; it will be retried", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
                 }
-                return
-            } catch {
-                logger.warning("Recording a job's outcome failed", metadata: ["error": "\(String(reflecting: error))", "try": "\(attempt)"])
-                try? await Task.sleep(for: .milliseconds(100 << attempt))
+            case .stopped(.cancellationRequested):
+                _ = try await store.jobs.acknowledgeCancellation(job.id, worker: id)
+            case .stopped(.workerShuttingDown):
+                _ = try await store.jobs.release(job.id, worker: id)
+                logger.info("Job handed back to the queue at shutdown")
+            case .stopped(.leaseLost):
+                break
             }
         }
     }
@@ -397,20 +391,26 @@ final class CompletionBatcher: Sendable {
         }
     }
 
-    /// Retries a failing database a few times; if it stays down the leases run out and the
-    /// jobs run again.
     private func write(_ batch: [JobRepository.Completion]) async {
-        for attempt in 1...4 {
-            do {
-                let recorded = try await store.jobs.complete(batch, worker: worker, via: session)
-                if recorded.count < batch.count {
-                    logger.warning("Some finished jobs had lost their lease; their results were discarded", metadata: ["jobs": "\(batch.count - recorded.count)"])
-                }
-                return
-            } catch {
-                logger.warning("Recording finished jobs failed", metadata: ["error": "\(String(reflecting: error))", "jobs": "\(batch.count)", "try": "\(attempt)"])
-                try? await Task.sleep(for: .milliseconds(100 << attempt))
+        await retryingWrites(logger: logger, failure: "Recording finished jobs failed", metadata: ["jobs": "\(batch.count)"]) {
+            let recorded = try await store.jobs.complete(batch, worker: worker, via: session)
+            if recorded.count < batch.count {
+                logger.warning("Some finished jobs had lost their lease; their results were discarded", metadata: ["jobs": "\(batch.count - recorded.count)"])
             }
+        }
+    }
+}
+
+/// Runs a worker's write to the queue, trying four times, 0.2 s to 1.6 s apart. Giving up loses
+/// nothing: if the database stays down, the jobs' leases expire and the reaper queues them again.
+private func retryingWrites(logger: Logger, failure: String, metadata: Logger.Metadata = [:], _ write: () async throws -> Void) async {
+    for attempt in 1...4 {
+        do {
+            try await write()
+            return
+        } catch {
+            logger.warning("\(failure)", metadata: metadata.merging(["error": "\(String(reflecting: error))", "try": "\(attempt)"]) { _, new in new })
+            try? await Task.sleep(for: .milliseconds(100 << attempt))
         }
     }
 }

@@ -44,26 +44,41 @@ public final class RecurringScheduler: Service {
 
     public func run() async throws {
         // Each check runs to the end of whatever task it started; shutdown waits for it (a
-        // killed run is taken over once its lease expires).
+        // killed run is taken over once its lease expires). Tasks are registered once, at the
+        // first check that reaches the database.
+        var registered = false
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            await runDueTasks()
+            if !registered { registered = await registerTasks() }
+            if registered { await runDueTasks() }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.checkInterval) }
         }
     }
 
-    /// Registers every task, then runs those due whose lease this node wins.
-    func runDueTasks(now: @Sendable () -> Date = Date.init) async {
+    /// Adds each task's schedule row (kept as it is unless its expression changed).
+    private func registerTasks() async -> Bool {
+        do {
+            for task in tasks {
+                try await store.recurringSchedules.register(task.name, schedule: task.schedule.description, firstRun: task.schedule.next(after: Date()) ?? Date())
+            }
+            return true
+        } catch {
+            logger.warning("Registering the recurring tasks failed; retrying at the next check", metadata: ["error": "\(String(reflecting: error))"])
+            return false
+        }
+    }
+
+    /// Runs the registered tasks that are due and whose lease this node wins.
+    func runDueTasks() async {
         for task in tasks {
             do {
-                try await store.recurringSchedules.register(task.name, schedule: task.schedule.description, firstRun: task.schedule.next(after: now()) ?? now())
-                guard try await store.recurringSchedules.acquire(task.name, owner: owner, leaseFor: lease, now: now()) else { continue }
+                guard try await store.recurringSchedules.acquire(task.name, owner: owner, leaseFor: lease) else { continue }
             } catch {
                 logger.warning("Checking a recurring task failed", metadata: ["task": "\(task.name)", "error": "\(String(reflecting: error))"])
                 continue
             }
             let failure = await run(task)
             do {
-                let finished = now()
+                let finished = Date()
                 try await store.recurringSchedules.finish(
                     task.name,
                     owner: owner,
