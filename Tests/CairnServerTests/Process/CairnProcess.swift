@@ -9,8 +9,8 @@ import Glibc
 /// The real `cairn` binary, run as a child process against its own `CAIRN_HOME`.
 ///
 /// `@unchecked Sendable`: the `Process` is only started in `init` and afterwards touched through
-/// `terminate`-style calls Foundation makes safe from any thread; output is collected under a
-/// `Mutex`.
+/// `terminate`-style calls Foundation makes safe from any thread; its standard error is collected
+/// by a `PipeDrain`.
 final class CairnProcess: @unchecked Sendable {
     static var binary: String {
         ProcessInfo.processInfo.environment["CAIRN_BINARY"]
@@ -40,21 +40,15 @@ final class CairnProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes to the end before waiting, so a chatty child cannot block on a full pipe.
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-        let (stdoutData, stderrData) = await (stdout, stderr)
+        // Both pipes are drained to the end before waiting, so a chatty child cannot block on a full pipe.
+        let (stdout, stderr) = (PipeDrain(out), PipeDrain(err))
+        let (stdoutText, stderrText) = await (stdout.finished(), stderr.finished())
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+        return Output(status: process.terminationStatus, stdout: stdoutText, stderr: stderrText)
     }
 
-    /// Output collected from a pipe's handler thread.
-    private final class OutputBuffer: Sendable {
-        let text = Mutex("")
-    }
-
-    private let process = Process()
-    private let stderrText = OutputBuffer()
+    private let process: Process
+    private let stderrText: PipeDrain
     /// The HTTP port, for `serve`; 0 for processes that do not listen.
     private(set) var port = 0
 
@@ -70,24 +64,22 @@ final class CairnProcess: @unchecked Sendable {
 
     /// Starts `cairn <arguments>` and waits until its log contains `marker`.
     init(_ arguments: [String], environment: [String: String], readyWhen marker: String) async throws {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
-        let buffer = stderrText
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            buffer.text.withLock { $0 += chunk }
-        }
         try process.run()
+        let stderrText = PipeDrain(err)
+        (self.process, self.stderrText) = (process, stderrText)
         _ = try await Self.eventually("cairn \(arguments.first ?? "") to log '\(marker)'", timeout: .seconds(30)) {
-            buffer.text.withLock { $0.contains(marker) } ? true : nil
+            stderrText.text.contains(marker) ? true : nil
         }
     }
 
-    var stderr: String { stderrText.text.withLock { $0 } }
+    var stderr: String { stderrText.text }
 
     func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)
@@ -122,6 +114,57 @@ final class CairnProcess: @unchecked Sendable {
         }
         Issue.record("Timed out after \(timeout) waiting for \(what)")
         throw CancellationError()
+    }
+}
+
+/// Reads a child's pipe to its end on a thread of its own.
+///
+/// Neither `FileHandle.readabilityHandler` nor a blocking read on the cooperative pool: the first
+/// arms a libdispatch read source whose teardown races the descriptor's close and intermittently
+/// crashes the test process with SIGSEGV in `_dispatch_event_loop_drain` on Linux
+/// (swift-corelibs-libdispatch#949); the second would park one of the pool's two threads on this
+/// machine for the life of the child. A plain thread doing blocking reads never registers the
+/// descriptor with libdispatch at all.
+final class PipeDrain: Sendable {
+    private struct State {
+        var text = ""
+        var ended = false
+        var waiters: [CheckedContinuation<String, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        let thread = Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                state.withLock { $0.text += String(decoding: chunk, as: UTF8.self) }
+            }
+            let (text, waiters) = state.withLock { state in
+                state.ended = true
+                defer { state.waiters = [] }
+                return (state.text, state.waiters)
+            }
+            for waiter in waiters { waiter.resume(returning: text) }
+        }
+        thread.start()
+    }
+
+    /// What has arrived so far.
+    var text: String { state.withLock { $0.text } }
+
+    /// Everything the pipe carried, once the writer has closed it.
+    func finished() async -> String {
+        await withCheckedContinuation { continuation in
+            let text: String? = state.withLock { state in
+                if state.ended { return state.text }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let text { continuation.resume(returning: text) }
+        }
     }
 }
 
