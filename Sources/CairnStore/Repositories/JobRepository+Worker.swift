@@ -341,9 +341,12 @@ private struct ClaimStatement: PostgresPreparedStatement {
             SELECT tenant_id, running, COUNT(*) OVER () AS tenants, row_number() OVER (ORDER BY running, random()) AS turn
             FROM waiting WHERE running < $2
         ), picked AS (
-            SELECT next.id FROM eligible e
+            -- The locked row's ctid (the version FOR UPDATE locked, after any EvalPlanQual
+            -- recheck): the UPDATE below finds it by a TID scan whatever the statistics say. By
+            -- id, a generic plan cached while the table was small joins through a scan of every job.
+            SELECT next.ctid FROM eligible e
             CROSS JOIN LATERAL (
-                SELECT id FROM jobs
+                SELECT ctid FROM jobs
                 WHERE tenant_id = e.tenant_id AND state IN ('queued', 'failed') AND run_at <= $1
                 ORDER BY priority DESC, run_at, id
                 LIMIT LEAST(($3 + e.tenants - 1) / e.tenants, $2 - e.running)
@@ -353,7 +356,7 @@ private struct ClaimStatement: PostgresPreparedStatement {
             LIMIT $3
         )
         UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = $4, lease_expires_at = $5, updated_at = $1
-        FROM picked WHERE jobs.id = picked.id
+        FROM picked WHERE jobs.ctid = picked.ctid
         RETURNING jobs.*
         """
 
