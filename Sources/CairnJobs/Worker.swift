@@ -20,6 +20,11 @@ public struct WorkerConfiguration: Sendable, Equatable {
     public var gracePeriod: Duration
     /// How often expired leases are looked for.
     public var reapInterval: Duration
+    /// The least time between a claim that drained the queue (came back with fewer jobs than
+    /// idle slots) and the next. Without it every enqueue's notification sends every idle
+    /// dispatcher to the head of the queue at once, where all but one find nothing; River's
+    /// fetch cooldown is the same idea at 100 ms.
+    public var claimCooldown: Duration
 
     public init(
         concurrency: Int = 4,
@@ -27,7 +32,8 @@ public struct WorkerConfiguration: Sendable, Equatable {
         lease: Duration = .seconds(30),
         pollInterval: Duration = .seconds(1),
         gracePeriod: Duration = .seconds(10),
-        reapInterval: Duration = .seconds(5)
+        reapInterval: Duration = .seconds(5),
+        claimCooldown: Duration = .milliseconds(5)
     ) {
         self.concurrency = concurrency
         self.perTenantConcurrency = perTenantConcurrency
@@ -35,6 +41,7 @@ public struct WorkerConfiguration: Sendable, Equatable {
         self.pollInterval = pollInterval
         self.gracePeriod = gracePeriod
         self.reapInterval = reapInterval
+        self.claimCooldown = claimCooldown
     }
 }
 
@@ -116,8 +123,10 @@ public final class Worker: Service {
 
     private func dispatch(claimingVia session: any PlatformSession, completer: CompletionBatcher) async {
         let slots = SlotCount(configuration.concurrency)
+        var cooledDownAt = ContinuousClock.now
         await withDiscardingTaskGroup { running in
             while !draining.isRaised, !Task.isCancelled {
+                if cooledDownAt > .now { try? await Task.sleep(until: cooledDownAt) }
                 let seen = workReady.generation
                 let idle = slots.idle
                 guard idle > 0 else {
@@ -137,6 +146,7 @@ public final class Worker: Service {
                     logger.warning("Claiming jobs failed", metadata: ["error": "\(String(reflecting: error))"])
                     jobs = []
                 }
+                if jobs.count < idle { cooledDownAt = .now + configuration.claimCooldown }
                 guard !jobs.isEmpty else {
                     await workReady.wait(after: seen, upTo: configuration.pollInterval)
                     continue

@@ -92,6 +92,10 @@ public protocol Database: Sendable {
     /// connection is shared, each run is a transaction.
     func withPlatformSession<Result: Sendable>(_ body: @Sendable (any PlatformSession) async throws -> Result) async throws -> Result
 
+    /// Spaces out the notifications of single-job enqueues; `nil` on SQLite, whose in-process
+    /// bell costs a few callbacks.
+    var enqueueAnnouncements: AnnouncementThrottle? { get }
+
     /// Calls `wake` each time a committed transaction announced jobs, until cancelled: on
     /// PostgreSQL by `LISTEN` on a pooled connection (hearing every node), on SQLite within
     /// this process. Workers poll as well, so a lost notification only delays a claim.

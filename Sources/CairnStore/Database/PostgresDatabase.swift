@@ -16,6 +16,7 @@ public struct PostgresDatabase: Database, Service {
     private let location: PostgresLocation
     private let searchPath: String?
     private let logger: Logger
+    private let announcements: AnnouncementThrottle
 
     /// - Parameter searchPath: schema to resolve table names in; tests give each case its own
     ///   schema this way. `nil` keeps the server's default (`public`).
@@ -36,6 +37,9 @@ public struct PostgresDatabase: Database, Service {
         self.location = location
         self.searchPath = searchPath
         self.logger = logger
+        // A dispatcher that found the queue drained waits 5 ms before its next claim
+        // (`WorkerConfiguration.claimCooldown`); news more often than that wakes nobody sooner.
+        self.announcements = AnnouncementThrottle(window: .milliseconds(5))
     }
 
     private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
@@ -48,9 +52,21 @@ public struct PostgresDatabase: Database, Service {
 
     public var engine: DatabaseEngine { .postgres }
 
-    /// Runs the connection pool's background work until cancelled (graceful shutdown).
+    public var enqueueAnnouncements: AnnouncementThrottle? { announcements }
+
+    /// Runs the connection pool's background work and the deferred enqueue notifications until
+    /// cancelled (graceful shutdown).
     public func run() async throws {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await announcements.run { [client, logger] in
+                    try await client.query("SELECT pg_notify(\(JobBell.channel), '')", logger: logger)
+                }
+            }
+            // The pool stops on cancellation or graceful shutdown; the notifications stop with it.
+            await client.run()
+            group.cancelAll()
+        }
     }
 
     public func transaction<Result: Sendable>(

@@ -93,6 +93,8 @@ public final class SQLiteDatabase: Database {
 
     public var engine: DatabaseEngine { .sqlite }
 
+    public var enqueueAnnouncements: AnnouncementThrottle? { nil }
+
     public func withUnscopedConnection<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
         try await transaction(.platform, body)
     }

@@ -295,6 +295,16 @@ extension JobRepository {
         }
     }
 
+    /// Refreshes the query planner's statistics on the jobs table, as PostgreSQL's autovacuum
+    /// does on its own schedule (a minute or more apart). Until then a plan cached while the table
+    /// looked empty can read every waiting job per claim; `cairn bench queue` calls this after its
+    /// warm-up, so it measures the queue as it runs in a database with history.
+    public func refreshStatistics() async throws {
+        try await database.transaction(.platform) { transaction in
+            try await transaction.sql.raw("ANALYZE jobs").run()
+        }
+    }
+
     /// How many jobs sit in each unfinished state (and dead, the dead-letter queue), by tenant
     /// and kind: the queue-depth gauge. Bounded by the queue caps plus the dead jobs kept.
     public func depth() async throws -> [(tenant: TenantID, kind: String, state: JobState, count: Int)] {

@@ -51,8 +51,10 @@ public struct JobRepository: Sendable {
         let tenant = principal.tenantID.description
         if database.engine == .postgres {
             try Self.validate(new)
-            let statement = EnqueueStatement(job: new, tenant: tenant, cap: tenantQueueCap, now: EpochMilliseconds.milliseconds(now))
+            let announce = database.enqueueAnnouncements?.claim() ?? true
+            let statement = EnqueueStatement(job: new, tenant: tenant, cap: tenantQueueCap, announce: announce, now: EpochMilliseconds.milliseconds(now))
             if let job = try await database.withUnscopedConnection({ try await $0.execute(statement) }).first {
+                if !announce { database.enqueueAnnouncements?.missed() }
                 return (job, true)
             }
         }
@@ -333,7 +335,8 @@ public struct JobRepository: Sendable {
 /// The one-round-trip enqueue on PostgreSQL. Outside a transaction, so the statement sets its
 /// own tenant scope: the inserted row's tenant is the value `set_config` returned, so the row
 /// cannot exist before the scope that row-level security checks it against. The cap check is
-/// `cairn_admit_jobs` (exact under concurrency), and the NOTIFY runs only if a row came back.
+/// `cairn_admit_jobs` (exact under concurrency), and the NOTIFY runs only if a row came back and
+/// the caller's `AnnouncementThrottle` allowed it.
 private struct EnqueueStatement: PostgresPreparedStatement {
     static let sql = """
         WITH scope AS MATERIALIZED (
@@ -347,17 +350,19 @@ private struct EnqueueStatement: PostgresPreparedStatement {
             ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING
             RETURNING *
         )
-        SELECT inserted.*, (SELECT pg_notify('\(JobBell.channel)', '')) AS announced FROM inserted
+        SELECT inserted.*, (SELECT pg_notify('\(JobBell.channel)', '') WHERE $11) AS announced FROM inserted
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .text, .text, .int8, .int8, .int8, .text, .int8]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .text, .text, .int8, .int8, .int8, .text, .int8, .bool]
 
     let job: JobRepository.NewJob
     let tenant: String
     let cap: Int?
+    /// Whether the statement sends the `NOTIFY` (see `AnnouncementThrottle`).
+    let announce: Bool
     let now: Int64
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
+        var bindings = PostgresBindings(capacity: 11)
         bindings.append(tenant)
         if let cap { bindings.append(Int64(cap)) } else { bindings.appendNull() }
         bindings.append(JobID().description)
@@ -368,6 +373,7 @@ private struct EnqueueStatement: PostgresPreparedStatement {
         bindings.append(Int64(job.maxAttempts))
         if let key = job.idempotencyKey { bindings.append(key) } else { bindings.appendNull() }
         bindings.append(now)
+        bindings.append(announce)
         return bindings
     }
 

@@ -1,0 +1,90 @@
+import CairnCore
+@testable import CairnStore
+import CairnTestSupport
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import Testing
+
+@Suite("Enqueue notifications")
+struct AnnouncementThrottleTests {
+    @Test("Within a window one enqueue notifies; one that missed out gets exactly one trailing notification")
+    func throttle() async throws {
+        let throttle = AnnouncementThrottle(window: .milliseconds(50))
+        let sent = Shared(0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await throttle.run { sent.value.withLock { $0 += 1 } } }
+            #expect(throttle.claim())
+            #expect(!throttle.claim(), "a second enqueue inside the window goes without")
+            #expect(!throttle.claim())
+            throttle.missed()
+            throttle.missed()
+            let deadline = ContinuousClock.now + .seconds(2)
+            while sent.value.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(sent.value.withLock { $0 } == 1, "two missed enqueues share one trailing notification")
+            #expect(throttle.claim(), "after the window an enqueue notifies again")
+            group.cancelAll()
+        }
+    }
+
+    @Test(
+        "A burst of enqueues on PostgreSQL sends far fewer notifications than jobs, and one arrives after the last job commits",
+        .enabled(if: TestEngine.postgresURL != nil, "needs CAIRN_TEST_DATABASE_URL")
+    )
+    func burst() async throws {
+        // A database of its own: notifications reach every listener in a database, and the
+        // other suites enqueue in theirs at the same time.
+        let location = try PostgresLocation(url: try #require(TestEngine.postgresURL))
+        let name = "notify_\(UUID().uuidString.prefix(8).lowercased())"
+        try await withPostgresAdmin(location) { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+        }
+        var dedicated = location
+        dedicated.database = name
+        let drop = {
+            _ = try await withPostgresAdmin(location) { try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: Logger(label: "test")) }
+        }
+        do {
+            try await burst(on: dedicated)
+        } catch {
+            try await drop()
+            throw error
+        }
+        try await drop()
+    }
+
+    private func burst(on dedicated: PostgresLocation) async throws {
+        try await CairnStore.withScratch(postgres: dedicated, maximumConnections: 4, logger: Logger(label: "test")) { store in
+            let admin = try await makeTenant(store, "northbank")
+            let heard = Shared<[ContinuousClock.Instant]>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.database.listenForJobs { heard.value.withLock { $0.append(.now) } } }
+                // LISTEN starts in the background; enqueue until it hears one, then start afresh.
+                while heard.value.withLock({ $0.isEmpty }) {
+                    _ = try await store.jobs.enqueue(.init(kind: "probe"), by: admin)
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(50))
+                heard.value.withLock { $0 = [] }
+                for _ in 0..<40 { _ = try await store.jobs.enqueue(.init(kind: "burst"), by: admin) }
+                let lastCommitted = ContinuousClock.now
+                let deadline = lastCommitted + .seconds(2)
+                while heard.value.withLock({ $0.last.map { $0 < lastCommitted } ?? true }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                let times = heard.value.withLock { $0 }
+                #expect(times.contains { $0 >= lastCommitted }, "the last job's news arrives after it committed")
+                #expect(times.count < 40, "heard \(times.count) notifications for 40 jobs")
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// A value the test and a background task both touch.
+private final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ initial: Value) { value = Mutex(initial) }
+}
