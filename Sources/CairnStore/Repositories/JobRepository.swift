@@ -106,7 +106,7 @@ public struct JobRepository: Sendable {
                     """
             }
             // ON CONFLICT DO NOTHING makes concurrent enqueues with one key create one job.
-            statement += " ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING RETURNING *"
+            statement += " ON CONFLICT (tenant_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *"
             if transaction.engine == .postgres {
                 // The NOTIFY rides on the INSERT: an uncorrelated subquery runs once, and only
                 // if a row came back, which saves the enqueue a round trip.
@@ -347,7 +347,7 @@ private struct EnqueueStatement: PostgresPreparedStatement {
             INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, attempt, max_attempts, state, idempotency_key,
                               progress, errors, cancel_requested, created_at, updated_at)
             SELECT $3, tenant_id, $4, $5, $6, $7, 0, $8, 'queued', $9, 0, '[]', 0, $10, $10 FROM admitted
-            ON CONFLICT (tenant_id, kind, idempotency_key) DO NOTHING
+            ON CONFLICT (tenant_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING *
         )
         SELECT inserted.*, (SELECT pg_notify('\(JobBell.channel)', '') WHERE $11) AS announced FROM inserted
