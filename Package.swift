@@ -96,6 +96,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MuPDF 1.21 behind a C shim (Debian `libmupdf-dev`, static only): its fz_try/fz_catch are
+        // setjmp macros, so no MuPDF call or longjmp crosses into Swift. Static archives link in
+        // dependency order; `mupdf.pc` misses harfbuzz.
+        .target(
+            name: "CMuPDF",
+            linkerSettings: [
+                .linkedLibrary("mupdf"), .linkedLibrary("mupdf-third"), .linkedLibrary("mujs"),
+                .linkedLibrary("gumbo"), .linkedLibrary("openjp2"), .linkedLibrary("jbig2dec"),
+                .linkedLibrary("jpeg"), .linkedLibrary("harfbuzz"), .linkedLibrary("freetype"),
+                .linkedLibrary("z"), .linkedLibrary("m"),
+            ]
+        ),
+        // Tesseract 5's C API behind a small shim (Debian `libtesseract-dev`), for OCR.
+        .target(name: "CTesseract", linkerSettings: [.linkedLibrary("tesseract")]),
+        // Documents in: parsing (MuPDF, Tesseract for pages without text), with per-document
+        // limits on pages, memory and time.
+        .target(
+            name: "CairnIngest",
+            dependencies: [
+                "CairnCore",
+                "CMuPDF",
+                "CTesseract",
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The OpenAPI 3.1 document and the code generated from it.
         .target(
             name: "CairnAPI",
@@ -164,6 +189,11 @@ let package = Package(
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnIngestTests",
+            dependencies: ["CairnCore", "CairnIngest", "CMuPDF"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

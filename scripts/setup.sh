@@ -11,8 +11,16 @@ log() { printf '==> %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # System packages: PostgreSQL for the production engine and its tests, promtool (in
-# `prometheus`) to lint /metrics, wrk for the HTTP benchmark, python3-venv for the test tools.
-APT_PACKAGES=(postgresql prometheus wrk python3-venv python3-pip curl ca-certificates)
+# `prometheus`) to lint /metrics, wrk for the HTTP benchmark, python3-venv for the test tools;
+# MuPDF (static only, with the libraries it links against), Tesseract with English, OpenBLAS;
+# mutool (`mupdf-tools`) is the parsing benchmark's anchor.
+APT_PACKAGES=(
+  postgresql prometheus wrk python3-venv python3-pip curl ca-certificates
+  libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev libfreetype-dev libharfbuzz-dev
+  libjpeg62-turbo-dev zlib1g-dev mupdf-tools
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng
+  libopenblas-dev
+)
 
 if [ "${CAIRN_SETUP_SKIP_APT:-0}" != 1 ]; then
   missing=()
