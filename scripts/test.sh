@@ -15,5 +15,6 @@ export CAIRN_REQUIRE_POSTGRES=1
 export CAIRN_TEST_TOOLS="$PWD/.venv/bin"
 export CAIRN_BINARY="$PWD/.build/debug/cairn"
 export CAIRN_SHARED_DATA="${CAIRN_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+export CAIRN_TEST_MODEL_DIR="${CAIRN_HOME:-$PWD/.cairn}/models/all-MiniLM-L6-v2"
 
 swift test --skip-build
