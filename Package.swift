@@ -172,6 +172,8 @@ let package = Package(
             name: "cairn",
             dependencies: [
                 "CairnCore",
+                "CairnEmbed",
+                "CairnIngest",
                 "CairnIdentity",
                 "CairnJobs",
                 "CairnServer",

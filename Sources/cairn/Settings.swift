@@ -156,6 +156,11 @@ struct Settings: Sendable {
         }
     }
 
+    /// Where `scripts/setup.sh` puts all-MiniLM-L6-v2: `models/` under the home directory.
+    var embeddingModelDirectory: URL {
+        URL(fileURLWithPath: string(.home) ?? "./.cairn").appendingPathComponent("models/all-MiniLM-L6-v2")
+    }
+
     var logLevel: Logger.Level {
         get throws(CairnError) {
             let text = string(.logLevel) ?? "info"

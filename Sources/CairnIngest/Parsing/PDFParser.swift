@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 import CMuPDF
 import Dispatch
 public import Foundation
@@ -12,13 +12,13 @@ public import Foundation
 /// operators.
 public struct PDFParser: Sendable {
     public let limits: ParsingLimits
-    /// Tesseract language codes for pages without a text layer.
-    public let ocrLanguage: String
+    /// Tesseract language codes for pages without a text layer; `nil` leaves such pages empty.
+    public let ocrLanguage: String?
 
     /// Resolution pages are rendered at for OCR: Tesseract reads body text best at about 300 dpi.
     static let ocrDotsPerInch: Float = 300
 
-    public init(limits: ParsingLimits = ParsingLimits(), ocrLanguage: String = "eng") {
+    public init(limits: ParsingLimits = ParsingLimits(), ocrLanguage: String? = "eng") {
         self.limits = limits
         self.ocrLanguage = ocrLanguage
     }
@@ -77,7 +77,7 @@ public struct PDFParser: Sendable {
         _ path: String,
         password: String?,
         limits: ParsingLimits,
-        ocrLanguage: String,
+        ocrLanguage: String?,
         deadline: ContinuousClock.Instant,
         cookie: AbortCookie
     ) throws -> ParsedDocument {
@@ -106,7 +106,7 @@ public struct PDFParser: Sendable {
             guard status == CMU_OK.rawValue else { throw failure(onPage: index + 1, &error) }
             var page = Self.page(number: index + 1, from: textPage)
             // No text layer but something drawn (usually a scan): read it with OCR.
-            if page.lines.isEmpty, textPage.image_count != 0 {
+            if page.lines.isEmpty, textPage.image_count != 0, let ocrLanguage {
                 if ocr == nil { ocr = try TesseractOCR(language: ocrLanguage) }
                 page = try recognize(pageAt: index, of: document, with: ocr!, cookie: cookie, deadline: deadline)
             }

@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 import CTesseract
 
 /// Tesseract behind the C shim: recognises the text of a rendered page.

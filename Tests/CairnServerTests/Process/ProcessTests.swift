@@ -212,6 +212,9 @@ struct ProcessTests {
         #expect(badDatabase.status == 1)
         #expect(badDatabase.stderr.contains("error: Cannot use the database at postgres://nobody@127.0.0.1:1/none"))
         #expect(!badDatabase.stderr.contains("secret"))
+        let noPDFs = try await CairnProcess.run(["bench", "ingest", home], environment: environment)
+        #expect(noPDFs.status == 1)
+        #expect(noPDFs.stderr.hasSuffix("error: There are no .pdf files under \(home).\n"))
     }
 
     @Test("cairn jobs list, show, cancel and retry steer a tenant's jobs from the command line", arguments: TestEngine.all)
