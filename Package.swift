@@ -54,6 +54,7 @@ let package = Package(
             name: "CairnStore",
             dependencies: [
                 "CairnCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
