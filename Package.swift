@@ -216,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnIngestTests",
-            dependencies: ["CairnCore", "CairnIngest", "CMuPDF"],
+            dependencies: ["CairnCore", "CairnEmbed", "CairnIngest", "CMuPDF"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -101,7 +101,9 @@ public struct PDFParser: Sendable {
         pages.reserveCapacity(pageCount)
         for index in 0..<pageCount {
             var textPage = cmu_text_page()
-            let status = cmu_page_extract_text(document, Int32(index), 0, cookie.pointer, &textPage, &error)
+            // Text outside the page's media box is not on the page a reader sees; a citation
+            // must never point at it.
+            let status = cmu_page_extract_text(document, Int32(index), Int32(CMU_TEXT_MEDIABOX_CLIP), cookie.pointer, &textPage, &error)
             defer { cmu_text_page_free(&textPage) }
             guard status == CMU_OK.rawValue else { throw failure(onPage: index + 1, &error) }
             var page = Self.page(number: index + 1, from: textPage)
@@ -132,7 +134,9 @@ public struct PDFParser: Sendable {
             }
             previousBlock = line.block_index
             let count = lineText.unicodeScalars.count
-            lines.append(TextLine(range: length..<(length + count), box: BoundingBox(line.bbox), block: Int(line.block_index)))
+            let characters = UnsafeBufferPointer(start: textPage.chars + Int(line.first_char), count: Int(line.char_count))
+            let fontSize = Double(characters.map(\.size).max() ?? 0)
+            lines.append(TextLine(range: length..<(length + count), box: BoundingBox(line.bbox), block: Int(line.block_index), fontSize: fontSize))
             text += lineText + "\n"
             length += count + 1
         }
@@ -181,7 +185,8 @@ public struct PDFParser: Sendable {
                 TextLine(
                     range: length..<(length + count),
                     box: BoundingBox(x0: box.x0 * scale, y0: box.y0 * scale, x1: box.x1 * scale, y1: box.y1 * scale),
-                    block: key[0]
+                    block: key[0],
+                    fontSize: (box.y1 - box.y0) * scale
                 )
             )
             text += lineText + "\n"

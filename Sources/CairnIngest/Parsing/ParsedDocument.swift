@@ -40,11 +40,15 @@ public struct TextLine: Sendable, Equatable {
     public let box: BoundingBox
     /// The layout block the line belongs to (paragraph, table cell, heading…), numbered from 0.
     public let block: Int
+    /// The largest font size on the line, in points (for OCR, the line's height): what tells a
+    /// heading from body text.
+    public let fontSize: Double
 
-    public init(range: Range<Int>, box: BoundingBox, block: Int) {
+    public init(range: Range<Int>, box: BoundingBox, block: Int, fontSize: Double) {
         self.range = range
         self.box = box
         self.block = block
+        self.fontSize = fontSize
     }
 }
 
