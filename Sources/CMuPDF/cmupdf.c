@@ -321,6 +321,21 @@ static int cookie_aborted(cmu_cookie *k)
     return k && __atomic_load_n(&k->c.abort, __ATOMIC_ACQUIRE);
 }
 
+/* The outcome of running a page through a device, after fz_catch: a page index past the end, or
+ * a cookie aborted while MuPDF tolerated it, is a failure even when nothing was thrown. */
+static int page_run_status(int status, int out_of_range, cmu_cookie *cookie, cmu_error *err)
+{
+    if (status == CMU_OK && out_of_range) {
+        status = CMU_ERR_ARGUMENT;
+        set_err(err, status, "page index out of range");
+    }
+    if (status == CMU_OK && cookie_aborted(cookie)) {
+        status = CMU_ERR_ABORTED;
+        set_err(err, status, "aborted by cookie");
+    }
+    return status;
+}
+
 /* ------------------------------------------------------------------------ */
 /* documents                                                                 */
 
@@ -652,14 +667,7 @@ static int run_stext(cmu_document *d, int32_t page_index, int fzflags, cmu_cooki
     }
     fz_catch(fz)
         status = caught_sh(fz, d->ctx->sh, err);
-    if (status == CMU_OK && out_of_range) {
-        status = CMU_ERR_ARGUMENT;
-        set_err(err, status, "page index out of range");
-    }
-    if (status == CMU_OK && cookie_aborted(cookie)) {
-        status = CMU_ERR_ABORTED;
-        set_err(err, status, "aborted by cookie");
-    }
+    status = page_run_status(status, out_of_range, cookie, err);
     if (status != CMU_OK) {
         fz_drop_stext_page(fz, st);   /* never throws */
         st = NULL;
@@ -780,14 +788,7 @@ static int32_t cmu_page_render_gray_impl(cmu_document *d, int32_t page_index, fl
     }
     fz_catch(fz)
         status = caught_sh(fz, d->ctx->sh, err);
-    if (status == CMU_OK && out_of_range) {
-        status = CMU_ERR_ARGUMENT;
-        set_err(err, status, "page index out of range");
-    }
-    if (status == CMU_OK && cookie_aborted(cookie)) {
-        status = CMU_ERR_ABORTED;
-        set_err(err, status, "aborted by cookie");
-    }
+    status = page_run_status(status, out_of_range, cookie, err);
     if (status == CMU_OK) {
         int w = fz_pixmap_width(fz, pix), h = fz_pixmap_height(fz, pix);
         ptrdiff_t stride = fz_pixmap_stride(fz, pix);

@@ -21,7 +21,7 @@ struct Setting: Sendable {
     /// The environment variable swift-configuration maps the key to (`cairn.http.port` → `CAIRN_HTTP_PORT`).
     var environmentName: String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
 
-    static let home = Setting(key: "cairn.home", defaultValue: "./.cairn", isSecret: false, summary: "Directory for the embedded database and blobs.")
+    static let home = Setting(key: "cairn.home", defaultValue: "./.cairn", isSecret: false, summary: "Directory for the embedded database, blobs and the embedding model.")
     static let databaseURL = Setting(key: "cairn.database.url", defaultValue: nil, isSecret: true, summary: "postgres://… to use PostgreSQL; unset for embedded SQLite under cairn.home.")
     static let httpHost = Setting(key: "cairn.http.host", defaultValue: "127.0.0.1", isSecret: false, summary: "Address to listen on.")
     static let httpPort = Setting(key: "cairn.http.port", defaultValue: "8080", isSecret: false, summary: "Port to listen on (--port).")
@@ -152,13 +152,16 @@ struct Settings: Sendable {
 
     var databaseLocation: DatabaseLocation {
         get throws(CairnError) {
-            try DatabaseLocation.resolve(databaseURL: string(.databaseURL), home: string(.home) ?? "./.cairn")
+            try DatabaseLocation.resolve(databaseURL: string(.databaseURL), home: home)
         }
     }
 
+    /// `cairn.home`; it has a default, so it is never unset.
+    private var home: String { string(.home) ?? "./.cairn" }
+
     /// Where `scripts/setup.sh` puts all-MiniLM-L6-v2: `models/` under the home directory.
     var embeddingModelDirectory: URL {
-        URL(fileURLWithPath: string(.home) ?? "./.cairn").appendingPathComponent("models/all-MiniLM-L6-v2")
+        URL(fileURLWithPath: home).appendingPathComponent("models/all-MiniLM-L6-v2")
     }
 
     var logLevel: Logger.Level {

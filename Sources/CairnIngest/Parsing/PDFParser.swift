@@ -119,28 +119,16 @@ public struct PDFParser: Sendable {
 
     /// The page's text layer, rebuilt so that line ranges count Unicode scalars.
     private static func page(number: Int, from textPage: cmu_text_page) -> ParsedPage {
-        var text = ""
-        var lines: [TextLine] = []
-        var length = 0
-        var previousBlock: Int32 = -1
+        var page = PageTextBuilder()
         for lineIndex in 0..<Int(textPage.line_count) {
             let line = textPage.lines[lineIndex]
             let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(textPage.utf8 + Int(line.utf8_offset)).assumingMemoryBound(to: UInt8.self), count: Int(line.utf8_length))
             let lineText = String(decoding: bytes, as: UTF8.self)
             guard lineText.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { continue }
-            if previousBlock >= 0, line.block_index != previousBlock {
-                text += "\n"
-                length += 1
-            }
-            previousBlock = line.block_index
-            let count = lineText.unicodeScalars.count
             let characters = UnsafeBufferPointer(start: textPage.chars + Int(line.first_char), count: Int(line.char_count))
-            let fontSize = Double(characters.map(\.size).max() ?? 0)
-            lines.append(TextLine(range: length..<(length + count), box: BoundingBox(line.bbox), block: Int(line.block_index), fontSize: fontSize))
-            text += lineText + "\n"
-            length += count + 1
+            page.append(lineText, box: BoundingBox(line.bbox), block: Int(line.block_index), fontSize: Double(characters.map(\.size).max() ?? 0))
         }
-        return ParsedPage(number: number, width: Double(textPage.width), height: Double(textPage.height), text: text, lines: lines, source: .textLayer)
+        return ParsedPage(number: number, width: Double(textPage.width), height: Double(textPage.height), text: page.text, lines: page.lines, source: .textLayer)
     }
 
     private static func recognize(
@@ -168,29 +156,17 @@ public struct PDFParser: Sendable {
         let words = try ocr.recognize(image, timeLimit: remaining)
         // Tesseract's boxes are in pixels; pages are measured in points.
         let scale = 72 / image.dotsPerInch
-        var text = ""
-        var lines: [TextLine] = []
-        var length = 0
+        var page = PageTextBuilder()
         var current: (key: [Int], words: [RecognizedWord])?
         func closeLine() {
             guard let (key, lineWords) = current, !lineWords.isEmpty else { return }
-            if let last = lines.last, last.block != key[0] {
-                text += "\n"
-                length += 1
-            }
-            let lineText = lineWords.map(\.text).joined(separator: " ")
             let box = lineWords.dropFirst().reduce(lineWords[0].box) { $0.union($1.box) }
-            let count = lineText.unicodeScalars.count
-            lines.append(
-                TextLine(
-                    range: length..<(length + count),
-                    box: BoundingBox(x0: box.x0 * scale, y0: box.y0 * scale, x1: box.x1 * scale, y1: box.y1 * scale),
-                    block: key[0],
-                    fontSize: (box.y1 - box.y0) * scale
-                )
+            page.append(
+                lineWords.map(\.text).joined(separator: " "),
+                box: BoundingBox(x0: box.x0 * scale, y0: box.y0 * scale, x1: box.x1 * scale, y1: box.y1 * scale),
+                block: key[0],
+                fontSize: (box.y1 - box.y0) * scale
             )
-            text += lineText + "\n"
-            length += count + 1
         }
         for word in words {
             // A new paragraph starts a new block, as a text layer's paragraphs are blocks.
@@ -206,8 +182,8 @@ public struct PDFParser: Sendable {
             number: index + 1,
             width: Double(image.width) * scale,
             height: Double(image.height) * scale,
-            text: text,
-            lines: lines,
+            text: page.text,
+            lines: page.lines,
             source: .ocr
         )
     }
@@ -231,7 +207,33 @@ public struct PDFParser: Sendable {
     }
 
     private static func message(of error: inout cmu_error) -> String {
-        withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        String(cCharacters: &error.message)
+    }
+}
+
+/// Assembles a page's canonical text line by line, from a text layer or from OCR alike: each
+/// line ends in `\n`, a blank line separates blocks, and each line's range counts Unicode scalars.
+private struct PageTextBuilder {
+    private(set) var text = ""
+    private(set) var lines: [TextLine] = []
+    private var length = 0
+
+    mutating func append(_ line: String, box: BoundingBox, block: Int, fontSize: Double) {
+        if let last = lines.last, last.block != block {
+            text += "\n"
+            length += 1
+        }
+        let count = line.unicodeScalars.count
+        lines.append(TextLine(range: length..<(length + count), box: box, block: block, fontSize: fontSize))
+        text += line + "\n"
+        length += count + 1
+    }
+}
+
+extension String {
+    /// The text of a C shim's fixed-size, NUL-terminated message field (imported as a tuple).
+    init<Field>(cCharacters field: inout Field) {
+        self = withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 }
 

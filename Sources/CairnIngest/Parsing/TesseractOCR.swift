@@ -47,7 +47,7 @@ final class TesseractOCR {
     }
 
     private static func message(of error: inout ctess_error) -> String {
-        withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        String(cCharacters: &error.message)
     }
 }
 
