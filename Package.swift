@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Domain types and pure rules: no NIO, no HTTP, no SQL.
@@ -125,14 +126,34 @@ let package = Package(
             resources: [.copy("Resources/wordpiece-unicode.json")],
             swiftSettings: swiftSettings
         ),
-        // Documents in: parsing (MuPDF, Tesseract for pages without text), with per-document
-        // limits on pages, memory and time.
+        // Documents in: parsing (MuPDF, Tesseract for pages without text; DOCX, HTML, Markdown,
+        // text) under per-document limits, chunking, and the ingestion saga that stores, parses,
+        // chunks, embeds, indexes and activates an uploaded version.
         .target(
             name: "CairnIngest",
             dependencies: [
                 "CairnCore",
+                "CairnEmbed",
+                "CairnJobs",
+                "CairnStore",
                 "CMuPDF",
                 "CTesseract",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Retrieval: BM25 over an inverted index, vector nearest neighbours (exact over BLAS,
+        // IVF above a size), fusion, and the access policy applied inside both retrievers.
+        .target(
+            name: "CairnSearch",
+            dependencies: [
+                "CairnCore",
+                "CairnEmbed",
+                "CairnStore",
+                "CBLAS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -153,7 +174,9 @@ let package = Package(
                 "CairnAPI",
                 "CairnCore",
                 "CairnIdentity",
+                "CairnIngest",
                 "CairnJobs",
+                "CairnSearch",
                 "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -177,6 +200,7 @@ let package = Package(
                 "CairnIngest",
                 "CairnIdentity",
                 "CairnJobs",
+                "CairnSearch",
                 "CairnServer",
                 "CairnStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -216,7 +240,22 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnIngestTests",
-            dependencies: ["CairnCore", "CairnEmbed", "CairnIngest", "CMuPDF"],
+            dependencies: [
+                "CairnCore", "CairnEmbed", "CairnIngest", "CMuPDF",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnSearchTests",
+            dependencies: [
+                "CairnCore",
+                "CairnEmbed",
+                "CairnSearch",
+                "CairnStore",
+                "CairnTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -261,7 +300,9 @@ let package = Package(
                 "CairnAPI",
                 "CairnCore",
                 "CairnIdentity",
+                "CairnIngest",
                 "CairnJobs",
+                "CairnSearch",
                 "CairnServer",
                 "CairnStore",
                 "CairnTestSupport",

@@ -35,7 +35,11 @@ public struct JobCatalog: Sendable {
 
 extension JobCatalog {
     /// The kinds every Cairn deployment runs.
-    public static var standard: JobCatalog {
-        JobCatalog([QueueProbe.Effect(), QueueProbe.Saga()])
+    public static var standard: JobCatalog { standard(adding: []) }
+
+    /// The standard kinds plus the handlers feature modules bring (ingestion, purges), which
+    /// need services this module does not know.
+    public static func standard(adding handlers: [any JobHandler]) -> JobCatalog {
+        JobCatalog([QueueProbe.Effect(), QueueProbe.Saga()] + handlers)
     }
 }

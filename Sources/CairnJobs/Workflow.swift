@@ -32,9 +32,16 @@ public struct WorkflowStep: Sendable {
 public protocol Workflow: JobHandler {
     /// The steps for this job, in order. The names must be the same on every attempt.
     func steps(for job: JobContext) throws -> [WorkflowStep]
+
+    /// Called once the workflow has failed for good (or was cancelled) and its completed steps
+    /// were compensated: where a workflow records the outcome on what it worked on. `reason`
+    /// is the failing step's own sentence.
+    func workflowFailed(_ job: JobContext, reason: String) async throws
 }
 
 extension Workflow {
+    public func workflowFailed(_ job: JobContext, reason: String) async throws {}
+
     public func run(_ job: JobContext) async throws -> String? {
         let steps = try steps(for: job)
         guard let stored = try await job.store.jobs.beginSteps(of: job.job.id, named: steps.map(\.name), worker: job.lease.worker) else {
@@ -54,6 +61,7 @@ extension Workflow {
             } catch JobStop.cancellationRequested {
                 job.logger.info("Workflow cancelled; compensating completed steps", metadata: ["step": "\(step.name)"])
                 try await compensate(steps, done: done, job: job)
+                try await workflowFailed(job, reason: "The job was cancelled.")
                 throw JobStop.cancellationRequested
             } catch let stop as JobStop {
                 // Shutdown or a lost lease: the next attempt resumes at this step.
@@ -64,6 +72,7 @@ extension Workflow {
                 try await record(.failed(failure.message), step: position, of: job)
                 job.logger.warning("Workflow step failed for good; compensating", metadata: ["step": "\(step.name)", "error": "\(failure.message)"])
                 try await compensate(steps, done: done, job: job)
+                try await workflowFailed(job, reason: failure.message)
                 throw JobFailure.permanent("Step \(position) (\(step.name)) failed: \(failure.message) Completed steps were compensated in reverse order.")
             }
             try await record(.succeeded, step: position, of: job)

@@ -1,7 +1,9 @@
 import CairnAPI
 import CairnCore
 public import CairnIdentity
+public import CairnIngest
 public import CairnJobs
+public import CairnSearch
 public import CairnStore
 import Foundation
 public import Hummingbird
@@ -36,6 +38,17 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
+/// The document features the API serves: uploads and lifecycle, and search.
+public struct DocumentServices: Sendable {
+    public let library: DocumentLibrary
+    public let search: SearchService
+
+    public init(library: DocumentLibrary, search: SearchService) {
+        self.library = library
+        self.search = search
+    }
+}
+
 /// Builds the HTTP application. `main` and the tests both call this, so what is tested is
 /// what runs. Logging, metrics and tracing systems are bootstrapped by the caller, never here.
 ///
@@ -47,12 +60,15 @@ public func buildApplication(
     configuration: ServerConfiguration,
     store: CairnStore,
     jobs: JobQueue,
+    documents: DocumentServices,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     services: [any Service] = [],
     logger: Logger
 ) throws -> some ApplicationProtocol {
-    let router = try buildRouter(configuration: configuration, store: store, jobs: jobs, authenticator: authenticator, metrics: metrics, logger: logger)
+    let router = try buildRouter(
+        configuration: configuration, store: store, jobs: jobs, documents: documents, authenticator: authenticator, metrics: metrics, logger: logger
+    )
     var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cairn"),
@@ -66,6 +82,7 @@ func buildRouter(
     configuration: ServerConfiguration,
     store: CairnStore,
     jobs: JobQueue,
+    documents: DocumentServices,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     logger: Logger
@@ -75,7 +92,7 @@ func buildRouter(
     // mounts the collected routes.
     let api = RouteCollection(context: CairnRequestContext.self)
     let transport = MethodAwareTransport(routes: api)
-    let handlers = APIHandlers(store: store, jobs: jobs, authenticator: authenticator, logger: logger)
+    let handlers = APIHandlers(store: store, jobs: jobs, documents: documents, authenticator: authenticator, logger: logger)
     try handlers.registerHandlers(
         on: transport,
         serverURL: URL(string: "/")!,
@@ -98,7 +115,7 @@ func buildRouter(
         // Authentication before the body limit and null check: no body is read for a caller
         // who has not proved who they are.
         AuthenticationMiddleware(authenticator: authenticator)
-        BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes)
+        BodyLimitMiddleware(maximumBytes: configuration.maximumBodyBytes, maximumUploadBytes: documents.library.maximumUploadBytes)
         // Fingerprints the body as received, before any rewriting.
         IdempotencyMiddleware(records: store.idempotency, retention: configuration.idempotencyRetention)
         NullMemberMiddleware()

@@ -21,6 +21,10 @@ public struct CairnStore: Sendable {
     public var idempotency: IdempotencyRecords { IdempotencyRecords(database: database) }
     /// The leases of recurring tasks.
     public var recurringSchedules: RecurringSchedules { RecurringSchedules(database: database) }
+    /// Collections, documents, versions and their lifecycle.
+    public var documents: DocumentRepository { DocumentRepository(database: database) }
+    /// The change feed and content index replicas load from.
+    public var indexFeed: IndexFeed { IndexFeed(database: database) }
     /// The per-tenant audit chains.
     public var audit: AuditLog { AuditLog(database: database) }
 

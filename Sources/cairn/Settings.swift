@@ -51,6 +51,8 @@ struct Setting: Sendable {
     static let scheduleRetention = Setting(key: "cairn.schedule.retention", defaultValue: "15 3 * * *", isSecret: false, summary: "When the retention task runs (cron, UTC).")
     static let scheduleAuditVerify = Setting(key: "cairn.schedule.audit.verify", defaultValue: "45 2 * * *", isSecret: false, summary: "When every audit chain is re-verified (cron, UTC).")
     static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
+    static let uploadMaxBytes = Setting(key: "cairn.upload.max.bytes", defaultValue: "104857600", isSecret: false, summary: "Largest document upload accepted, in bytes.")
+    static let ocrLanguage = Setting(key: "cairn.ocr.language", defaultValue: "eng", isSecret: false, summary: "Tesseract language(s) for pages without a text layer, e.g. eng or eng+deu; 'none' disables OCR.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
     static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
 
@@ -59,7 +61,7 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
-        logLevel, otlpEndpoint,
+        uploadMaxBytes, ocrLanguage, logLevel, otlpEndpoint,
     ]
 }
 
@@ -138,6 +140,8 @@ struct Settings: Sendable {
         _ = try queueLimits
         _ = try idempotencyRetention
         _ = try recurringTasks(store: nil)
+        _ = try uploadLimit
+        _ = try ocrLanguage
     }
 
     /// A value as text, whether the source holds it as a string or (JSON files) a number or bool.
@@ -162,6 +166,32 @@ struct Settings: Sendable {
     /// Where `scripts/setup.sh` puts all-MiniLM-L6-v2: `models/` under the home directory.
     var embeddingModelDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("models/all-MiniLM-L6-v2")
+    }
+
+    /// Derived data that can be rebuilt (embedding caches).
+    var cacheDirectory: URL {
+        URL(fileURLWithPath: home).appendingPathComponent("cache")
+    }
+
+    /// Uploaded files, content-addressed.
+    var blobDirectory: URL {
+        URL(fileURLWithPath: home).appendingPathComponent("blobs")
+    }
+
+    var uploadLimit: Int {
+        get throws(CairnError) { try integer(.uploadMaxBytes, in: 1...(1 << 34)) }
+    }
+
+    /// Tesseract's language for OCR; `nil` leaves pages without a text layer empty.
+    var ocrLanguage: String? {
+        get throws(CairnError) {
+            let text = string(.ocrLanguage) ?? "eng"
+            if text == "none" { return nil }
+            guard text.utf8.allSatisfy({ (97...122).contains($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "_") }) else {
+                throw CairnError(.misconfigured, "CAIRN_OCR_LANGUAGE must name Tesseract languages such as eng or eng+deu, or be none; '\(text.prefix(40))' is not.")
+            }
+            return text
+        }
     }
 
     var logLevel: Logger.Level {

@@ -1,6 +1,8 @@
 import CairnCore
 import CairnIdentity
+import CairnIngest
 import CairnJobs
+import CairnSearch
 @testable import CairnServer
 import CairnStore
 import CairnTestSupport
@@ -56,10 +58,16 @@ func withTestApp(
         )
         let logger = Logger(label: "cairn.test")
         let authenticator = Authenticator(store: store, oidc: oidc, operatorToken: fixture.operatorToken, cacheLifetime: .seconds(30), logger: logger)
+        let blobs = try LocalBlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("cairn-blobs-\(UUID().uuidString)"))
+        let documents = DocumentServices(
+            library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: queueLimits.perTenant),
+            search: SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: logger), embedder: nil)
+        )
         let app = try buildApplication(
             configuration: configuration,
             store: store,
             jobs: JobQueue(store: store, catalog: .standard, limits: queueLimits),
+            documents: documents,
             authenticator: authenticator,
             metrics: nil,
             logger: logger

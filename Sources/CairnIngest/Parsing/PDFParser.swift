@@ -1,6 +1,5 @@
 import CairnCore
 import CMuPDF
-import Dispatch
 public import Foundation
 
 /// Reads PDFs with MuPDF: each page's structured text (lines, their boxes, reading order), and
@@ -37,7 +36,7 @@ public struct PDFParser: Sendable {
             return try await withThrowingTaskGroup(of: ParsedDocument?.self) { group in
                 group.addTask {
                     try await withTaskCancellationHandler {
-                        try await Self.offCooperativePool {
+                        try await offCooperativePool {
                             try Self.parseBlocking(file.path, password: password, limits: limits, ocrLanguage: language, deadline: deadline, cookie: cookie)
                         }
                     } onCancel: {
@@ -60,14 +59,6 @@ public struct PDFParser: Sendable {
             throw CairnError(.invalidInput, "Parsing the PDF took longer than the limit of \(limits.timeLimit.components.seconds) s.")
         } catch ParsingFailure.memoryLimit {
             throw CairnError(.invalidInput, "Parsing the PDF needed more than the limit of \(limits.maximumMemoryBytes >> 20) MiB of memory.")
-        }
-    }
-
-    private static func offCooperativePool<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Swift.Result { try work() })
-            }
         }
     }
 
@@ -211,9 +202,10 @@ public struct PDFParser: Sendable {
     }
 }
 
-/// Assembles a page's canonical text line by line, from a text layer or from OCR alike: each
-/// line ends in `\n`, a blank line separates blocks, and each line's range counts Unicode scalars.
-private struct PageTextBuilder {
+/// Assembles a page's canonical text line by line, from a text layer, OCR or a format without
+/// pages alike: each line ends in `\n`, a blank line separates blocks, and each line's range
+/// counts Unicode scalars.
+struct PageTextBuilder {
     private(set) var text = ""
     private(set) var lines: [TextLine] = []
     private var length = 0

@@ -33,5 +33,16 @@ enum RoutePolicy {
         "streamJobEvents": .requires(.permission(.readJobs)),
         "cancelJob": .requires(.permission(.manageJobs)),
         "retryJob": .requires(.permission(.manageJobs)),
+        "listCollections": .requires(.permission(.readDocuments)),
+        "createCollection": .requires(.permission(.writeDocuments)),
+        "listDocuments": .requires(.permission(.readDocuments)),
+        "uploadDocument": .requires(.permission(.writeDocuments)),
+        "getDocument": .requires(.permission(.readDocuments)),
+        "deleteDocument": .requires(.permission(.approveDocuments)),
+        "uploadDocumentVersion": .requires(.permission(.writeDocuments)),
+        "getDocumentPage": .requires(.permission(.readDocuments)),
+        "approveDocument": .requires(.permission(.approveDocuments)),
+        "retireDocument": .requires(.permission(.approveDocuments)),
+        "searchDocuments": .requires(.permission(.readDocuments)),
     ]
 }

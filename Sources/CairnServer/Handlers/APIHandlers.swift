@@ -2,6 +2,7 @@ import CairnAPI
 import CairnCore
 import CairnIdentity
 import CairnJobs
+import CairnSearch
 import CairnStore
 import Foundation
 import Logging
@@ -12,6 +13,7 @@ import OpenAPIRuntime
 struct APIHandlers: APIProtocol {
     let store: CairnStore
     let jobs: JobQueue
+    let documents: DocumentServices
     let authenticator: Authenticator
     let logger: Logger
 
@@ -38,7 +40,9 @@ struct APIHandlers: APIProtocol {
             migrations = "unknown"
         }
         let ready = database == "ok" && migrations == "current"
-        let body = Components.Schemas.Readiness(status: ready ? .ready : .unavailable, database: database, migrations: migrations)
+        // A missing embedding model degrades search to BM25 but does not make Cairn unready.
+        let search = documents.search.embeddingModel.map { "hybrid (\($0))" } ?? "lexical-only: no embedding model is loaded"
+        let body = Components.Schemas.Readiness(status: ready ? .ready : .unavailable, database: database, migrations: migrations, search: search)
         return ready ? .ok(.init(body: .json(body))) : .serviceUnavailable(.init(body: .json(body)))
     }
 
@@ -197,5 +201,5 @@ struct APIHandlers: APIProtocol {
     }
 
     /// The generator models bodies as enums over content types; JSON is the only one declared.
-    private static let unsupportedBody = CairnError(.invalidInput, "The request body must be JSON.")
+    static let unsupportedBody = CairnError(.invalidInput, "The request body must be JSON.")
 }

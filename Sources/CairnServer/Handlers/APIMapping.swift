@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+import CairnSearch
 import CairnStore
 import Foundation
 import OpenAPIRuntime
@@ -199,5 +200,77 @@ extension Components.Schemas.JobStep {
             finishedAt: step.finishedAt,
             compensatedAt: step.compensatedAt
         )
+    }
+}
+
+extension Components.Schemas.AccessPolicy {
+    init(_ policy: DocumentAccessPolicy) {
+        self.init(classification: .init(policy.classification), entities: policy.entities, branches: policy.branches, groups: policy.groups)
+    }
+
+    var domain: DocumentAccessPolicy {
+        DocumentAccessPolicy(classification: classification?.domain ?? .internal, entities: entities ?? [], branches: branches ?? [], groups: groups ?? [])
+    }
+}
+
+extension Components.Schemas.Collection {
+    init(_ collection: DocumentCollection) {
+        self.init(
+            id: collection.id.description, name: collection.name, description: collection.description, defaultPolicy: .init(collection.defaultPolicy),
+            createdAt: collection.createdAt, createdBy: collection.createdBy
+        )
+    }
+}
+
+extension Components.Schemas.Document {
+    init(_ document: Document) {
+        self.init(
+            id: document.id.description, collectionId: document.collectionID.description, title: document.title, source: document.source,
+            tags: document.tags, policy: .init(document.policy), state: document.state == .active ? .active : .retired,
+            activeVersionId: document.activeVersionID?.description, createdAt: document.createdAt, createdBy: document.createdBy,
+            updatedAt: document.updatedAt
+        )
+    }
+}
+
+extension Components.Schemas.DocumentVersion {
+    init(_ version: DocumentVersion) {
+        self.init(
+            id: version.id.description, number: version.number, sha256: version.digest, bytes: version.byteSize, fileName: version.fileName,
+            mediaType: version.mediaType, format: FormatPayload(rawValue: version.format) ?? .text,
+            processing: ProcessingPayload(rawValue: version.processing.rawValue) ?? .failed,
+            lifecycle: LifecyclePayload(rawValue: version.lifecycle.rawValue) ?? .draft, jobId: version.jobID?.description, failure: version.failure,
+            pages: version.pageCount, chunks: version.chunkCount, embeddingModel: version.embeddingModel, createdAt: version.createdAt,
+            createdBy: version.createdBy, readyAt: version.readyAt, approvedAt: version.approvedAt, approvedBy: version.approvedBy,
+            retiredAt: version.retiredAt
+        )
+    }
+}
+
+extension Components.Schemas.UploadResult {
+    init(_ outcome: DocumentRepository.UploadOutcome) throws {
+        switch outcome {
+        case .queued(let document, let version, let job):
+            self.init(document: .init(document), version: .init(version), job: try .init(job))
+        case .unchanged(let document, let version):
+            self.init(document: .init(document), version: .init(version), job: nil)
+        }
+    }
+}
+
+extension Components.Schemas.SearchResponse {
+    init(_ response: SearchService.Response) throws {
+        let hits = try response.hits.map { hit in
+            let spans = try JSONDecoder().decode([[String: Int]].self, from: Data(hit.spansJSON.utf8)).map { span in
+                Components.Schemas.SearchHit.SpansPayloadPayload(page: span["page"] ?? 0, start: span["start"] ?? 0, end: span["end"] ?? 0)
+            }
+            return Components.Schemas.SearchHit(
+                chunkId: hit.chunkID.description, documentId: hit.documentID.description, versionId: hit.versionID.description,
+                version: hit.versionNumber, title: hit.title, pages: .init(first: hit.firstPage, last: hit.lastPage), headingPath: hit.headingPath,
+                text: hit.text, spans: spans, score: hit.score,
+                retrievers: hit.retrievers.map { $0 == .lexical ? .lexical : .vector }
+            )
+        }
+        self.init(hits: hits, mode: ModePayload(rawValue: response.mode.rawValue) ?? .lexical, notice: response.notice)
     }
 }

@@ -34,7 +34,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
     var waitLimit: Duration = .seconds(10)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[Self.header], let caller = RequestCaller.current else {
+        // Uploads are streamed, so there is no body to fingerprint; they are idempotent by
+        // content instead (identical bytes create nothing).
+        guard request.method == .post, !BodyLimitMiddleware.isStreamedUpload(request), let key = request.headers[Self.header],
+            let caller = RequestCaller.current
+        else {
             return try await next(request, context)
         }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {

@@ -87,7 +87,7 @@ public struct JobRepository: Sendable {
 
     /// Validates and inserts jobs, announcing them to idle workers; returns the rows that were
     /// new (RETURNING spares reading them back).
-    private static func insert(_ jobs: [NewJob], tenant: String, cap: Int?, now: Date, in transaction: Transaction) async throws -> [Job] {
+    static func insert(_ jobs: [NewJob], tenant: String, cap: Int?, now: Date, in transaction: Transaction) async throws -> [Job] {
         for new in jobs { try validate(new) }
         if let cap { try await checkCapacity(adding: jobs.count, tenant: tenant, cap: cap, in: transaction) }
         let created = EpochMilliseconds.milliseconds(now)

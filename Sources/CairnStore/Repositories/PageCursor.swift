@@ -21,6 +21,11 @@ struct NewestFirstPosition {
     let createdAt: Int64
     let id: String
 
+    init(createdAt: Int64, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
     /// The position a cursor names; `nil` for no cursor (the first page).
     init?(cursor: String?) throws(CairnError) {
         guard let cursor else { return nil }

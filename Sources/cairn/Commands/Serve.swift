@@ -93,18 +93,21 @@ struct Serve: CairnCommand {
         // Services start in this order and stop in reverse: the worker drains before the
         // database pool closes, and after the HTTP server has stopped taking requests.
         // Recurring tasks and the queue-depth gauge run wherever workers do.
+        let documents = try DocumentRuntime.load(settings, logger: logger)
+        let queueLimits = try settings.queueLimits
         let jobServices: [any Service] =
             noWorkers
             ? []
             : [
-                Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger),
+                Worker(store: store, catalog: documents.catalog, configuration: try settings.worker, logger: logger),
                 RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
                 QueueDepthSampler(store: store, logger: logger),
             ]
         let application = try buildApplication(
             configuration: serverConfiguration,
             store: store,
-            jobs: JobQueue(store: store, catalog: .standard, limits: try settings.queueLimits),
+            jobs: JobQueue(store: store, catalog: documents.catalog, limits: queueLimits),
+            documents: documents.services(store: store, tenantQueueCap: queueLimits.perTenant, logger: logger),
             authenticator: authenticator,
             metrics: metrics,
             services: [opened.service, keySetRefresher, tracing].compactMap { $0 } + jobServices,

@@ -36,8 +36,9 @@ struct WorkerCommand: CairnCommand {
         let database = PostgresDatabase(location: location, logger: logger)
         try await database.checkConnection()
         let store = CairnStore(database: database)
+        let documents = try DocumentRuntime.load(settings, logger: logger)
         let jobServices: [any Service] = [
-            Worker(store: store, catalog: .standard, configuration: try settings.worker, logger: logger),
+            Worker(store: store, catalog: documents.catalog, configuration: try settings.worker, logger: logger),
             RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
             QueueDepthSampler(store: store, logger: logger),
         ]

@@ -1,0 +1,59 @@
+import CairnCore
+import CairnEmbed
+import CairnIngest
+import CairnJobs
+import CairnSearch
+import CairnServer
+import CairnStore
+import Foundation
+import Logging
+
+/// The document features as one process wires them: the blob store, the embedding model when
+/// it is installed, parsing and chunking, the ingestion job handlers, and this node's index.
+struct DocumentRuntime: Sendable {
+    let blobs: LocalBlobStore
+    /// `nil` when the model is not installed: search runs on BM25 alone, and says so.
+    let embedder: LocalSentenceEmbedder?
+    let catalog: JobCatalog
+    let uploadLimit: Int
+
+    static func load(_ settings: Settings, logger: Logger) throws -> DocumentRuntime {
+        let blobs = try LocalBlobStore(root: settings.blobDirectory)
+        let embedder = try loadEmbedder(settings.embeddingModelDirectory, logger: logger)
+        let parser = DocumentParser(limits: ParsingLimits(), ocrLanguage: try settings.ocrLanguage)
+        // Without the model's vocabulary, sizes are estimated: English averages about 1.3 word
+        // pieces per word in MiniLM's vocabulary.
+        let wordPieceCount: @Sendable (String) -> Int
+        if let embedder {
+            wordPieceCount = { embedder.wordPieceCount($0) }
+        } else {
+            wordPieceCount = { $0.split(whereSeparator: \.isWhitespace).count * 4 / 3 }
+        }
+        let chunker = Chunker(wordPieceCount: wordPieceCount)
+        let handlers: [any JobHandler] = [
+            IngestDocument(blobs: blobs, parser: parser, chunker: chunker, embedder: embedder),
+            PurgeDocument(blobs: blobs),
+        ]
+        return DocumentRuntime(blobs: blobs, embedder: embedder, catalog: .standard(adding: handlers), uploadLimit: try settings.uploadLimit)
+    }
+
+    /// The API's document services over `store`, with this node's index replicas.
+    func services(store: CairnStore, tenantQueueCap: Int, logger: Logger) -> DocumentServices {
+        let index = SearchIndex(feed: store.indexFeed, dimension: embedder?.dimension, logger: logger)
+        return DocumentServices(
+            library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: uploadLimit, tenantQueueCap: tenantQueueCap),
+            search: SearchService(store: store, index: index, embedder: embedder)
+        )
+    }
+
+    private static func loadEmbedder(_ directory: URL, logger: Logger) throws -> LocalSentenceEmbedder? {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
+            logger.warning(
+                "No embedding model is installed; search runs on BM25 alone until it is (scripts/setup.sh fetches it)",
+                metadata: ["directory": "\(directory.path)"]
+            )
+            return nil
+        }
+        return try LocalSentenceEmbedder(modelDirectory: directory)
+    }
+}

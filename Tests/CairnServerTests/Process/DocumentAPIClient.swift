@@ -1,0 +1,237 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The document routes of a running `cairn serve`, called over HTTP as an integrator would:
+/// JSON bodies, multipart uploads with the `metadata` part first, bearer keys.
+struct DocumentAPIClient: Sendable {
+    let port: Int
+
+    /// A response as it arrived.
+    struct Response: Sendable, CustomStringConvertible {
+        let status: UInt
+        let contentType: String
+        let body: Data
+
+        var text: String { String(decoding: body, as: UTF8.self) }
+
+        var description: String { "\(status) \(contentType) \(text.prefix(600))" }
+
+        /// The body decoded as `Value`; a body that does not decode fails the test with the body.
+        func decode<Value: Decodable>(_: Value.Type = Value.self, sourceLocation: SourceLocation = #_sourceLocation) throws -> Value {
+            do {
+                return try JSONDecoder().decode(Value.self, from: body)
+            } catch {
+                Issue.record("Could not decode \(Value.self) from \(self): \(error)", sourceLocation: sourceLocation)
+                throw error
+            }
+        }
+
+        /// Expects an RFC 9457 problem with `status` and a one-sentence detail; returns the detail.
+        @discardableResult
+        func expectProblem(_ status: UInt, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+            #expect(self.status == status, "\(self)", sourceLocation: sourceLocation)
+            #expect(contentType.hasPrefix("application/problem+json"), "\(self)", sourceLocation: sourceLocation)
+            let problem = try? JSONDecoder().decode(DocumentAPI.Problem.self, from: body)
+            #expect(problem?.status == Int(status), "\(self)", sourceLocation: sourceLocation)
+            #expect(isOneSentence(problem?.detail), "the detail is not one sentence: \(self)", sourceLocation: sourceLocation)
+            return problem?.detail ?? ""
+        }
+    }
+
+    /// Sends a request with an optional JSON body (a `JSONSerialization` object).
+    func send(_ method: HTTPMethod, _ path: String, token: String?, json: Any? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        }
+        return try await execute(request)
+    }
+
+    /// `POST`s `bytes` as the `file` part after a `metadata` part holding `metadata`, to
+    /// `/v1/documents` or a document's `/versions`.
+    func upload(
+        to path: String = "/v1/documents", metadata: [String: Any], fileName: String, bytes: Data, token: String
+    ) async throws -> Response {
+        let boundary = "cairn-test-\(UUID().uuidString)"
+        var body = Data()
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n".utf8))
+        body.append(try JSONSerialization.data(withJSONObject: metadata))
+        body.append(Data("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\n".utf8))
+        body.append(Data("Content-Type: application/octet-stream\r\n\r\n".utf8))
+        body.append(bytes)
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return try await execute(request)
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws -> Response {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let body = try await response.body.collect(upTo: 1 << 24)
+        return Response(status: response.status.code, contentType: response.headers.first(name: "Content-Type") ?? "", body: Data(body.readableBytesView))
+    }
+
+    // MARK: Calls the tests make often
+
+    /// Mints a key with `roles` through the API (needs an admin's `token`); returns its secret.
+    func createKey(named name: String, roles: [String], clearance: String = "internal", token: String) async throws -> String {
+        let response = try await send(.POST, "/v1/api-keys", token: token, json: ["name": name, "roles": roles, "attributes": ["clearance": clearance]])
+        #expect(response.status == 201, "\(response)")
+        return try response.decode(DocumentAPI.CreatedKey.self).secret
+    }
+
+    func createCollection(_ name: String, token: String) async throws {
+        let response = try await send(.POST, "/v1/collections", token: token, json: ["name": name])
+        #expect(response.status == 201, "\(response)")
+    }
+
+    func detail(_ document: String, token: String) async throws -> DocumentAPI.Detail {
+        let response = try await send(.GET, "/v1/documents/\(document)", token: token)
+        #expect(response.status == 200, "\(response)")
+        return try response.decode()
+    }
+
+    func search(_ query: String, k: Int = 10, mode: String? = nil, includeDrafts: Bool? = nil, token: String) async throws -> Response {
+        var body: [String: Any] = ["query": query, "k": k]
+        if let mode { body["mode"] = mode }
+        if let includeDrafts { body["filters"] = ["includeDrafts": includeDrafts] }
+        return try await send(.POST, "/v1/search", token: token, json: body)
+    }
+
+    /// The hits of a search that must succeed.
+    func hits(_ query: String, k: Int = 10, mode: String? = nil, includeDrafts: Bool? = nil, token: String) async throws -> [DocumentAPI.Hit] {
+        let response = try await search(query, k: k, mode: mode, includeDrafts: includeDrafts, token: token)
+        #expect(response.status == 200, "\(response)")
+        return try response.decode(DocumentAPI.SearchResponse.self).hits
+    }
+
+    /// Polls the document until `version` has left `processing`; returns it then.
+    func settled(_ version: String, of document: String, token: String, timeout: Duration = .seconds(120)) async throws -> DocumentAPI.Version {
+        try await pollUntil("version \(version) of document \(document) to finish processing", timeout: timeout) {
+            let found = try await detail(document, token: token).versions.first { $0.id == version }
+            return found?.processing == "processing" ? nil : found
+        }
+    }
+
+    /// `/healthz` answers 200 with `{"status":"ok"}`.
+    func expectHealthy(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let health = try await send(.GET, "/healthz", token: nil)
+        #expect(health.status == 200 && health.text.contains(#""ok""#), "/healthz: \(health)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Polls `condition` every `interval` until it yields a value; past `timeout` the test fails.
+/// (`CairnProcess.eventually` polls every 50 ms, too often for conditions that make many requests.)
+func pollUntil<Value>(
+    _ what: String, timeout: Duration, interval: Duration = .milliseconds(250), _ condition: () async throws -> Value?
+) async throws -> Value {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let value = try await condition() { return value }
+        try await Task.sleep(for: interval)
+    }
+    Issue.record("Timed out after \(timeout) waiting for \(what)")
+    throw CancellationError()
+}
+
+/// Whether `text` reads as one sentence for a person: not empty, ending with a period, on one
+/// line, and not running on into a second sentence.
+func isOneSentence(_ text: String?) -> Bool {
+    guard let text, !text.isEmpty, text.hasSuffix("."), !text.contains("\n") else { return false }
+    return text.dropLast().range(of: #"[.!?] +[A-Z]"#, options: .regularExpression) == nil
+}
+
+/// What the tests read of the API's JSON (names as `openapi.yaml` has them).
+enum DocumentAPI {
+    struct CreatedKey: Decodable { let secret: String }
+
+    struct Problem: Decodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+    }
+
+    struct Document: Decodable {
+        let id: String
+        let title: String
+        let source: String
+        let state: String
+        let activeVersionId: String?
+    }
+
+    struct Version: Decodable {
+        let id: String
+        let number: Int
+        let processing: String
+        let lifecycle: String
+        let format: String
+        let jobId: String?
+        let failure: String?
+        let pages: Int?
+        let chunks: Int?
+    }
+
+    struct Job: Decodable {
+        struct AttemptError: Decodable { let message: String }
+        let id: String
+        let kind: String
+        let state: String
+        let errors: [AttemptError]
+    }
+
+    struct UploadResult: Decodable {
+        let document: Document
+        let version: Version
+        let job: Job?
+    }
+
+    struct Detail: Decodable {
+        let document: Document
+        let versions: [Version]
+    }
+
+    struct DocumentList: Decodable { let documents: [Document] }
+
+    struct Hit: Decodable {
+        struct Pages: Decodable {
+            let first: Int
+            let last: Int
+        }
+        struct Span: Decodable {
+            let page: Int
+            let start: Int
+            let end: Int
+        }
+        let documentId: String
+        let versionId: String
+        let version: Int
+        let title: String
+        let pages: Pages
+        let text: String
+        let spans: [Span]
+    }
+
+    struct SearchResponse: Decodable {
+        let hits: [Hit]
+        let mode: String
+        let notice: String?
+    }
+
+    struct AuditEvent: Decodable {
+        let action: String
+        let targetId: String
+        let actor: String
+    }
+
+    struct AuditPage: Decodable { let events: [AuditEvent] }
+}
