@@ -28,7 +28,8 @@ extension VectorIndex {
         /// Rounds of Lloyd's algorithm when training.
         public var trainingIterations: Int
         /// Vectors inserted after training wait, scanned by every search, until this many are
-        /// assigned to their nearest lists together, in one matrix product.
+        /// assigned to their nearest lists together: a matrix product per 1,024 of them rather
+        /// than a matrix-vector product each.
         public var assignmentBatch: Int
 
         public init(

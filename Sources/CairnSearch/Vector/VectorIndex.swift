@@ -3,21 +3,23 @@
 ///
 /// Below ``Configuration/approximateAbove`` live vectors every search is an exact scan. At that
 /// count the index trains an IVF-Flat layout: spherical k-means on a sample gives about `4·√N`
-/// centroids, and each vector moves to the inverted list of its nearest centroid, which stores
-/// the slots and a contiguous copy of their vectors. A search then scans the lists nearest the
-/// query until it has read its share of vectors *and* seen `k` vectors the filter allows, so a
-/// caller who may see `k` chunks always gets `k` hits, however the filter cuts the lists.
+/// centroids, and each vector moves to the inverted list of its nearest centroid, which holds
+/// the slots and the vectors themselves in contiguous blocks. A search scans the lists nearest
+/// the query until it has scored enough vectors *that the filter allows*: its share of the
+/// index and never fewer than `k`, or every list. A caller who may see `k` chunks therefore
+/// always gets `k` hits, however the filter cuts the lists, and a narrow filter sends the
+/// search further out instead of costing it recall.
 ///
 /// The lists are the storage: nothing keeps a second copy of the vectors, and exact search
 /// walks the lists. Vectors inserted after training wait in a small unassigned batch that every
-/// search scans, and join their nearest lists together; the index retrains when the live count
+/// search scans, then join their nearest lists together; the index retrains when the live count
 /// has doubled since the last training. Training is deterministic (a fixed seed, slots drawn in
 /// ascending order), so replicas fed the same inserts and removals build the same lists and
 /// return the same hits.
 ///
-/// A value type with one writer: ``insert(_:vector:)`` may train, which takes seconds at a
-/// million vectors (see ``Configuration/approximateAbove``). Searches only read, score on the
-/// calling thread and never use BLAS's thread pool, so any number may run at once on copies.
+/// A value type with one writer: ``insert(_:vector:)`` may train, which takes seconds (see
+/// there). Searches only read, score on the calling thread and never use BLAS's thread pool,
+/// so any number of them may run at once on copies.
 public struct VectorIndex: Sendable {
     /// The length of every vector.
     public let dimension: Int
@@ -170,18 +172,18 @@ public struct VectorIndex: Sendable {
     /// Offers every row of `list` that `allowed` admits to `top`, and returns how many it admitted.
     private func scan(_ list: VectorList, query: UnsafePointer<Float>, allowed: SlotSet?, into top: inout TopScoredSlots) -> Int {
         let dimension = dimension
-        return list.slots.withUnsafeBufferPointer { slots in
-            list.vectors.withUnsafeBufferPointer { rows in
-                var admitted = 0
-                for row in 0..<slots.count {
-                    let slot = slots[row]
+        var admitted = 0
+        list.slots.withUnsafeBufferPointer { slots in
+            list.forEachBlock { firstRow, rows in
+                for row in 0..<(rows.count / dimension) {
+                    let slot = slots[firstRow + row]
                     if let allowed, !allowed.contains(slot) { continue }
                     admitted += 1
                     top.offer(slot, score: VectorKernels.dot(rows.baseAddress! + row * dimension, query, dimension: dimension))
                 }
-                return admitted
             }
         }
+        return admitted
     }
 
     @inline(__always)
@@ -191,11 +193,8 @@ public struct VectorIndex: Sendable {
 
     @inline(__always)
     private func withRow<Result>(at location: VectorLocation, _ body: (UnsafePointer<Float>) -> Result) -> Result {
-        let offset = Int(location.row) * dimension
-        if location.list == VectorLocation.unassignedList {
-            return unassigned.vectors.withUnsafeBufferPointer { body($0.baseAddress! + offset) }
-        }
-        return lists[Int(location.list)].vectors.withUnsafeBufferPointer { body($0.baseAddress! + offset) }
+        if location.list == VectorLocation.unassignedList { return unassigned.withRow(Int(location.row), dimension: dimension, body) }
+        return lists[Int(location.list)].withRow(Int(location.row), dimension: dimension, body)
     }
 
     /// Every list, its centroid most similar to `query` first (lower list first among equals).
@@ -248,28 +247,20 @@ public struct VectorIndex: Sendable {
 
     /// Replaces the lists with one per row of `newCentroids`, holding every live vector.
     ///
-    /// Each old list is released once its rows have moved, so the vectors exist twice only one
-    /// list at a time, not the whole index over.
+    /// The old lists are drained block by block into the new ones, so the vectors exist twice
+    /// only a block at a time, and the allocator hands the freed blocks straight back for the
+    /// next rows.
     private mutating func redistribute(over newCentroids: [Float]) {
         var sources = lists
         sources.append(unassigned)
-        lists = []
+        lists = Array(repeating: VectorList(), count: newCentroids.count / dimension)
         unassigned = VectorList()
         centroids = newCentroids
         let nearest = sources.map(nearestLists(of:))
-        var sizes = [Int](repeating: 0, count: newCentroids.count / dimension)
-        for assignment in nearest {
-            for list in assignment { sizes[Int(list)] += 1 }
-        }
-        lists = sizes.map { size in
-            var list = VectorList()
-            list.reserveCapacity(rows: size, dimension: dimension)
-            return list
-        }
         for index in sources.indices {
-            let source = sources[index]
+            var source = sources[index]
             sources[index] = VectorList()
-            move(source, to: nearest[index])
+            move(&source, to: nearest[index])
         }
     }
 
@@ -277,27 +268,43 @@ public struct VectorIndex: Sendable {
     private mutating func assignUnassigned() {
         var pending = unassigned
         unassigned = VectorList()
-        move(pending, to: nearestLists(of: pending))
-        // `pending` is the only owner again: emptying it keeps its buffers for the next batch.
-        pending.removeAll()
-        unassigned = pending
+        move(&pending, to: nearestLists(of: pending))
     }
 
+    /// For each row of `source`, the list whose centroid is nearest.
+    ///
+    /// Rows are copied into batches of 1,024 for one `sgemm` each: a product per 32-row block
+    /// would spend more time packing the centroids than multiplying.
     private func nearestLists(of source: VectorList) -> [Int32] {
-        source.vectors.withUnsafeBufferPointer { rows in
-            centroids.withUnsafeBufferPointer { centroids in
-                VectorKernels.nearestCentroids(of: rows, centroids: centroids, dimension: dimension)
+        let batchRows = 1_024
+        var nearest: [Int32] = []
+        nearest.reserveCapacity(source.count)
+        var batch: [Float] = []
+        batch.reserveCapacity(min(source.count, batchRows) * dimension)
+        func assignBatch() {
+            batch.withUnsafeBufferPointer { rows in
+                centroids.withUnsafeBufferPointer { centroids in
+                    nearest += VectorKernels.nearestCentroids(of: rows, centroids: centroids, dimension: dimension)
+                }
             }
+            batch.removeAll(keepingCapacity: true)
         }
+        source.forEachBlock { _, rows in
+            batch.append(contentsOf: rows)
+            if batch.count >= batchRows * dimension { assignBatch() }
+        }
+        assignBatch()
+        return nearest
     }
 
-    /// Appends each row of `source` to the list `destinations` names for it.
-    private mutating func move(_ source: VectorList, to destinations: [Int32]) {
+    /// Appends each row of `source` to the list `destinations` names for it, emptying `source`.
+    private mutating func move(_ source: inout VectorList, to destinations: [Int32]) {
         let dimension = dimension
-        source.vectors.withUnsafeBufferPointer { rows in
-            for row in 0..<source.count {
-                let slot = source.slots[row]
-                let list = Int(destinations[row])
+        let slots = source.slots
+        source.drain { firstRow, rows in
+            for row in 0..<(rows.count / dimension) {
+                let slot = slots[firstRow + row]
+                let list = Int(destinations[firstRow + row])
                 let vector = UnsafeBufferPointer(rebasing: rows[(row * dimension)..<((row + 1) * dimension)])
                 let newRow = lists[list].append(slot, vector: vector)
                 locations[Int(slot)] = VectorLocation(list: Int32(list), row: Int32(newRow))
