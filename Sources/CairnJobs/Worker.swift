@@ -275,7 +275,10 @@ public final class Worker: Service {
                 let state = try await store.jobs.fail(job.id, worker: id, message: failure.message, retryable: failure.retryable, policy: policy)
                 if state == .dead {
                     metrics.recordDead(of: job)
-                    logger.error("Job is dead", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
+                    // A failure no retry could fix is about the job's input (an encrypted PDF, a zip
+                    // bomb): worth a warning, not an operator's alert. Retries running out is.
+                    let level: Logger.Level = failure.retryable ? .error : .warning
+                    logger.log(level: level, "Job is dead", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
                 } else {
                     logger.warning("Job attempt failed; it will be retried", metadata: ["error": "\(failure.message)", "attempt": "\(job.attempt)"])
                 }

@@ -70,8 +70,8 @@ struct BlobStoreTests {
                 _ = try await store.put(chunks(20, of: 1_000), maximumBytes: 10_000)
                 Issue.record("20,000 bytes passed a 10,000-byte limit")
             } catch let error as CairnError {
-                #expect(error.code == .invalidInput)
-                #expect(error.message == "The upload is larger than the limit of 10000 bytes.")
+                #expect(error.code == .tooLarge)
+                #expect(error.message == "The upload exceeds the 10000-byte file limit.")
             }
             await #expect(throws: CairnError.self) { try await store.put(chunks(20, of: 1_000, failingAt: 7), maximumBytes: 1 << 20) }
             #expect(files(in: root) == (0, 0))

@@ -26,6 +26,8 @@ public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let unavailable = Code("unavailable")
         /// A capacity limit was reached (e.g. a tenant's job queue is full); retry after ``CairnError/retryAfter``.
         public static let overloaded = Code("overloaded")
+        /// The input is larger than a configured limit (an upload over the file size limit).
+        public static let tooLarge = Code("payload-too-large")
         /// Stored state fails an integrity check (e.g. a broken audit chain).
         public static let integrityViolation = Code("integrity-violation")
         /// Configuration is missing or inconsistent.

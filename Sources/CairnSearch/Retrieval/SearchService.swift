@@ -90,7 +90,10 @@ public struct SearchService: Sendable {
             throw CairnError(.forbidden, "Searching drafts needs the 'documents.read-drafts' permission.")
         }
         var collection: CollectionID?
-        if let name = request.collection { collection = try await store.documents.collection(named: name, for: principal).id }
+        if let name = request.collection {
+            try TextRules.validate(name, field: "A collection name", maximumLength: 100)
+            try await store.documents.collection(named: name, for: principal).id
+        }
         var mode = request.mode
         var notice: String?
         var vector: [Float]?

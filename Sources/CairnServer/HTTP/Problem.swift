@@ -38,6 +38,7 @@ struct Problem: Error, HTTPResponseError, Sendable {
             case .conflict: .conflict
             case .unavailable: .serviceUnavailable
             case .overloaded: .tooManyRequests
+            case .tooLarge: .contentTooLarge
             default: .internalServerError
             }
         let detail = status == .internalServerError ? "Cairn could not complete the request; the incident is logged with this request's id." : error.message

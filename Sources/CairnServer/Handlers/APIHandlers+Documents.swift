@@ -34,7 +34,8 @@ extension APIHandlers {
         let principal = try RequestCaller.principal()
         var metadata: Components.Schemas.DocumentUpload?
         var outcome: DocumentRepository.UploadOutcome?
-        for try await part in parts {
+        var iterator = parts.makeAsyncIterator()
+        while let part = try await Self.nextPart(&iterator) {
             switch part {
             case .metadata(let part):
                 metadata = part.payload.body
@@ -64,7 +65,8 @@ extension APIHandlers {
         let principal = try RequestCaller.principal()
         var metadata = Components.Schemas.VersionUpload()
         var outcome: DocumentRepository.UploadOutcome?
-        for try await part in parts {
+        var iterator = parts.makeAsyncIterator()
+        while let part = try await Self.nextPart(&iterator) {
             switch part {
             case .metadata(let part):
                 guard outcome == nil else { throw Self.metadataFirst }
@@ -119,6 +121,9 @@ extension APIHandlers {
 
     func searchDocuments(_ input: Operations.SearchDocuments.Input) async throws -> Operations.SearchDocuments.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        if let weight = body.fusion?.vectorWeight, !(0...1).contains(weight) {
+            throw CairnError(.invalidInput, "fusion.vectorWeight must be between 0 and 1.")
+        }
         let documentIDs = try body.filters?.documents?.map { text throws(CairnError) -> DocumentID in try Self.documentID(text) }
         let fusion: Fusion =
             switch body.fusion?.method {
@@ -143,6 +148,31 @@ extension APIHandlers {
         _ part: MultipartPart<Operations.UploadDocumentVersion.Input.Body.MultipartFormPayload.FilePayload>, mediaType: String?
     ) -> DocumentLibrary.IncomingFile<some AsyncSequence<[UInt8], any Error>> {
         DocumentLibrary.IncomingFile(bytes: part.payload.body.map { Array($0) }, fileName: part.filename ?? "upload", mediaType: mediaType)
+    }
+
+    /// The next part of a multipart upload. The runtime decodes parts as they are read, so a
+    /// malformed body (a metadata part that is not the schema's JSON, a missing required part,
+    /// broken framing) surfaces here, mid-handler, where it is the client's error.
+    private static func nextPart<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> Iterator.Element? {
+        do {
+            return try await iterator.next()
+        } catch let error as CairnError {
+            throw error
+        } catch let error as DecodingError {
+            throw CairnError(.invalidInput, "The 'metadata' part does not match the API's schema (\(Self.describe(error))).", underlying: error)
+        } catch {
+            throw CairnError(.invalidInput, "The upload is not a valid multipart/form-data body: \(String(describing: error).prefix(200))", underlying: error)
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "the part is not a JSON object" : "'\(path)' has the wrong type or is missing"
+        @unknown default:
+            return "it cannot be decoded"
+        }
     }
 
     private static var metadataFirst: CairnError {

@@ -10,7 +10,7 @@ public protocol BlobStore: Sendable {
     /// Streams `chunks` into the store and names them by their digest.
     ///
     /// Nothing is kept when the stream fails, is cancelled or passes `maximumBytes` (then the
-    /// error is `invalidInput`); the bytes are never held in memory as a whole.
+    /// error is `tooLarge`); the bytes are never held in memory as a whole.
     func put<Chunks: AsyncSequence>(_ chunks: Chunks, maximumBytes: Int) async throws -> StoredBlob where Chunks.Element == [UInt8]
 
     func contains(_ digest: BlobDigest) async throws -> Bool

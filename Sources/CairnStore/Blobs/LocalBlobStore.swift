@@ -42,7 +42,7 @@ public struct LocalBlobStore: BlobStore {
             for try await chunk in chunks {
                 size += chunk.count
                 guard size <= maximumBytes else {
-                    throw CairnError(.invalidInput, "The upload is larger than the limit of \(maximumBytes) bytes.")
+                    throw CairnError(.tooLarge, "The upload exceeds the \(maximumBytes)-byte file limit.")
                 }
                 hasher.update(data: chunk)
                 try handle.write(contentsOf: chunk)

@@ -53,19 +53,30 @@ struct DocumentAPIClient: Sendable {
         return try await execute(request)
     }
 
-    /// `POST`s `bytes` as the `file` part after a `metadata` part holding `metadata`, to
-    /// `/v1/documents` or a document's `/versions`.
+    /// `POST`s `bytes` as the `file` part after a `metadata` part holding `metadata` (or before
+    /// it, to break the contract), to `/v1/documents` or a document's `/versions`.
     func upload(
-        to path: String = "/v1/documents", metadata: [String: Any], fileName: String, bytes: Data, token: String
+        to path: String = "/v1/documents",
+        metadata: [String: Any],
+        fileName: String,
+        bytes: Data,
+        token: String,
+        metadataFirst: Bool = true
     ) async throws -> Response {
         let boundary = "cairn-test-\(UUID().uuidString)"
+        var metadataPart = Data("Content-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n".utf8)
+        metadataPart.append(try JSONSerialization.data(withJSONObject: metadata))
+        var filePart = Data(
+            "Content-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8
+        )
+        filePart.append(bytes)
         var body = Data()
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n".utf8))
-        body.append(try JSONSerialization.data(withJSONObject: metadata))
-        body.append(Data("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\n".utf8))
-        body.append(Data("Content-Type: application/octet-stream\r\n\r\n".utf8))
-        body.append(bytes)
-        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        for part in metadataFirst ? [metadataPart, filePart] : [filePart, metadataPart] {
+            body.append(Data("--\(boundary)\r\n".utf8))
+            body.append(part)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -77,14 +88,23 @@ struct DocumentAPIClient: Sendable {
     private func execute(_ request: HTTPClientRequest) async throws -> Response {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let body = try await response.body.collect(upTo: 1 << 24)
-        return Response(status: response.status.code, contentType: response.headers.first(name: "Content-Type") ?? "", body: Data(body.readableBytesView))
+        return Response(
+            status: response.status.code,
+            contentType: response.headers.first(name: "Content-Type") ?? "",
+            body: Data(body.readableBytesView)
+        )
     }
 
     // MARK: Calls the tests make often
 
     /// Mints a key with `roles` through the API (needs an admin's `token`); returns its secret.
     func createKey(named name: String, roles: [String], clearance: String = "internal", token: String) async throws -> String {
-        let response = try await send(.POST, "/v1/api-keys", token: token, json: ["name": name, "roles": roles, "attributes": ["clearance": clearance]])
+        let response = try await send(
+            .POST,
+            "/v1/api-keys",
+            token: token,
+            json: ["name": name, "roles": roles, "attributes": ["clearance": clearance]]
+        )
         #expect(response.status == 201, "\(response)")
         return try response.decode(DocumentAPI.CreatedKey.self).secret
     }
@@ -132,7 +152,10 @@ struct DocumentAPIClient: Sendable {
 /// Polls `condition` every `interval` until it yields a value; past `timeout` the test fails.
 /// (`CairnProcess.eventually` polls every 50 ms, too often for conditions that make many requests.)
 func pollUntil<Value>(
-    _ what: String, timeout: Duration, interval: Duration = .milliseconds(250), _ condition: () async throws -> Value?
+    _ what: String,
+    timeout: Duration,
+    interval: Duration = .milliseconds(250),
+    _ condition: () async throws -> Value?
 ) async throws -> Value {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

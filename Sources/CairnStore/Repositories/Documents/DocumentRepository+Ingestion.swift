@@ -261,11 +261,23 @@ extension DocumentRepository {
     /// Deletes the document: retires it and queues the purge of its chunks, pages and blobs.
     public func delete(_ id: DocumentID, by principal: Principal, purge: JobRepository.NewJob) async throws -> (Document, Job) {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            let wasActive = try await Self.fetchDocument(id, tenant: principal.tenantID, in: transaction)?.state == .active
             let document = try await Self.retire(id, by: principal, action: "document.delete", in: transaction)
             var job = purge
             job.payload = #"{"document":"\#(id.description)"}"#
             job.idempotencyKey = "purge:\(id.description)"
             if let queued = try await JobRepository.insert([job], tenant: principal.tenantID.description, cap: nil, now: Date(), in: transaction).first {
+                // Retiring audited the deletion of an active document; a retired one is
+                // audited here, once, when its purge is first queued.
+                if !wasActive {
+                    try await AuditLog.append(
+                        AuditRecord(
+                            actor: principal.auditActor, action: "document.delete", targetType: "document", targetID: id.description,
+                            details: ["title": String(document.title.prefix(200))]
+                        ),
+                        tenantID: principal.tenantID, in: transaction
+                    )
+                }
                 return (document, queued)
             }
             // Deleted before: the purge job queued then is the one.

@@ -186,6 +186,7 @@ public struct DocumentRepository: Sendable {
     private static func validate(_ upload: Upload, by principal: Principal) throws(CairnError) {
         try TextRules.validate(upload.fileName, field: "A file name", maximumLength: 255)
         if let password = upload.password { try TextRules.validate(password, field: "A password", maximumLength: 200) }
+        if let mediaType = upload.mediaType { try TextRules.validate(mediaType, field: "A media type", maximumLength: 200) }
         if upload.approve, !principal.has(.approveDocuments) {
             throw CairnError(.forbidden, "Approving on upload needs the 'documents.approve' permission.")
         }
@@ -229,7 +230,9 @@ public struct DocumentRepository: Sendable {
         let latest = try await transaction.sql.raw(
             "SELECT * FROM document_versions WHERE tenant_id = \(bind: tenant) AND document_id = \(bind: document.id.description) ORDER BY number DESC LIMIT 1"
         ).first().map(Self.version)
-        if let latest, latest.digest == upload.blob.digest.hex, latest.processing != .purged {
+        // The same bytes again change nothing — unless their last ingestion failed (a password
+        // given this time) or was purged: then they are processed anew as a new version.
+        if let latest, latest.digest == upload.blob.digest.hex, latest.processing != .purged, latest.processing != .failed {
             return .unchanged(document, latest)
         }
         let versionID = DocumentVersionID()
@@ -269,6 +272,7 @@ public struct DocumentRepository: Sendable {
     /// Documents the principal may see, newest first, optionally in one collection.
     public func list(for principal: Principal, collection: String? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<Document> {
         try PageCursor.validate(limit: limit)
+        if let collection { try TextRules.validate(collection, field: "A collection name", maximumLength: 100) }
         let position = try NewestFirstPosition(cursor: cursor)
         let tenant = principal.tenantID.description
         let seesDrafts = principal.has(.readDraftDocuments)
