@@ -241,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "CairnIngestTests",
             dependencies: [
-                "CairnCore", "CairnEmbed", "CairnIngest", "CMuPDF",
+                "CairnCore", "CairnEmbed", "CairnIngest", "CairnTestSupport", "CMuPDF",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings

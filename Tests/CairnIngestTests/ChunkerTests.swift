@@ -1,6 +1,7 @@
 import CairnCore
 import CairnEmbed
 import CairnIngest
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -22,11 +23,11 @@ struct ChunkerTests {
     @Test(
         "Provenance: every chunk of every shared PDF is exactly the text of the spans it claims in a fresh parse, and its words are on those pages as mutool reads them",
         .enabled(if: tokenizer != nil || isRequired, "needs CAIRN_TEST_MODEL_DIR"),
-        arguments: PDFParserTests.corpus
+        arguments: SharedPDFs.corpus
     )
     func provenance(path: String) async throws {
-        let file = pdfFolder.appendingPathComponent(path)
-        let password = PDFParserTests.passwords[path]
+        let file = SharedPDFs.folder.appendingPathComponent(path)
+        let password = SharedPDFs.passwords[path]
         guard let document = try? await PDFParser().parse(contentsOf: file, password: password) else { return }
         let chunks = try Self.chunker().chunks(of: document)
         // What is stored for each page comes from a separate parse of the same file.

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -37,7 +38,7 @@ struct DocumentParserTests {
         #expect(document.pages.allSatisfy { $0.width > 0 })
     }
 
-    static let samplePDF = pdfFolder.appendingPathComponent("py-pdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf")
+    static let samplePDF = SharedPDFs.folder.appendingPathComponent("py-pdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf")
 
     @Test("A document over the time limit fails with the limit's sentence, naming the format")
     func timeLimit() async throws {

@@ -1,6 +1,7 @@
 import CairnCore
 import CMuPDF
 import CairnIngest
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 struct OCRTests {
     @Test("A page with no text layer, rendered by MuPDF from a text page, gets ≥ 90% of that page's words back through OCR")
     func imageOnlyPage() async throws {
-        let source = pdfFolder.appendingPathComponent("py-pdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf")
+        let source = SharedPDFs.folder.appendingPathComponent("py-pdf-sample-files/004-pdflatex-4-pages/pdflatex-4-pages.pdf")
         let original = try await PDFParser().parse(contentsOf: source).pages[0]
         #expect(original.source == .textLayer)
 

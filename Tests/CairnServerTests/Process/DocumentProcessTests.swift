@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import Testing
+import CairnTestSupport
 import ZIPFoundation
 
 /// Documents through the shipped binary: uploads over HTTP, ingestion by the workers inside
@@ -20,12 +21,12 @@ struct DocumentProcessTests {
 
     @Test(
         "Every shared PDF uploaded over HTTP ends ready (page counts as files.json says) or failed with one sentence; search cites real pages",
-        .enabled(if: SharedPDFs.folder != nil, "needs CAIRN_SHARED_DATA"),
+        .enabled(if: SharedPDFs.isPresent, "needs ../shared/data"),
         .timeLimit(.minutes(30))
     )
     func everySharedPDF() async throws {
-        let folder = try #require(SharedPDFs.folder)
-        let corpus = SharedPDFs.corpus(in: folder)
+        let folder = SharedPDFs.folder
+        let corpus = SharedPDFs.corpus
         #expect(corpus.count >= 80, "found \(corpus.count) PDFs under \(folder.path)")
         let (server, api, admin) = try await start()
         defer { server.stop() }
@@ -80,7 +81,7 @@ struct DocumentProcessTests {
             throw error
         }
 
-        let listedPages = SharedPDFs.listedPages(in: folder)
+        let listedPages = SharedPDFs.listed.mapValues(\.pages)
         #expect(listedPages.count >= 30)
         var readyPages: [String: (version: String, pages: Int)] = [:]
         for upload in uploads {
@@ -90,7 +91,7 @@ struct DocumentProcessTests {
                 #expect(isOneSentence(version.failure), "\(upload.key): the failure is not one sentence: \(version.failure ?? "nil")")
                 if upload.key == locked {
                     #expect(version.failure == "The PDF is encrypted; give its password to open it.", "\(upload.key): \(version.failure ?? "nil")")
-                } else if let expected = SharedPDFs.expectedFailures[upload.path] {
+                } else if let expected = SharedPDFs.unreadable[upload.path] {
                     #expect(version.failure?.contains(expected) == true, "\(upload.key): \(version.failure ?? "nil")")
                 } else if SharedPDFs.textless.contains(upload.path) {
                     #expect(
@@ -103,7 +104,7 @@ struct DocumentProcessTests {
                 #expect(version.lifecycle == "draft", "\(upload.key): a failed version is never approved")
             } else {
                 #expect(
-                    SharedPDFs.expectedFailures[upload.path] == nil && !SharedPDFs.textless.contains(upload.path) && upload.key != locked,
+                    SharedPDFs.unreadable[upload.path] == nil && !SharedPDFs.textless.contains(upload.path) && upload.key != locked,
                     "\(upload.key) became ready but must fail"
                 )
                 #expect(version.failure == nil)
@@ -123,7 +124,7 @@ struct DocumentProcessTests {
                 "\(path), uploaded with its password, is not ready"
             )
         }
-        for path in SharedPDFs.expectedFailures.keys.sorted() + SharedPDFs.textless.sorted() {
+        for path in SharedPDFs.unreadable.keys.sorted() + SharedPDFs.textless.sorted() {
             #expect(refused.contains(path) || uploads.contains { $0.key == path && settled[$0.key]?.processing == "failed" }, "\(path) did not fail")
         }
 
@@ -222,7 +223,7 @@ struct DocumentProcessTests {
 
         // Refused at the door: nothing is recorded.
         #expect(try await upload(Data(), named: "empty.pdf").expectProblem(422) == "The file is empty.")
-        let pdfAsDOCX = try await upload(Data(Self.loopingPageTree.utf8), named: "contract.docx").expectProblem(422)
+        let pdfAsDOCX = try await upload(Data(SharedPDFs.loopingPageTree.utf8), named: "contract.docx").expectProblem(422)
         #expect(pdfAsDOCX == "The file's content is PDF but its name says DOCX.")
         let htmlAsPDF = try await upload(
             Data("<!DOCTYPE html><html><body><p>Rates</p></body></html>".utf8),
@@ -251,7 +252,7 @@ struct DocumentProcessTests {
         let bomb = try Self.zipBomb(in: folder)
         let failures = [
             ("bomb.docx", try Data(contentsOf: bomb), "zip bomb"),
-            ("loop.pdf", Data(Self.loopingPageTree.utf8), "page tree"),
+            ("loop.pdf", Data(SharedPDFs.loopingPageTree.utf8), "page tree"),
         ]
         for (name, bytes, expected) in failures {
             let response = try await upload(bytes, named: name)
@@ -487,71 +488,4 @@ struct DocumentProcessTests {
         }
         return file
     }
-
-    /// A hand-written PDF whose page tree's only kid is the tree itself.
-    static let loopingPageTree = """
-        %PDF-1.4
-        1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
-        2 0 obj << /Type /Pages /Kids [2 0 R] /Count 1 >> endobj
-        trailer << /Root 1 0 R >>
-        %%EOF
-        """
-}
-
-/// The shared PDF corpus (`$CAIRN_SHARED_DATA/pdfs`) and what `PDFParserTests` knows of it.
-enum SharedPDFs {
-    static var folder: URL? {
-        ProcessInfo.processInfo.environment["CAIRN_SHARED_DATA"].map { URL(fileURLWithPath: $0).appendingPathComponent("pdfs") }
-    }
-
-    /// Every PDF under `folder`, by path relative to it.
-    static func corpus(in folder: URL) -> [String] {
-        let root = folder.standardized.path + "/"
-        let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
-        return (enumerator?.compactMap { ($0 as? URL)?.standardized.path } ?? [])
-            .filter { $0.lowercased().hasSuffix(".pdf") }
-            .map { String($0.dropFirst(root.count)) }
-            .sorted()
-    }
-
-    /// Page counts py-pdf-sample-files' `files.json` gives its PDFs.
-    static func listedPages(in folder: URL) -> [String: Int] {
-        struct Listing: Decodable {
-            struct Entry: Decodable {
-                let path: String
-                let pages: Int
-            }
-            let data: [Entry]
-        }
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent("py-pdf-sample-files/files.json")),
-            let listing = try? JSONDecoder().decode(Listing.self, from: data)
-        else { return [:] }
-        return Dictionary(listing.data.map { ("py-pdf-sample-files/" + $0.path, $0.pages) }) { first, _ in first }
-    }
-
-    static let encryptedSample = "py-pdf-sample-files/005-libreoffice-writer-password/libreoffice-writer-password.pdf"
-
-    /// Passwords of the encrypted samples (as in `PDFParserTests`).
-    static let passwords = [
-        encryptedSample: "openpassword",
-        "pdfplumber/password-example.pdf": "test",
-    ]
-
-    /// PDFs with neither a text layer nor text in their images (`mutool draw -F txt` prints
-    /// nothing: issue-297's page is blank, ImageMagick's images are smiley faces). The parser
-    /// reads them; ingestion fails them because there is nothing to search.
-    static let textless: Set = [
-        "pdfplumber/issue-297-example.pdf",
-        "py-pdf-sample-files/007-imagemagick-images/imagemagick-ASCII85Decode.pdf",
-        "py-pdf-sample-files/007-imagemagick-images/imagemagick-CCITTFaxDecode.pdf",
-        "py-pdf-sample-files/007-imagemagick-images/imagemagick-images.pdf",
-        "py-pdf-sample-files/007-imagemagick-images/imagemagick-lzw.pdf",
-    ]
-
-    /// Files MuPDF cannot read and what their reason says (as in `PDFParserTests`); `empty.pdf`
-    /// is 0 bytes, so the upload itself is refused.
-    static let expectedFailures = [
-        "pdfplumber/empty.pdf": "could not be opened",
-        "py-pdf-sample-files/017-unreadable-meta-data/unreadablemetadata.pdf": "has no pages",
-    ]
 }
