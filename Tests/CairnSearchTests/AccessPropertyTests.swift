@@ -37,12 +37,9 @@ struct AccessPropertyTests {
                 // Seeds a step apart would give the same stream shifted by one draw: mix them first.
                 var mixer = SeededRandom(seed: seed ^ UInt64(corpusNumber) << 32)
                 var random = SeededRandom(seed: mixer.next())
-                let t0 = ContinuousClock.now
                 let corpus = try await AccessCorpus.build(store: store, service: service, number: corpusNumber, random: &random)
-                let t1 = ContinuousClock.now
                 let cases = (0..<Self.casesPerCorpus).map { SearchCase.random(number: $0, random: &random) }
                 let results = try await Self.run(cases, on: corpus, service: service)
-                print("TIMING \(engine) corpus \(corpusNumber): build \(t1 - t0), cases \(ContinuousClock.now - t1)")
                 summary.add(results, corpus: corpusNumber)
                 if summary.violations.count >= 20 { break }
             }
@@ -89,7 +86,12 @@ struct AccessPropertyTests {
         let tenant = corpus.tenants[item.tenant]
         let other = corpus.tenants[1 - item.tenant]
         let principal = searcher(
-            of: tenant.owner, roles: item.roles, clearance: item.clearance, entities: item.entities, branches: item.branches, groups: item.groups
+            of: tenant.owner,
+            roles: item.roles,
+            clearance: item.clearance,
+            entities: item.entities,
+            branches: item.branches,
+            groups: item.groups
         )
         var result = CaseResult(number: item.number)
         func violation(_ text: String) { result.violations.append("case \(item.number) [\(item)]: \(text)") }
@@ -127,7 +129,9 @@ struct AccessPropertyTests {
         result.hits = response.hits.count
 
         if response.hits.count != expectedCount {
-            violation("\(response.hits.count) hits, expected \(expectedCount) (\(visible.count) visible chunks, \(visibleMatching) matching lexically)")
+            violation(
+                "\(response.hits.count) hits, expected \(expectedCount) (\(visible.count) visible chunks, \(visibleMatching) matching lexically)"
+            )
         }
         if Set(response.hits.map(\.chunkID)).count != response.hits.count { violation("a chunk came back twice") }
         for (position, hit) in response.hits.enumerated() {
@@ -157,7 +161,9 @@ struct AccessPropertyTests {
                     "hit \(hit.chunkID) is from version \(chunk.versionNumber) (\(document.describe(chunk.versionID))) of document \(document.id); the version to search is \(searched.map { document.describe($0) } ?? "none")"
                 )
             }
-            if hit.documentID != chunk.documentID || hit.versionID != chunk.versionID || hit.versionNumber != chunk.versionNumber || hit.text != chunk.text {
+            if hit.documentID != chunk.documentID || hit.versionID != chunk.versionID || hit.versionNumber != chunk.versionNumber
+                || hit.text != chunk.text
+            {
                 violation("hit \(hit.chunkID) is pinned to document \(hit.documentID) v\(hit.versionNumber) with text \"\(hit.text)\", not its own")
             }
             if item.mode == .lexical, chunk.terms.isDisjoint(with: queryTerms) {
@@ -263,7 +269,9 @@ private struct AccessCorpus: Sendable {
             return Array(pool.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)))
         }
         return DocumentAccessPolicy(
-            classification: Classification.allCases.randomElement(using: &random)!, entities: list(entityPool), branches: list(branchPool),
+            classification: Classification.allCases.randomElement(using: &random)!,
+            entities: list(entityPool),
+            branches: list(branchPool),
             groups: list(groupPool)
         )
     }
@@ -280,7 +288,11 @@ private struct AccessCorpus: Sendable {
         let fate = VersionFate.random(random: &random)
         let records = SagaRecorder.chunkRecords(texts, ids: texts.map { _ in ChunkID(random.uuid()) })
         let (document, version) = try await recorder.ingestDocument(
-            source: "doc-\(index)", policy: policy, chunks: records, approve: fate.approves, through: fate.lastStep
+            source: "doc-\(index)",
+            policy: policy,
+            chunks: records,
+            approve: fate.approves,
+            through: fate.lastStep
         )
         tenants[side].documents[document.id] = DocumentModel(id: document.id, policy: policy)
         try await record(version, of: document.id, fate: fate, tenant: side, recorder: recorder, records: records)
@@ -317,13 +329,21 @@ private struct AccessCorpus: Sendable {
 
     /// Records what `fate` made of `version` in the model (and finishes a failed one).
     private mutating func record(
-        _ version: DocumentVersion, of id: DocumentID, fate: VersionFate, tenant side: Int, recorder: SagaRecorder,
+        _ version: DocumentVersion,
+        of id: DocumentID,
+        fate: VersionFate,
+        tenant side: Int,
+        recorder: SagaRecorder,
         records: [DocumentRepository.ChunkRecord]
     ) async throws {
         if fate == .failed { try await recorder.store.documents.markFailed(version.id, reason: "The test gave up on it.", tenant: recorder.tenant) }
         let models = records.map { record in
             ChunkModel(
-                id: record.id, documentID: id, versionID: version.id, versionNumber: version.number, text: record.text,
+                id: record.id,
+                documentID: id,
+                versionID: version.id,
+                versionNumber: version.number,
+                text: record.text,
                 terms: Set(analyzer.terms(in: record.text))
             )
         }
@@ -409,10 +429,16 @@ private struct SearchCase: Sendable, CustomStringConvertible {
         func subset(_ pool: [String]) -> [String] { pool.filter { _ in Int.random(in: 0..<5, using: &random) < 2 } }
         let words = (0..<Int.random(in: 1...3, using: &random)).map { _ in AccessCorpus.vocabulary.randomElement(using: &random)! }
         return SearchCase(
-            number: number, tenant: Int.random(in: 0..<10, using: &random) == 0 ? 1 : 0, roles: roles,
-            clearance: Classification.allCases.randomElement(using: &random)!, entities: subset(AccessCorpus.entityPool),
-            branches: subset(AccessCorpus.branchPool), groups: subset(AccessCorpus.groupPool), query: words.joined(separator: " "),
-            k: Int.random(in: 1...10, using: &random), mode: SearchMode.allCases.randomElement(using: &random)!,
+            number: number,
+            tenant: Int.random(in: 0..<10, using: &random) == 0 ? 1 : 0,
+            roles: roles,
+            clearance: Classification.allCases.randomElement(using: &random)!,
+            entities: subset(AccessCorpus.entityPool),
+            branches: subset(AccessCorpus.branchPool),
+            groups: subset(AccessCorpus.groupPool),
+            query: words.joined(separator: " "),
+            k: Int.random(in: 1...10, using: &random),
+            mode: SearchMode.allCases.randomElement(using: &random)!,
             includeDrafts: Int.random(in: 0..<4, using: &random) == 0
         )
     }

@@ -99,8 +99,13 @@ struct SagaRecorder: Sendable {
     static func make(_ store: CairnStore, tenant name: String, pools: [String]) async throws -> SagaRecorder {
         let admin = try await makeTenant(store, name)
         let owner = Principal(
-            tenantID: admin.tenantID, tenantName: admin.tenantName, subject: "owner", roles: [.admin], groups: pools,
-            attributes: AccessAttributes(entities: pools, branches: pools, clearance: .restricted), credential: .apiKey(APIKeyID())
+            tenantID: admin.tenantID,
+            tenantName: admin.tenantName,
+            subject: "owner",
+            roles: [.admin],
+            groups: pools,
+            attributes: AccessAttributes(entities: pools, branches: pools, clearance: .restricted),
+            credential: .apiKey(APIKeyID())
         )
         _ = try await store.documents.createCollection(by: owner, name: "library", description: "", defaultPolicy: DocumentAccessPolicy())
         return SagaRecorder(store: store, owner: owner, collection: "library")
@@ -110,8 +115,14 @@ struct SagaRecorder: Sendable {
     static func chunkRecords(_ texts: [String], ids: [ChunkID]? = nil) -> [DocumentRepository.ChunkRecord] {
         texts.enumerated().map { position, text in
             DocumentRepository.ChunkRecord(
-                id: ids?[position] ?? ChunkID(), position: position, text: text, firstPage: 1, lastPage: 1,
-                spansJSON: #"[{"end":\#(text.unicodeScalars.count),"page":1,"start":0}]"#, boxesJSON: "[]", headingPath: [],
+                id: ids?[position] ?? ChunkID(),
+                position: position,
+                text: text,
+                firstPage: 1,
+                lastPage: 1,
+                spansJSON: #"[{"end":\#(text.unicodeScalars.count),"page":1,"start":0}]"#,
+                boxesJSON: "[]",
+                headingPath: [],
                 wordPieces: text.split(separator: " ").count
             )
         }
@@ -119,11 +130,18 @@ struct SagaRecorder: Sendable {
 
     /// A new document at `source` with its first version, taken through the saga up to `step`.
     func ingestDocument(
-        source: String, policy: DocumentAccessPolicy, chunks: [DocumentRepository.ChunkRecord], approve: Bool, through step: SagaStep = .activate
+        source: String,
+        policy: DocumentAccessPolicy,
+        chunks: [DocumentRepository.ChunkRecord],
+        approve: Bool,
+        through step: SagaStep = .activate
     ) async throws -> (Document, DocumentVersion) {
         let outcome = try await store.documents.upload(
-            upload(approve: approve), as: DocumentRepository.NewDocument(collection: collection, source: source, policy: policy), by: owner,
-            ingestion: JobRepository.NewJob(kind: "document.ingest"), tenantQueueCap: nil
+            upload(approve: approve),
+            as: DocumentRepository.NewDocument(collection: collection, source: source, policy: policy),
+            by: owner,
+            ingestion: JobRepository.NewJob(kind: "document.ingest"),
+            tenantQueueCap: nil
         )
         guard case .queued(let document, let version, _) = outcome else { throw CairnError(.internalFailure, "A fresh upload was not queued.") }
         return (document, try await run(version, chunks: chunks, from: .pages, through: step))
@@ -131,7 +149,10 @@ struct SagaRecorder: Sendable {
 
     /// A new version of `document`, taken through the saga up to `step`.
     func ingestVersion(
-        of document: DocumentID, chunks: [DocumentRepository.ChunkRecord], approve: Bool, through step: SagaStep = .activate
+        of document: DocumentID,
+        chunks: [DocumentRepository.ChunkRecord],
+        approve: Bool,
+        through step: SagaStep = .activate
     ) async throws -> DocumentVersion {
         let version = try await uploadVersion(of: document, approve: approve)
         return try await run(version, chunks: chunks, from: .pages, through: step)
@@ -140,7 +161,10 @@ struct SagaRecorder: Sendable {
     /// Records new bytes for `document` (the saga's `upload`).
     func uploadVersion(of document: DocumentID, approve: Bool, digest: BlobDigest = uniqueDigest()) async throws -> DocumentVersion {
         let outcome = try await store.documents.uploadVersion(
-            upload(approve: approve, digest: digest), of: document, by: owner, ingestion: JobRepository.NewJob(kind: "document.ingest"),
+            upload(approve: approve, digest: digest),
+            of: document,
+            by: owner,
+            ingestion: JobRepository.NewJob(kind: "document.ingest"),
             tenantQueueCap: nil
         )
         guard case .queued(_, let version, _) = outcome else { throw CairnError(.internalFailure, "A new version was not queued.") }
@@ -149,14 +173,21 @@ struct SagaRecorder: Sendable {
 
     func upload(approve: Bool, digest: BlobDigest = uniqueDigest()) -> DocumentRepository.Upload {
         DocumentRepository.Upload(
-            blob: StoredBlob(digest: digest, size: 1024, isNew: true), fileName: "document.txt", mediaType: "text/plain", format: "text", approve: approve
+            blob: StoredBlob(digest: digest, size: 1024, isNew: true),
+            fileName: "document.txt",
+            mediaType: "text/plain",
+            format: "text",
+            approve: approve
         )
     }
 
     /// Runs the saga's steps `first...last` for `version`; returns the version as the last step left it.
     @discardableResult
     func run(
-        _ version: DocumentVersion, chunks: [DocumentRepository.ChunkRecord], from first: SagaStep, through last: SagaStep
+        _ version: DocumentVersion,
+        chunks: [DocumentRepository.ChunkRecord],
+        from first: SagaStep,
+        through last: SagaStep
     ) async throws -> DocumentVersion {
         var version = version
         for step in SagaStep.allCases where step >= first && step <= last {
@@ -175,7 +206,8 @@ struct SagaRecorder: Sendable {
             let text = chunks.map(\.text).joined(separator: "\n")
             try await documents.storePages(
                 [DocumentRepository.PageRecord(number: 1, text: text, linesJSON: "[]", source: "text-layer", width: 612, height: 792)],
-                of: version.id, tenant: tenant
+                of: version.id,
+                tenant: tenant
             )
         case .chunks:
             try await documents.storeChunks(chunks, of: version, tenant: tenant)
@@ -199,12 +231,22 @@ func makeSearchService(_ store: CairnStore) -> SearchService {
     return SearchService(store: store, index: index, embedder: embedder)
 }
 
-/// A principal of `tenant` authenticated by an API key, with the given roles and attributes.
+/// A principal of `owner`'s tenant, authenticated by an API key, with the given roles and attributes.
 func searcher(
-    of owner: Principal, roles: Set<Role>, clearance: Classification = .restricted, entities: [String] = [], branches: [String] = [], groups: [String] = []
+    of owner: Principal,
+    roles: Set<Role>,
+    clearance: Classification = .restricted,
+    entities: [String] = [],
+    branches: [String] = [],
+    groups: [String] = []
 ) -> Principal {
     Principal(
-        tenantID: owner.tenantID, tenantName: owner.tenantName, subject: "searcher", roles: roles, groups: groups,
-        attributes: AccessAttributes(entities: entities, branches: branches, clearance: clearance), credential: .apiKey(APIKeyID())
+        tenantID: owner.tenantID,
+        tenantName: owner.tenantName,
+        subject: "searcher",
+        roles: roles,
+        groups: groups,
+        attributes: AccessAttributes(entities: entities, branches: branches, clearance: clearance),
+        credential: .apiKey(APIKeyID())
     )
 }

@@ -37,7 +37,10 @@ struct VersionSwitchTests {
                 .curatorWithDrafts: searcher(of: recorder.owner, roles: [.curator]),
             ]
             let (document, first) = try await recorder.ingestDocument(
-                source: "mortgage-rates.txt", policy: DocumentAccessPolicy(), chunks: Self.chunks(ofVersion: 1), approve: true
+                source: "mortgage-rates.txt",
+                policy: DocumentAccessPolicy(),
+                chunks: Self.chunks(ofVersion: 1),
+                approve: true
             )
             try #require(first.lifecycle == .approved)
             let timeline = SwitchTimeline(initial: first.id, chunkCount: 2)
@@ -46,7 +49,15 @@ struct VersionSwitchTests {
                 // Two loops per audience, so catch-ups also interleave on the index actor.
                 for audience in Audience.allCases {
                     for loop in 0..<2 {
-                        group.addTask { try await Self.searchContinuously(audience, loop: loop, principal: principals[audience]!, service: service, timeline: timeline) }
+                        group.addTask {
+                            try await Self.searchContinuously(
+                                audience,
+                                loop: loop,
+                                principal: principals[audience]!,
+                                service: service,
+                                timeline: timeline
+                            )
+                        }
                     }
                 }
                 defer { timeline.stop() }
@@ -96,7 +107,13 @@ struct VersionSwitchTests {
     }
 
     /// Runs searches for `audience` until told to stop, checking each against the timeline.
-    static func searchContinuously(_ audience: Audience, loop: Int, principal: Principal, service: SearchService, timeline: SwitchTimeline) async throws {
+    static func searchContinuously(
+        _ audience: Audience,
+        loop: Int,
+        principal: Principal,
+        service: SearchService,
+        timeline: SwitchTimeline
+    ) async throws {
         let modes = SearchMode.allCases
         var round = loop
         while !timeline.isStopped {
@@ -104,9 +121,49 @@ struct VersionSwitchTests {
             round += 1
             let started = timeline.moment(audience)
             let response = try await service.search(
-                SearchService.Request(query: query, k: 10, mode: mode, includeDrafts: audience == .curatorWithDrafts), by: principal
+                SearchService.Request(query: query, k: 10, mode: mode, includeDrafts: audience == .curatorWithDrafts),
+                by: principal
             )
             timeline.record(response.hits, of: audience, mode: mode, startedAt: started)
+        }
+    }
+
+    /// What the switch rests on: a replica reading a document's state from the feed reads one
+    /// committed moment, so a document that serves a version at every moment is never read as
+    /// serving none (which the replica would apply by dropping the document from the index).
+    @Test("A replica reading the feed during approvals always finds the served version", arguments: TestEngine.all)
+    func feedReadsOneMoment(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let recorder = try await SagaRecorder.make(store, tenant: "northbank", pools: [])
+            let (document, _) = try await recorder.ingestDocument(
+                source: "mortgage-rates.txt",
+                policy: DocumentAccessPolicy(),
+                chunks: Self.chunks(ofVersion: 1),
+                approve: true
+            )
+            let reads = FeedReadLog()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        while !reads.isStopped {
+                            let states = try await store.indexFeed.documents([document.id], tenant: recorder.tenant)
+                            reads.record(states.first)
+                        }
+                    }
+                }
+                defer { reads.stop() }
+                // Each round: a ready draft, then its approval, which retires the served version
+                // and serves the draft in one transaction.
+                for number in 2...31 {
+                    _ = try await recorder.ingestVersion(of: document.id, chunks: Self.chunks(ofVersion: number % 9 + 1), approve: false)
+                    _ = try await store.documents.approve(document.id, by: recorder.owner)
+                }
+                reads.stop()
+                try await group.waitForAll()
+            }
+            let (count, unserved) = reads.summary
+            #expect(count > 100, "too few feed reads overlapped the approvals")
+            #expect(unserved.isEmpty, "\(unserved.count) of \(count) feed reads found the active document serving no version: \(unserved.prefix(3))")
         }
     }
 
@@ -120,7 +177,11 @@ struct VersionSwitchTests {
             let ingestion = JobRepository.NewJob(kind: "document.ingest")
             guard
                 case .queued(let document, let version1, _) = try await store.documents.upload(
-                    recorder.upload(approve: true, digest: first), as: new, by: owner, ingestion: ingestion, tenantQueueCap: nil
+                    recorder.upload(approve: true, digest: first),
+                    as: new,
+                    by: owner,
+                    ingestion: ingestion,
+                    tenantQueueCap: nil
                 )
             else {
                 Issue.record("the first upload was not queued")
@@ -130,14 +191,24 @@ struct VersionSwitchTests {
             let jobsBefore = try await store.jobs.list(for: owner).items.count
 
             // The same bytes again, at the same source and as a new version of the document.
-            let again = try await store.documents.upload(recorder.upload(approve: true, digest: first), as: new, by: owner, ingestion: ingestion, tenantQueueCap: nil)
+            let again = try await store.documents.upload(
+                recorder.upload(approve: true, digest: first),
+                as: new,
+                by: owner,
+                ingestion: ingestion,
+                tenantQueueCap: nil
+            )
             guard case .unchanged(let sameDocument, let sameVersion) = again else {
                 Issue.record("re-uploading the latest bytes gave \(again)")
                 return
             }
             #expect(sameDocument.id == document.id && sameVersion.id == version1.id)
             let againAsVersion = try await store.documents.uploadVersion(
-                recorder.upload(approve: false, digest: first), of: document.id, by: owner, ingestion: ingestion, tenantQueueCap: nil
+                recorder.upload(approve: false, digest: first),
+                of: document.id,
+                by: owner,
+                ingestion: ingestion,
+                tenantQueueCap: nil
             )
             guard case .unchanged(_, let sameVersionAgain) = againAsVersion else {
                 Issue.record("re-uploading the latest bytes as a version gave \(againAsVersion)")
@@ -167,7 +238,8 @@ final class SwitchTimeline: Sendable {
 
     struct Moment: Sendable {
         let generation: Int
-        let switching: Bool
+        /// The audiences whose switch was under way.
+        let switching: [Audience]
     }
 
     struct Outcome: Sendable {
@@ -190,7 +262,9 @@ final class SwitchTimeline: Sendable {
     private let state: Mutex<State>
 
     init(initial: DocumentVersionID, chunkCount: Int) {
-        state = Mutex(State(versions: Dictionary(uniqueKeysWithValues: Audience.allCases.map { ($0, [initial]) }), chunkCounts: [initial: chunkCount]))
+        state = Mutex(
+            State(versions: Dictionary(uniqueKeysWithValues: Audience.allCases.map { ($0, [initial]) }), chunkCounts: [initial: chunkCount])
+        )
     }
 
     var isStopped: Bool { state.withLock { $0.stopped } }
@@ -201,7 +275,9 @@ final class SwitchTimeline: Sendable {
     func expect(_ version: DocumentVersionID, chunkCount: Int) { state.withLock { $0.chunkCounts[version] = chunkCount } }
 
     func moment(_ audience: Audience) -> Moment {
-        state.withLock { Moment(generation: $0.versions[audience]!.count - 1, switching: $0.pending[audience] != nil) }
+        state.withLock { state in
+            Moment(generation: state.versions[audience]!.count - 1, switching: Audience.allCases.filter { state.pending[$0] != nil })
+        }
     }
 
     /// Runs `change`, the commit that makes `version` what `audiences` see.
@@ -223,7 +299,12 @@ final class SwitchTimeline: Sendable {
             var allowed = Array(versions[start.generation...])
             if let pending = state.pending[audience] { allowed.append(pending) }
             let seen = Set(hits.map(\.versionID))
-            let search = "\(audience) \(mode) search #\(state.searches[audience, default: 0]) (started at generation \(start.generation))"
+            let switches = { (audiences: [Audience]) in
+                audiences.isEmpty ? "no switch" : "the \(audiences.map(\.rawValue).joined(separator: " and ")) switch"
+            }
+            let ending = Audience.allCases.filter { state.pending[$0] != nil }
+            let search =
+                "\(audience) \(mode) search #\(state.searches[audience, default: 0]) (started at generation \(start.generation) during \(switches(start.switching)), ended during \(switches(ending)))"
             if hits.isEmpty {
                 state.outcome.violations.append("\(search): no hits, though every version matches the query")
             } else if seen.count > 1 {
@@ -236,7 +317,9 @@ final class SwitchTimeline: Sendable {
                     )
                 }
                 if hits.count != state.chunkCounts[version] {
-                    state.outcome.violations.append("\(search): \(hits.count) hits of version \(hits[0].versionNumber), which has \(state.chunkCounts[version] ?? 0) chunks")
+                    state.outcome.violations.append(
+                        "\(search): \(hits.count) hits of version \(hits[0].versionNumber), which has \(state.chunkCounts[version] ?? 0) chunks"
+                    )
                 }
                 state.outcome.finalVersion[audience] = hits[0].versionNumber
             }
@@ -254,6 +337,33 @@ final class SwitchTimeline: Sendable {
                 throw CairnError(.unavailable, "The search loops did not finish \(count) more searches within 30 seconds.")
             }
             try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+}
+
+/// What the feed readers of `feedReadsOneMoment` found.
+final class FeedReadLog: Sendable {
+    private struct State {
+        var count = 0
+        var unserved: [String] = []
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+
+    var isStopped: Bool { state.withLock { $0.stopped } }
+    var summary: (count: Int, unserved: [String]) { state.withLock { ($0.count, $0.unserved) } }
+
+    func stop() { state.withLock { $0.stopped = true } }
+
+    func record(_ document: IndexFeed.IndexedDocument?) {
+        state.withLock { state in
+            state.count += 1
+            if let document, document.servedVersion == nil {
+                state.unserved.append("read #\(state.count): served none, draft \(document.draftVersion.map(\.description) ?? "none")")
+            } else if document == nil {
+                state.unserved.append("read #\(state.count): the document is missing")
+            }
         }
     }
 }

@@ -70,8 +70,9 @@ public struct HybridIndex: Sendable {
     /// The stable key of a slot.
     public func key(of slot: IndexSlot) -> String { keys[Int(slot)] }
 
-    /// Adds a passage; returns its slot. A vector of the wrong length, or one for a lexical-only
-    /// index, is left out (the passage is still found lexically).
+    /// Adds a passage; returns its slot. A vector that is not a unit vector of the index's
+    /// length (or any vector, for a lexical-only index) is left out: the passage is still found
+    /// lexically, and one corrupt row cannot stop a node from serving its tenants.
     public mutating func insert(key: String, text: String, vector: [Float]?) -> IndexSlot {
         let slot: IndexSlot
         if let free = freeSlots.popLast() {
@@ -84,10 +85,21 @@ public struct HybridIndex: Sendable {
             live.append(true)
         }
         lexical.insert(slot, text: text)
-        if let vector, vector.count == vectors?.dimension {
+        if let vector, vector.count == vectors?.dimension, Self.isUnitVector(vector) {
             vectors?.insert(slot, vector: vector)
         }
         return slot
+    }
+
+    /// Finite components and a length near 1 (the embedder normalises; float32 rounding is far
+    /// inside the tolerance).
+    private static func isUnitVector(_ vector: [Float]) -> Bool {
+        var squaredLength = 0.0
+        for component in vector {
+            guard component.isFinite else { return false }
+            squaredLength += Double(component) * Double(component)
+        }
+        return abs(squaredLength - 1) < 0.01
     }
 
     public mutating func remove(_ slot: IndexSlot) {

@@ -246,6 +246,13 @@ extension DocumentRepository {
             else {
                 throw CairnError(.conflict, "Document \(id) has no ready draft version to approve.")
             }
+            // A draft older than the served version was overtaken by a later approval; approving
+            // it would roll the document back.
+            if let served = document.activeVersionID, let current = try await Self.fetchVersion(served, tenant: tenant, in: transaction),
+                draft.number < current.number
+            {
+                throw CairnError(.conflict, "Document \(id) has no ready draft newer than the version it serves (\(current.number)).")
+            }
             try await Self.makeActive(draft, of: document, by: principal.auditActor, tenant: tenant, in: transaction)
             return try await Self.fetchDocument(id, tenant: tenant, in: transaction) ?? document
         }

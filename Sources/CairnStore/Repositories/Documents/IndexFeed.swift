@@ -60,35 +60,43 @@ public struct IndexFeed: Sendable {
 
     /// The index state of the given documents (every document of the tenant for `nil`).
     /// Documents that no longer exist are absent.
+    ///
+    /// Documents and their versions are read in one statement, so in one snapshot: read in two,
+    /// an approval committing between them would show the old served version already retired
+    /// and the document serving nothing (PostgreSQL's READ COMMITTED gives each statement its
+    /// own snapshot).
     public func documents(_ ids: [DocumentID]?, tenant: TenantID) async throws -> [IndexedDocument] {
         try await database.transaction(.tenant(tenant)) { transaction in
             let t = tenant.description
-            var documents: [any SQLRow] = []
-            var versions: [any SQLRow] = []
+            let select: SQLQueryString = """
+                SELECT d.*, v.id AS version_id, v.number AS version_number, v.lifecycle AS version_lifecycle
+                FROM documents d LEFT JOIN document_versions v
+                ON v.document_id = d.id AND v.tenant_id = d.tenant_id AND v.processing = 'ready' AND v.lifecycle <> 'retired'
+                WHERE d.tenant_id = \(bind: t)
+                """
+            var rows: [any SQLRow] = []
             if let ids {
                 for batch in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
-                    let list = SQLList(batch.map { SQLBind($0.description) })
-                    documents += try await transaction.sql.raw("SELECT * FROM documents WHERE tenant_id = \(bind: t) AND id IN (\(list))").all()
-                    versions += try await transaction.sql.raw(
-                        """
-                        SELECT id, document_id, number, lifecycle FROM document_versions WHERE tenant_id = \(bind: t) AND document_id IN (\(list))
-                        AND processing = 'ready' AND lifecycle <> 'retired'
-                        """
-                    ).all()
+                    rows += try await transaction.sql.raw(select + " AND d.id IN (\(SQLList(batch.map { SQLBind($0.description) })))").all()
                 }
             } else {
-                documents = try await transaction.sql.raw("SELECT * FROM documents WHERE tenant_id = \(bind: t)").all()
-                versions = try await transaction.sql.raw(
-                    "SELECT id, document_id, number, lifecycle FROM document_versions WHERE tenant_id = \(bind: t) AND processing = 'ready' AND lifecycle <> 'retired'"
-                ).all()
+                rows = try await transaction.sql.raw(select).all()
             }
-            var versionsByDocument: [String: [(id: DocumentVersionID, number: Int, lifecycle: String)]] = [:]
-            for row in versions {
-                versionsByDocument[try row.string("document_id"), default: []].append((try row.entityID("id"), Int(try row.int64("number")), try row.string("lifecycle")))
-            }
-            return try documents.map { row in
+            var documents: [DocumentID: Document] = [:]
+            var order: [DocumentID] = []
+            var versionsByDocument: [DocumentID: [(id: DocumentVersionID, number: Int, lifecycle: String)]] = [:]
+            for row in rows {
                 let document = try DocumentRepository.document(row)
-                let candidates = document.state == .active ? versionsByDocument[document.id.description] ?? [] : []
+                if documents.updateValue(document, forKey: document.id) == nil { order.append(document.id) }
+                if let versionID = try row.decode(column: "version_id", as: String?.self).flatMap(DocumentVersionID.init) {
+                    versionsByDocument[document.id, default: []].append(
+                        (versionID, Int(try row.int64("version_number")), try row.string("version_lifecycle"))
+                    )
+                }
+            }
+            return order.compactMap { id in
+                guard let document = documents[id] else { return nil }
+                let candidates = document.state == .active ? versionsByDocument[id] ?? [] : []
                 let served = candidates.first { $0.id == document.activeVersionID && $0.lifecycle == VersionLifecycle.approved.rawValue }
                 let draft = candidates.filter { $0.lifecycle == VersionLifecycle.draft.rawValue && $0.number > (served?.number ?? 0) }.max { $0.number < $1.number }
                 return IndexedDocument(
