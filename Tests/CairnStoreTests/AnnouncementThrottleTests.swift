@@ -68,7 +68,12 @@ struct AnnouncementThrottleTests {
                 }
                 try await Task.sleep(for: .milliseconds(50))
                 heard.value.withLock { $0 = [] }
-                for _ in 0..<39 { _ = try await store.jobs.enqueue(.init(kind: "burst"), by: admin) }
+                // Concurrent, as a burst from many requests is: on a loaded machine one enqueue
+                // after another can each take longer than the window, and then none coalesce.
+                try await withThrowingTaskGroup(of: Void.self) { burst in
+                    for _ in 0..<39 { burst.addTask { _ = try await store.jobs.enqueue(.init(kind: "burst"), by: admin) } }
+                    try await burst.waitForAll()
+                }
                 // The last job's news comes from its own NOTIFY, sent at its commit, or from the
                 // trailing one sent after it; either is heard after the enqueue began. (An
                 // earlier job's NOTIFY went out before it.)
