@@ -74,6 +74,7 @@ import Testing
         #expect(index.search([0, 0, 0, 1], k: 1, among: nil) == [ScoredSlot(slot: 0, score: 1)])
         #expect(index.search([0, 0, 0, 1], k: 0, among: nil).isEmpty)
         #expect(index.search([0, 0, 0, 1], k: 10, among: nil).count == 3)
+        #expect(index.exactSearch([0, 0, 0, 1], k: .max, among: nil).count == 3)
     }
 }
 

@@ -15,7 +15,6 @@ struct TopScoredSlots {
     init(k: Int) {
         precondition(k > 0, "k must be positive")
         self.k = k
-        best.reserveCapacity(k)
         pruneAt = 2 * k + 64
     }
 
