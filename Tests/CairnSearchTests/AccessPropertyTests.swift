@@ -1,5 +1,5 @@
 import CairnCore
-import CairnSearch
+@testable import CairnSearch
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -35,8 +35,8 @@ struct AccessPropertyTests {
             var summary = RunSummary()
             for corpusNumber in 0..<max(1, Self.casesPerEngine / Self.casesPerCorpus) {
                 // Seeds a step apart would give the same stream shifted by one draw: mix them first.
-                var mixer = SeededRandom(seed: seed ^ UInt64(corpusNumber) << 32)
-                var random = SeededRandom(seed: mixer.next())
+                var mixer = SeededGenerator(seed: seed ^ UInt64(corpusNumber) << 32)
+                var random = SeededGenerator(seed: mixer.next())
                 let corpus = try await AccessCorpus.build(store: store, service: service, number: corpusNumber, random: &random)
                 let cases = (0..<Self.casesPerCorpus).map { SearchCase.random(number: $0, random: &random) }
                 let results = try await Self.run(cases, on: corpus, service: service)
@@ -240,7 +240,7 @@ private struct AccessCorpus: Sendable {
     var tenants: [TenantModel]
     let analyzer = TextAnalyzer()
 
-    static func build(store: CairnStore, service: SearchService, number: Int, random: inout SeededRandom) async throws -> AccessCorpus {
+    static func build(store: CairnStore, service: SearchService, number: Int, random: inout SeededGenerator) async throws -> AccessCorpus {
         let pools = entityPool + branchPool + groupPool
         var recorders: [SagaRecorder] = []
         for side in ["a", "b"] { recorders.append(try await SagaRecorder.make(store, tenant: "corpus-\(number)-\(side)", pools: pools)) }
@@ -263,7 +263,7 @@ private struct AccessCorpus: Sendable {
         return corpus
     }
 
-    static func randomPolicy(random: inout SeededRandom) -> DocumentAccessPolicy {
+    static func randomPolicy(random: inout SeededGenerator) -> DocumentAccessPolicy {
         func list(_ pool: [String]) -> [String] {
             guard Bool.random(using: &random) else { return [] }
             return Array(pool.shuffled(using: &random).prefix(Int.random(in: 1...2, using: &random)))
@@ -276,13 +276,13 @@ private struct AccessCorpus: Sendable {
         )
     }
 
-    static func randomTexts(random: inout SeededRandom) -> [String] {
+    static func randomTexts(random: inout SeededGenerator) -> [String] {
         (0..<Int.random(in: 1...4, using: &random)).map { _ in
             (0..<Int.random(in: 2...7, using: &random)).map { _ in vocabulary.randomElement(using: &random)! }.joined(separator: " ")
         }
     }
 
-    mutating func addDocument(_ index: Int, tenant side: Int, recorder: SagaRecorder, random: inout SeededRandom) async throws {
+    mutating func addDocument(_ index: Int, tenant side: Int, recorder: SagaRecorder, random: inout SeededGenerator) async throws {
         let policy = Self.randomPolicy(random: &random)
         let texts = Self.randomTexts(random: &random)
         let fate = VersionFate.random(random: &random)
@@ -304,7 +304,7 @@ private struct AccessCorpus: Sendable {
 
     /// A lifecycle change to a document already in the index: retire it, add a version (approved,
     /// a draft, or one left unfinished), approve its pending draft, or leave it be.
-    mutating func change(_ id: DocumentID, tenant side: Int, recorder: SagaRecorder, random: inout SeededRandom) async throws {
+    mutating func change(_ id: DocumentID, tenant side: Int, recorder: SagaRecorder, random: inout SeededGenerator) async throws {
         guard let document = tenants[side].documents[id], !document.retired else { return }
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<12:
@@ -371,7 +371,7 @@ private enum VersionFate: Sendable, Equatable, CustomStringConvertible {
     /// Chunked, then given up on.
     case failed
 
-    static func random(random: inout SeededRandom) -> VersionFate {
+    static func random(random: inout SeededGenerator) -> VersionFate {
         switch Int.random(in: 0..<100, using: &random) {
         case 0..<50: .approved
         case 50..<75: .draft
@@ -423,7 +423,7 @@ private struct SearchCase: Sendable, CustomStringConvertible {
     let mode: SearchMode
     let includeDrafts: Bool
 
-    static func random(number: Int, random: inout SeededRandom) -> SearchCase {
+    static func random(number: Int, random: inout SeededGenerator) -> SearchCase {
         var roles: Set<Role> = []
         while roles.isEmpty { roles = Set([Role.viewer, .analyst, .curator].filter { _ in Bool.random(using: &random) }) }
         func subset(_ pool: [String]) -> [String] { pool.filter { _ in Int.random(in: 0..<5, using: &random) < 2 } }

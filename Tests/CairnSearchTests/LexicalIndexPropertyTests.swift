@@ -1,4 +1,4 @@
-import CairnSearch
+@testable import CairnSearch
 import Foundation
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
         let words = [
             "loan", "loans", "rate", "interest", "the", "bank", "account", "fee", "fees", "mortgage", "credit", "of", "payment", "risk",
         ]
-        var generator = SplitMix64(seed: 0x5EA2C4)
+        var generator = SeededGenerator(seed: 0x5EA2C4)
         for _ in 0..<300 {
             var model = RandomCorpus(generator: generator)
             model.build(slots: Int.random(in: 1...60, using: &model.generator)) { generator in
@@ -30,7 +30,7 @@ import Testing
     /// Larger corpora over a Zipf-like vocabulary, where rare query terms let the search prune
     /// the common ones and sparse filters make it look slots up instead of reading lists.
     @Test func matchesBruteForceWhenPruning() {
-        var generator = SplitMix64(seed: 0xB25)
+        var generator = SeededGenerator(seed: 0xB25)
         for _ in 0..<4 {
             var model = RandomCorpus(generator: generator)
             model.build(slots: 2_500) { generator in
@@ -46,7 +46,7 @@ import Testing
 }
 
 /// Ranks 0..<400, rank r drawn with probability proportional to 1 / (r + 1).
-private func zipfRank(using generator: inout SplitMix64) -> Int {
+private func zipfRank(using generator: inout SeededGenerator) -> Int {
     let target = Double.random(in: 0..<1, using: &generator)
     var low = 0
     var high = zipfCumulativeShares.count - 1
@@ -70,17 +70,17 @@ private let zipfCumulativeShares: [Double] = {
 /// An index and the texts it should hold, built through random inserts (in random order),
 /// removals and re-insertions.
 private struct RandomCorpus {
-    var generator: SplitMix64
+    var generator: SeededGenerator
     var index = LexicalIndex()
     /// How often each analysed term occurs in each live slot, and how many terms the slot has.
     var slots: [IndexSlot: (frequencies: [String: Int], length: Int)] = [:]
     var capacity = 0
 
-    init(generator: SplitMix64) {
+    init(generator: SeededGenerator) {
         self.generator = generator
     }
 
-    mutating func build(slots count: Int, text: (inout SplitMix64) -> String) {
+    mutating func build(slots count: Int, text: (inout SeededGenerator) -> String) {
         capacity = count
         var order = Array(0..<count)
         if Bool.random(using: &generator) { order.shuffle(using: &generator) }
@@ -150,22 +150,5 @@ private struct RandomCorpus {
         guard scored.count > k else { return (scored, scored.count) }
         let cutoff = scored[k - 1].score
         return (scored.filter { $0.score >= cutoff }, scored.count)
-    }
-}
-
-/// A seeded generator, so every run sees the same corpora.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnSearch
+@testable import CairnSearch
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -28,7 +28,7 @@ struct RankingParityTests {
 
     @Test("One corpus ranks identically on every engine and replica, in every mode")
     func identicalRankings() async throws {
-        var random = SeededRandom(seed: 0x7A12_1700)
+        var random = SeededGenerator(seed: 0x7A12_1700)
         let corpus = ParityCorpus.make(random: &random)
         var runs: [(label: String, rankings: Rankings)] = []
         for engine in TestEngine.all {
@@ -174,7 +174,7 @@ struct ParityCorpus: Sendable {
         "savings", "the", "of",
     ]
 
-    static func make(random: inout SeededRandom) -> ParityCorpus {
+    static func make(random: inout SeededGenerator) -> ParityCorpus {
         var texts: [String] = []
         var documents: [Document] = []
         for number in 0..<36 {

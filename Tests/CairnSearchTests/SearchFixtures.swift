@@ -1,6 +1,6 @@
 import CairnCore
 import CairnEmbed
-import CairnSearch
+@testable import CairnSearch
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -35,20 +35,7 @@ struct HashingTestEmbedder: SentenceEmbedder {
     }
 }
 
-/// SplitMix64, so a property run is reproduced from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-
+extension SeededGenerator {
     /// A UUID drawn from the generator: chunk ids that are the same on every run and engine.
     mutating func uuid() -> UUID {
         var bytes = [UInt8](repeating: 0, count: 16)

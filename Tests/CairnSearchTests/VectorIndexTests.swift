@@ -1,4 +1,4 @@
-import CairnSearch
+@testable import CairnSearch
 import Testing
 
 @Suite struct VectorIndexExactSearchTests {

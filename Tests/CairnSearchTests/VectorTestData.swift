@@ -1,44 +1,22 @@
-import CairnSearch
+@testable import CairnSearch
 import Foundation
 
 /// Vectors, filters and reference answers for the vector index's tests, in one namespace so
 /// their short names stay clear of other suites in this target.
 enum VectorFixtures {}
 
-extension VectorFixtures {
-    /// SplitMix64, so that every run of a test sees the same vectors, filters and queries.
-    struct Random {
-        private var state: UInt64
-
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// A number in `0..<bound`.
-        mutating func next(below bound: Int) -> Int { Int(UInt64(bound).multipliedFullWidth(by: next()).high) }
-
-        /// A number in `[0, 1)`.
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-        /// A standard normal number (Box–Muller).
-        mutating func gaussian() -> Float {
-            let radius = (-2 * log(max(unit(), 1e-300))).squareRoot()
-            return Float(radius * cos(2 * Double.pi * unit()))
-        }
-
-        /// A set holding each of `0..<capacity` with probability `share`.
-        mutating func slotSet(capacity: Int, share: Double) -> SlotSet {
-            var set = SlotSet(capacity: capacity)
-            for slot in 0..<capacity where unit() < share { set.insert(IndexSlot(slot)) }
-            return set
-        }
+extension SeededGenerator {
+    /// A set holding each of `0..<capacity` with probability `share`.
+    mutating func slotSet(capacity: Int, share: Double) -> SlotSet {
+        var set = SlotSet(capacity: capacity)
+        for slot in 0..<capacity where unit() < share { set.insert(IndexSlot(slot)) }
+        return set
     }
+}
+
+extension VectorFixtures {
+    /// Every run of a test sees the same vectors, filters and queries.
+    typealias Random = SeededGenerator
 
     /// Unit vectors scattered around random centres, a stand-in for sentence embeddings: a point's
     /// nearest neighbours, from its own centre, lie at a similarity of 0.6–0.7 (as all-MiniLM-L6-v2's

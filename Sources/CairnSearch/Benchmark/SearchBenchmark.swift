@@ -104,15 +104,6 @@ public struct SearchBenchmark: Sendable {
     }
 }
 
-extension SeededGenerator {
-    /// A standard normal draw (Box–Muller).
-    mutating func gaussian() -> Float {
-        let u1 = max(Double(next() >> 11) / Double(1 << 53), .leastNonzeroMagnitude)
-        let u2 = Double(next() >> 11) / Double(1 << 53)
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-    }
-}
-
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

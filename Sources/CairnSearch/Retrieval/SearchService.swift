@@ -92,7 +92,7 @@ public struct SearchService: Sendable {
         var collection: CollectionID?
         if let name = request.collection {
             try TextRules.validate(name, field: "A collection name", maximumLength: 100)
-            try await store.documents.collection(named: name, for: principal).id
+            collection = try await store.documents.collection(named: name, for: principal).id
         }
         var mode = request.mode
         var notice: String?

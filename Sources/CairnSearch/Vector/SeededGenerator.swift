@@ -1,7 +1,10 @@
+import Foundation
+
 /// SplitMix64: a small, fast generator whose sequence depends only on its seed.
 ///
 /// Training draws its sample and its initial centroids from it, so nodes holding the same
-/// vectors build the same lists. Bounded draws use ``next(below:)`` rather than the standard
+/// vectors build the same lists; the search benchmark's synthetic corpus and the tests' random
+/// cases come from it too, so a run is reproduced from its seed. Bounded draws use ``next(below:)`` rather than the standard
 /// library's `random(in:using:)`, whose algorithm is not promised to stay the same across releases.
 struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
@@ -20,5 +23,14 @@ struct SeededGenerator: RandomNumberGenerator {
     mutating func next(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")
         return Int(UInt64(bound).multipliedFullWidth(by: next()).high)
+    }
+
+    /// A number in `[0, 1)`.
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    /// A standard normal draw (Box–Muller).
+    mutating func gaussian() -> Float {
+        let radius = (-2 * log(max(unit(), .leastNonzeroMagnitude))).squareRoot()
+        return Float(radius * cos(2 * Double.pi * unit()))
     }
 }
