@@ -121,7 +121,10 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CBLAS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             resources: [.copy("Resources/wordpiece-unicode.json")],
             swiftSettings: swiftSettings
@@ -299,6 +302,7 @@ let package = Package(
             dependencies: [
                 "CairnAPI",
                 "CairnCore",
+                "CairnEmbed",
                 "CairnIdentity",
                 "CairnIngest",
                 "CairnJobs",

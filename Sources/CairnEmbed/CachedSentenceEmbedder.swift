@@ -62,7 +62,7 @@ public final class CachedSentenceEmbedder: SentenceEmbedder {
 
     private func append(_ records: Data) throws {
         if !FileManager.default.fileExists(atPath: file.path) {
-            FileManager.default.createFile(atPath: file.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }

@@ -12,20 +12,22 @@ import Logging
 /// it is installed, parsing and chunking, the ingestion job handlers, and this node's index.
 struct DocumentRuntime: Sendable {
     let blobs: LocalBlobStore
-    /// `nil` when the model is not installed: search runs on BM25 alone, and says so.
-    let embedder: LocalSentenceEmbedder?
+    /// The remote server when one is configured, else the model in process; `nil` when neither
+    /// is there: search runs on BM25 alone, and says so.
+    let embedder: (any SentenceEmbedder)?
     let catalog: JobCatalog
     let uploadLimit: Int
 
     static func load(_ settings: Settings, logger: Logger) throws -> DocumentRuntime {
         let blobs = try LocalBlobStore(root: settings.blobDirectory)
-        let embedder = try loadEmbedder(settings.embeddingModelDirectory, logger: logger)
+        let local = try loadEmbedder(settings.embeddingModelDirectory, remote: try settings.remoteEmbedder != nil, logger: logger)
+        let embedder: (any SentenceEmbedder)? = try settings.remoteEmbedder ?? local
         let parser = DocumentParser(limits: ParsingLimits(), ocrLanguage: try settings.ocrLanguage)
         // Without the model's vocabulary, sizes are estimated: English averages about 1.3 word
         // pieces per word in MiniLM's vocabulary.
         let wordPieceCount: @Sendable (String) -> Int
-        if let embedder {
-            wordPieceCount = { embedder.wordPieceCount($0) }
+        if let local {
+            wordPieceCount = { local.wordPieceCount($0) }
         } else {
             wordPieceCount = { $0.split(whereSeparator: \.isWhitespace).count * 4 / 3 }
         }
@@ -46,8 +48,11 @@ struct DocumentRuntime: Sendable {
         )
     }
 
-    private static func loadEmbedder(_ directory: URL, logger: Logger) throws -> LocalSentenceEmbedder? {
+    /// The model in process, when installed. With a remote server configured its absence is
+    /// no warning: the server embeds, and chunk sizes are estimated.
+    private static func loadEmbedder(_ directory: URL, remote: Bool, logger: Logger) throws -> LocalSentenceEmbedder? {
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
+            if remote { return nil }
             logger.warning(
                 "No embedding model is installed; search runs on BM25 alone until it is (scripts/setup.sh fetches it)",
                 metadata: ["directory": "\(directory.path)"]

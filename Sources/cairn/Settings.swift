@@ -1,4 +1,5 @@
 import CairnCore
+import CairnEmbed
 import CairnIdentity
 import CairnJobs
 import CairnServer
@@ -53,6 +54,10 @@ struct Setting: Sendable {
     static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
     static let uploadMaxBytes = Setting(key: "cairn.upload.max.bytes", defaultValue: "104857600", isSecret: false, summary: "Largest document upload accepted, in bytes.")
     static let ocrLanguage = Setting(key: "cairn.ocr.language", defaultValue: "eng", isSecret: false, summary: "Tesseract language(s) for pages without a text layer, e.g. eng or eng+deu; 'none' disables OCR.")
+    static let embeddingURL = Setting(key: "cairn.embedding.url", defaultValue: nil, isSecret: false, summary: "Base URL of an OpenAI-compatible embeddings server (…/v1); unset runs the model in process.")
+    static let embeddingModel = Setting(key: "cairn.embedding.model", defaultValue: "sentence-transformers/all-MiniLM-L6-v2", isSecret: false, summary: "Model name sent to the embeddings server.")
+    static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
+    static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
     static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
 
@@ -61,7 +66,7 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, logLevel, otlpEndpoint,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, logLevel, otlpEndpoint,
     ]
 }
 
@@ -142,6 +147,7 @@ struct Settings: Sendable {
         _ = try recurringTasks(store: nil)
         _ = try uploadLimit
         _ = try ocrLanguage
+        _ = try remoteEmbedder
     }
 
     /// A value as text, whether the source holds it as a string or (JSON files) a number or bool.
@@ -166,6 +172,17 @@ struct Settings: Sendable {
     /// Where `scripts/setup.sh` puts all-MiniLM-L6-v2: `models/` under the home directory.
     var embeddingModelDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("models/all-MiniLM-L6-v2")
+    }
+
+    /// The embeddings server, when one is configured instead of the in-process model.
+    var remoteEmbedder: RemoteSentenceEmbedder? {
+        get throws(CairnError) {
+            guard let url = string(.embeddingURL) else { return nil }
+            return try RemoteSentenceEmbedder(
+                baseURL: url, model: string(.embeddingModel) ?? "sentence-transformers/all-MiniLM-L6-v2",
+                dimension: try integer(.embeddingDimension, in: 1...8192), apiKey: string(.embeddingAPIKey)
+            )
+        }
     }
 
     /// Derived data that can be rebuilt (embedding caches).

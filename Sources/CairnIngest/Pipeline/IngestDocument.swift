@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 public import CairnEmbed
 public import CairnJobs
 public import CairnStore

@@ -1,5 +1,5 @@
 public import CairnCore
-public import CairnStore
+import CairnStore
 
 /// One tenant's index: the chunks of the versions its documents serve (and their newest ready
 /// drafts), with what the access check needs per slot.
