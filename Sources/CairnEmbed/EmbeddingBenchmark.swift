@@ -59,7 +59,7 @@ public struct EmbeddingBenchmark: Sendable {
             ceilingGFLOPS: ceiling,
             texts: texts.count,
             tokens: lengths.reduce(0, +),
-            seconds: fastest.seconds,
+            seconds: fastest.inSeconds,
             modelFLOPs: lengths.reduce(0) { $0 + Self.forwardFLOPs(sequenceLength: $1) }
         )
     }
@@ -120,7 +120,7 @@ public struct EmbeddingBenchmark: Sendable {
                                 round(parts: parts)
                                 rounds += 1
                             } while ContinuousClock.now - started < window
-                            best = max(best, flopsPerRound * Double(rounds) / (ContinuousClock.now - started).seconds / 1e9)
+                            best = max(best, flopsPerRound * Double(rounds) / (ContinuousClock.now - started).inSeconds / 1e9)
                         }
                     }
                     return best
@@ -130,8 +130,3 @@ public struct EmbeddingBenchmark: Sendable {
     }
 }
 
-extension Duration {
-    fileprivate var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

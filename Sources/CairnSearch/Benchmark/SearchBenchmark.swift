@@ -1,3 +1,4 @@
+import CairnCore
 import Foundation
 
 /// Search latency over a large synthetic partition, and the vector index's recall against exact
@@ -63,7 +64,7 @@ public struct SearchBenchmark: Sendable {
             _ = index.insert(key: String(format: "c%08d", number), text: text, vector: vector)
             if number % 100_000 == 99_999 { progress("indexed \(number + 1) chunks") }
         }
-        let buildSeconds = (ContinuousClock.now - start).seconds
+        let buildSeconds = (ContinuousClock.now - start).inSeconds
 
         // The access check as a partition runs it per query: one pass over the slots' documents.
         let documents = (chunks + chunksPerDocument - 1) / chunksPerDocument
@@ -79,7 +80,7 @@ public struct SearchBenchmark: Sendable {
             for (position, query) in queries.prefix(queryCount + 20).enumerated() {
                 let began = ContinuousClock.now
                 _ = index.search(text: query, vector: queryVectors[position], mode: .hybrid, k: 10, among: allowed(admitted))
-                if position >= 20 { milliseconds.append((ContinuousClock.now - began).seconds * 1000) }
+                if position >= 20 { milliseconds.append((ContinuousClock.now - began).inSeconds * 1000) }
             }
             milliseconds.sort()
             return (milliseconds[milliseconds.count / 2], milliseconds[min(milliseconds.count - 1, Int(Double(milliseconds.count) * 0.99))])
@@ -102,8 +103,4 @@ public struct SearchBenchmark: Sendable {
             recallAt10: recall / Double(measured.count)
         )
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

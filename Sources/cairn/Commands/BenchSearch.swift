@@ -37,8 +37,7 @@ struct BenchSearch: CairnCommand {
         for query in queryTexts.prefix(50) {
             let began = ContinuousClock.now
             _ = try await model.embed([query])
-            let elapsed = ContinuousClock.now - began
-            embedding.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+            embedding.append((ContinuousClock.now - began).inSeconds * 1000)
         }
         embedding.sort()
 
