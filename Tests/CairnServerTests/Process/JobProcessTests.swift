@@ -37,7 +37,7 @@ struct JobProcessTests {
             ]
             var kills = 0
             while kills < 6 {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 400...1200)))
+                try await Self.waitForRunningJobs(in: store)
                 let victim = Int.random(in: 0..<workers.count)
                 workers[victim].signal(SIGKILL)
                 _ = try await workers[victim].waitForExit()
@@ -59,7 +59,7 @@ struct JobProcessTests {
             let env = environment.merging(jobSettings) { _, new in new }.merging(["CAIRN_JOBS_CONCURRENCY": "8"]) { _, new in new }
             var server = try await CairnProcess(serveWith: env)
             for _ in 0..<5 {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 400...1200)))
+                try await Self.waitForRunningJobs(in: store)
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
                 server = try await CairnProcess(serveWith: env)
@@ -136,6 +136,18 @@ struct JobProcessTests {
     }
 
     // MARK: Helpers
+
+    /// Waits until some jobs hold a lease, then a random 100–600 ms more, so that the kill that
+    /// follows lands mid-job. A fixed pause from start-up could end before a slow machine's
+    /// worker has claimed anything, and the kill would then interrupt nothing.
+    private static func waitForRunningJobs(in store: CairnStore) async throws {
+        _ = try await CairnProcess.eventually("jobs to be running", timeout: .seconds(60)) {
+            if try await count(in: store, where: "state = 'running'") > 0 { return true }
+            // All done already (a fast machine): nothing is left to interrupt.
+            return try await count(in: store, where: "state <> 'succeeded'") == 0 ? true : nil
+        }
+        try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
+    }
 
     /// A tenant with `total` `probe.effect` jobs queued (10–40 ms each, enough attempts to
     /// survive every kill), effect keys `effect-0`…
