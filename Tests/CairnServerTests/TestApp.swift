@@ -1,4 +1,5 @@
 import CairnCore
+import CairnGateway
 import CairnIdentity
 import CairnIngest
 import CairnJobs
@@ -68,6 +69,14 @@ func withTestApp(
             store: store,
             jobs: JobQueue(store: store, catalog: .standard, limits: queueLimits),
             documents: documents,
+            gateway: ModelGateway(
+                catalogs: FixedGatewayCatalog(GatewayCatalog()),
+                pool: DeploymentPool(),
+                credentials: ProviderCredentials(environment: [:]),
+                localEmbedder: nil,
+                bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger),
+                logger: logger
+            ),
             authenticator: authenticator,
             metrics: nil,
             logger: logger

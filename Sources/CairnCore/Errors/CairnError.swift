@@ -26,6 +26,10 @@ public struct CairnError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let unavailable = Code("unavailable")
         /// A capacity limit was reached (e.g. a tenant's job queue is full); retry after ``CairnError/retryAfter``.
         public static let overloaded = Code("overloaded")
+        /// A spending budget would be exceeded by the call; nothing was sent to a provider.
+        public static let budgetExhausted = Code("budget-exhausted")
+        /// Every upstream the request could go to (model providers) failed or refused it.
+        public static let upstreamFailed = Code("upstream-failed")
         /// The input is larger than a configured limit (an upload over the file size limit).
         public static let tooLarge = Code("payload-too-large")
         /// Stored state fails an integrity check (e.g. a broken audit chain).

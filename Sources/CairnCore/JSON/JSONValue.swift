@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 
-/// Any JSON value; token headers and claim sets are decoded into this so claim names can be
-/// chosen at run time.
+/// Any JSON value, for documents whose shape is chosen at run time: token headers and claim
+/// sets, JSON Schemas and the instances they validate, tool arguments.
 public enum JSONValue: Codable, Sendable, Equatable {
     case string(String)
     case number(Double)
@@ -60,7 +60,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     /// Parses a JSON object; `nil` for anything else (arrays, scalars, invalid JSON).
-    static func object(from data: Data) -> [String: JSONValue]? {
+    public static func object(from data: Data) -> [String: JSONValue]? {
         guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
         return object
     }

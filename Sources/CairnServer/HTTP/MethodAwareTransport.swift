@@ -52,6 +52,9 @@ struct DeclaredRoutes: Sendable {
 
     init(_ routes: [Route]) { self.routes = routes }
 
+    /// These routes and `more` (routes registered outside the OpenAPI document).
+    func adding(_ more: [Route]) -> DeclaredRoutes { DeclaredRoutes(routes + more) }
+
     /// The `Allow` value for a concrete path, if it matches a declared template.
     func allow(for path: String) -> String? {
         let segments = path.split(separator: "/")

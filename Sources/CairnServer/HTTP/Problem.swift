@@ -39,6 +39,8 @@ struct Problem: Error, HTTPResponseError, Sendable {
             case .unavailable: .serviceUnavailable
             case .overloaded: .tooManyRequests
             case .tooLarge: .contentTooLarge
+            case .budgetExhausted: HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
+            case .upstreamFailed: .badGateway
             default: .internalServerError
             }
         let detail = status == .internalServerError ? "Cairn could not complete the request; the incident is logged with this request's id." : error.message
@@ -62,6 +64,9 @@ struct Problem: Error, HTTPResponseError, Sendable {
         let detail: String
         let instance: String?
         let errors: [FieldIssue]?
+        /// OpenAI's error object, under the OpenAI-compatible prefix only: OpenAI's SDKs read
+        /// their message from it. RFC 9457 allows extension members.
+        let error: OpenAIErrorEnvelope.Detail?
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -71,7 +76,10 @@ struct Problem: Error, HTTPResponseError, Sendable {
             status: status.code,
             detail: detail,
             instance: context.id,
-            errors: errors
+            errors: errors,
+            error: request.uri.path.hasPrefix(OpenAIFrontDoor.prefix + "/")
+                ? OpenAIErrorEnvelope(message: detail, type: status.kind == .clientError ? "invalid_request_error" : "api_error", code: slug).error
+                : nil
         )
         let data = try JSONEncoder().encode(body)
         var headers = self.headers

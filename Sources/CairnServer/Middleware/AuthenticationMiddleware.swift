@@ -3,7 +3,7 @@ import CairnIdentity
 import Hummingbird
 import HTTPTypes
 
-/// Resolves the caller of every `/v1` request before its body is read.
+/// Resolves the caller of every `/v1` and `/openai/v1` request before its body is read.
 ///
 /// Authentication happens here, at the router, rather than next to authorization inside the
 /// OpenAPI runtime, so that an unauthenticated client cannot make the server buffer and parse
@@ -16,7 +16,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path == "/v1" || path.hasPrefix("/v1/") else {
+        guard path == "/v1" || path.hasPrefix("/v1/") || path.hasPrefix(OpenAIFrontDoor.prefix + "/") else {
             return try await next(request, context)
         }
         let caller = try await authenticator.caller(authorization: request.headers[.authorization])

@@ -3,7 +3,9 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 
-/// Refuses JSON request bodies that contain `null`, with a pointer to the first one.
+/// Refuses JSON request bodies of Cairn's own API (`/v1`) that contain `null`, with a pointer to
+/// the first one. The OpenAI-compatible front door is exempt: OpenAI's contract allows nulls
+/// (an assistant turn's `content` is `null` when it only calls tools).
 ///
 /// The API's request schemas never allow null: an optional member is omitted, not nulled. The
 /// generated decoders read an explicit null as "absent", which would silently accept input the
@@ -13,7 +15,7 @@ struct NullMemberMiddleware: RouterMiddleware {
     typealias Context = CairnRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+        guard request.uri.path.hasPrefix("/v1/"), request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
             return try await next(request, context)
         }
         var request = request

@@ -1,6 +1,6 @@
 /// Every schema change Cairn knows, oldest first. Append only; never edit a shipped entry.
 public enum Migrations {
-    public static let all: [Migration] = [platformSpine, jobs, workflows, queueMaintenance, keyedJobsIndex, documents]
+    public static let all: [Migration] = [platformSpine, jobs, workflows, queueMaintenance, keyedJobsIndex, documents, gateway]
 
     /// Tables whose rows belong to one tenant; each gets the row-level security policy on PostgreSQL.
     static let tenantOwnedTables = ["api_keys", "principals", "audit_events"]
@@ -365,6 +365,77 @@ public enum Migrations {
             """,
         ]
     }
+
+    /// The model gateway's books: the ledger of calls, budgets with their windows, and per-key
+    /// limits. See ADR 0022 for how budgets stay exact across nodes.
+    ///
+    /// - `model_calls` is the ledger: one row per call, whatever its outcome.
+    /// - `budget_windows` holds, per budget and period, what was spent (committed) and what
+    ///   nodes hold as allotments not yet spent. Every grant keeps `spent + allotted ≤ limit`,
+    ///   so the fleet together can never spend past the limit.
+    static let gateway = Migration(
+        version: 7,
+        name: "gateway",
+        sqlite: gatewayTables,
+        postgres: gatewayTables + ["model_calls", "gateway_budgets", "budget_windows", "api_key_limits"].flatMap(rowLevelSecurity)
+    )
+
+    private static let gatewayTables = [
+        """
+        CREATE TABLE model_calls (
+            id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants (id),
+            api_key_id TEXT,
+            subject TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            deployment TEXT,
+            status TEXT NOT NULL,
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            cost_nanos BIGINT NOT NULL,
+            latency_ms BIGINT NOT NULL,
+            first_token_ms BIGINT,
+            attempts BIGINT NOT NULL,
+            cache_hit BIGINT NOT NULL,
+            streamed BIGINT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX model_calls_by_tenant ON model_calls (tenant_id, created_at)",
+        """
+        CREATE TABLE gateway_budgets (
+            id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants (id),
+            api_key_id TEXT,
+            scope_key TEXT NOT NULL,
+            period TEXT NOT NULL,
+            limit_nanos BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            created_by TEXT NOT NULL,
+            UNIQUE (tenant_id, scope_key, period)
+        )
+        """,
+        """
+        CREATE TABLE budget_windows (
+            budget_id TEXT NOT NULL REFERENCES gateway_budgets (id) ON DELETE CASCADE,
+            tenant_id TEXT NOT NULL REFERENCES tenants (id),
+            window_start BIGINT NOT NULL,
+            spent_nanos BIGINT NOT NULL,
+            allotted_nanos BIGINT NOT NULL,
+            PRIMARY KEY (budget_id, window_start)
+        )
+        """,
+        """
+        CREATE TABLE api_key_limits (
+            api_key_id TEXT PRIMARY KEY REFERENCES api_keys (id),
+            tenant_id TEXT NOT NULL REFERENCES tenants (id),
+            allowed_models TEXT,
+            requests_per_minute BIGINT,
+            tokens_per_minute BIGINT
+        )
+        """,
+    ]
 
     private static let queueMaintenanceTables = [
         "DROP INDEX jobs_leases",

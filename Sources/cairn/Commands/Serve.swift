@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnGateway
 import CairnIdentity
 import CairnJobs
 import CairnServer
@@ -103,14 +104,26 @@ struct Serve: CairnCommand {
                 RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
                 QueueDepthSampler(store: store, logger: logger),
             ]
+        let deployments = DeploymentPool()
+        let bookkeeping = GatewayBookkeeping(books: store.gatewayBooks, logger: logger)
+        let gateway = ModelGateway(
+            catalogs: FixedGatewayCatalog(try settings.gatewayCatalog),
+            pool: deployments,
+            credentials: ProviderCredentials(),
+            localEmbedder: documents.localEmbedder,
+            bookkeeping: bookkeeping,
+            logger: logger
+        )
         let application = try buildApplication(
             configuration: serverConfiguration,
             store: store,
             jobs: JobQueue(store: store, catalog: documents.catalog, limits: queueLimits),
             documents: documents.services(store: store, tenantQueueCap: queueLimits.perTenant, logger: logger),
+            gateway: gateway,
             authenticator: authenticator,
             metrics: metrics,
-            services: [opened.service, keySetRefresher, tracing].compactMap { $0 } + jobServices,
+            // The books are written after the server stops taking calls, before the pool closes.
+            services: [opened.service, keySetRefresher, tracing, bookkeeping, deployments].compactMap { $0 } + jobServices,
             logger: logger
         )
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])
