@@ -188,6 +188,8 @@ let package = Package(
             name: "CairnMockLLM",
             dependencies: [
                 "CairnCore",
+                // For SigV4 verification and the AWS event-stream encoder of its Bedrock dialect.
+                "CairnGateway",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

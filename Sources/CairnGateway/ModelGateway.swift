@@ -265,6 +265,7 @@ public struct ModelGateway: Sendable {
         var models = catalog.modelNames(capability: .chat).map { GatewayModel(id: $0, capability: .chat) }
         models += catalog.modelNames(capability: .embeddings).map { GatewayModel(id: $0, capability: .embeddings) }
         if let local = localEmbedder {
+            models.append(GatewayModel(id: Self.localEmbeddingModel, capability: .embeddings))
             models.append(GatewayModel(id: local.modelName, capability: .embeddings))
         }
         return models

@@ -328,11 +328,15 @@ func toolPath(_ name: String) -> String {
     return directory + "/" + name
 }
 
-/// Runs an external tool to completion; `input` goes to its standard input.
-func runTool(_ path: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+/// Runs an external tool to completion; `input` goes to its standard input, `environment` is
+/// added to the test's own.
+func runTool(_ path: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output
