@@ -257,6 +257,18 @@ public struct ModelGateway: Sendable {
     /// The name that always means the local embedding model, whatever its model name.
     public static let localEmbeddingModel = "local"
 
+    // MARK: - Changes made through the admin API
+
+    /// Budgets of `tenant` changed: this node reads them afresh on the next call. Other nodes
+    /// do within ``BudgetGuard/budgetsLifetime``.
+    public func budgetsChanged(tenant: TenantID) { bookkeeping.budgets.budgetsChanged(tenant: tenant) }
+
+    /// The model limits of `key` changed: this node reads them afresh on its next call.
+    public func limitsChanged(key: APIKeyID) { accessLimits.forget(key) }
+
+    /// `tenant`'s catalog entries changed.
+    public func catalogChanged(tenant: TenantID) { catalogs.catalogChanged(for: tenant) }
+
     // MARK: - Models
 
     /// The model names `principal` may ask for: aliases, deployments, and the local embedder.

@@ -78,6 +78,12 @@ public struct GatewayCatalog: Sendable, Equatable {
 public protocol GatewayCatalogSource: Sendable {
     /// The catalog `tenant` sees.
     func catalog(for tenant: TenantID) async throws -> GatewayCatalog
+    /// `tenant`'s entries changed on this node: a cached copy must not be served again.
+    func catalogChanged(for tenant: TenantID)
+}
+
+extension GatewayCatalogSource {
+    public func catalogChanged(for tenant: TenantID) {}
 }
 
 /// A catalog that never changes.
