@@ -2,6 +2,7 @@ public import CairnCore
 public import CairnEmbed
 import Foundation
 public import Logging
+import Tracing
 
 /// The one place Cairn calls models: it resolves a model alias to deployments, tries them in
 /// order with retries, circuit breakers and fallback, and reports how the answer was served.
@@ -27,6 +28,7 @@ public struct ModelGateway: Sendable {
     let bookkeeping: GatewayBookkeeping
     let rateLimiter = KeyRateLimiter()
     let accessLimits: AccessLimitsCache
+    let cache = ResponseCache()
     let configuration: Configuration
     let logger: Logger
 
@@ -64,10 +66,30 @@ public struct ModelGateway: Sendable {
     // MARK: - Chat
 
     /// Answers `request` (which must not ask to stream) for `principal`.
-    public func complete(_ request: ChatRequest, for principal: Principal) async throws -> ChatCompletion {
+    ///
+    /// - Parameter cacheTTL: when set, an identical earlier request of the tenant answered
+    ///   within this time is answered from the cache, and this answer is kept for it.
+    public func complete(_ request: ChatRequest, for principal: Principal, cacheTTL: Duration? = nil) async throws -> ChatCompletion {
         try ChatRequestRules.check(request)
+        if let cacheTTL, cacheTTL <= .zero || cacheTTL > ResponseCache.longestTTL {
+            throw CairnError(.invalidInput, "A cache lifetime must be between 1 second and 24 hours.")
+        }
         let hops = try await route(request.model, capability: .chat, for: principal)
         let schema = try StructuredOutput(request.responseFormat)
+        let cacheKey = cacheTTL.map { _ in ResponseCache.key(for: request, tenant: principal.tenantID) }
+        if let cacheKey, let hit = cache.lookup(cacheKey) {
+            // A hit costs nothing but still counts against the key's rate limits, and is on the ledger.
+            let call = try await admit(
+                alias: request.model, operation: .chat, streamed: false, inputBound: Self.utf8Bytes(of: request),
+                estimatedTokens: hit.usage?.totalTokens ?? 0, worstCase: .zero, for: principal
+            )
+            let deployment = hops.first { $0.deployment.name == hit.cairn?.deployment }?.deployment
+            call.finish(.succeeded, deployment: deployment, usage: hit.usage, attempts: 0, cacheHit: true)
+            var answer = hit
+            answer.cairn?.attempts = 0
+            answer.cairn?.cacheHit = true
+            return answer
+        }
         var conversation = request
         var totalAttempts = 0
         // Each ask is a call of its own: reserved, charged and recorded on its own.
@@ -77,7 +99,7 @@ public struct ModelGateway: Sendable {
             let completion: ChatCompletion
             let hop: GatewayCatalog.Hop
             do {
-                (completion, hop) = try await attempt(hops, log: &log) { provider, target in
+                (completion, hop) = try await attempt(hops, operation: .chat, log: &log) { provider, target in
                     try await provider.complete(conversation, on: target)
                 }
             } catch {
@@ -92,9 +114,9 @@ public struct ModelGateway: Sendable {
             let violations = schema?.violations(in: text) ?? []
             let passed = violations.isEmpty || ask < configuration.structuredOutputAttempts
             call.finish(passed ? .succeeded : .failed, deployment: hop.deployment, usage: completion.usage, outputBytes: text.utf8.count, attempts: log.attempts)
-            guard schema != nil else { return answer }
+            if schema != nil, violations.isEmpty { answer.cairn?.structuredOutputAttempt = ask }
             if violations.isEmpty {
-                answer.cairn?.structuredOutputAttempt = ask
+                if let cacheKey, let cacheTTL { cache.store(answer, key: cacheKey, ttl: cacheTTL) }
                 return answer
             }
             logger.info("Structured output failed its schema", metadata: ["deployment": "\(hop.deployment.name)", "ask": "\(ask)", "violations": "\(violations.count)"])
@@ -120,7 +142,7 @@ public struct ModelGateway: Sendable {
         let opened: OpenedStream
         let hop: GatewayCatalog.Hop
         do {
-            (opened, hop) = try await attempt(hops, log: &log) { provider, target in
+            (opened, hop) = try await attempt(hops, operation: .chat, log: &log) { provider, target in
                 var iterator = try await provider.stream(request, on: target).makeAsyncIterator()
                 // Read up to the first chunk that carries output (or the end of a reply with none);
                 // a failure before then fails this attempt, so the next deployment can take over.
@@ -236,7 +258,7 @@ public struct ModelGateway: Sendable {
         let result: EmbeddingResult
         let hop: GatewayCatalog.Hop
         do {
-            (result, hop) = try await attempt(hops, log: &log) { provider, target in
+            (result, hop) = try await attempt(hops, operation: .embeddings, log: &log) { provider, target in
                 guard let embedder = provider as? any EmbeddingProvider else {
                     throw UpstreamFailure(.unavailable, deployment: target.deployment.name, detail: "\(target.provider.kind.rawValue) serves no embeddings")
                 }
@@ -296,8 +318,12 @@ public struct ModelGateway: Sendable {
 
     /// Tries `hops` in order: each deployment its circuit breaker and concurrency limit admit
     /// is tried up to the retry policy's attempts, with backoff between; the first success wins.
-    private func attempt<Value>(
+    ///
+    /// Each attempt is a client span named and described by the OpenTelemetry GenAI semantic
+    /// conventions (`chat gpt-4o-mini`, `gen_ai.*` attributes), plus which deployment and try it was.
+    private func attempt<Value: GenAIUsageReporting>(
         _ hops: [GatewayCatalog.Hop],
+        operation name: ModelCallRecord.Operation,
         log: inout AttemptLog,
         _ operation: (any ChatProvider, DeploymentTarget) async throws -> Value
     ) async throws -> (Value, GatewayCatalog.Hop) {
@@ -333,7 +359,20 @@ public struct ModelGateway: Sendable {
             for retry in 1...configuration.retry.attemptsPerDeployment {
                 log.attempted()
                 do {
-                    let value = try await operation(provider, target)
+                    let value = try await withSpan("\(name.rawValue) \(hop.deployment.model)", ofKind: .client) { span in
+                        span.attributes["gen_ai.operation.name"] = name.rawValue
+                        span.attributes["gen_ai.provider.name"] = hop.provider.kind.genAIProviderName
+                        span.attributes["gen_ai.request.model"] = hop.deployment.model
+                        span.attributes["server.address"] = URL(string: hop.provider.baseURL)?.host ?? ""
+                        span.attributes["cairn.deployment"] = hop.deployment.name
+                        span.attributes["cairn.attempt"] = retry
+                        let value = try await operation(provider, target)
+                        if let usage = value.reportedUsage {
+                            span.attributes["gen_ai.usage.input_tokens"] = usage.promptTokens
+                            span.attributes["gen_ai.usage.output_tokens"] = usage.completionTokens
+                        }
+                        return value
+                    }
                     runtime.breaker.recordSuccess()
                     return (value, hop)
                 } catch {
@@ -343,9 +382,11 @@ public struct ModelGateway: Sendable {
                     }
                     let failure = UpstreamHTTP.classify(error, deployment: hop.deployment.name)
                     log.failed(failure)
+                    // A provider's error may quote the credential it was sent; the log never does.
+                    let detail = secret.map { failure.detail.replacingOccurrences(of: $0.value, with: "<redacted>") } ?? failure.detail
                     logger.warning(
                         "Model call attempt failed",
-                        metadata: ["deployment": "\(hop.deployment.name)", "attempt": "\(retry)", "failure": "\(failure)", "detail": "\(failure.detail)"]
+                        metadata: ["deployment": "\(hop.deployment.name)", "attempt": "\(retry)", "failure": "\(failure)", "detail": "\(detail)"]
                     )
                     if failure.countsAgainstHealth {
                         runtime.breaker.recordFailure()
@@ -407,6 +448,37 @@ extension UpstreamFailure {
         case .connectionFailed: "dropped the connection"
         case .malformedResponse: "sent a malformed response"
         case .unavailable: "was unavailable"
+        }
+    }
+}
+
+/// What an attempt's result says about tokens, for its span.
+protocol GenAIUsageReporting {
+    var reportedUsage: TokenUsage? { get }
+}
+
+extension ChatCompletion: GenAIUsageReporting {
+    var reportedUsage: TokenUsage? { usage }
+}
+
+extension EmbeddingResult: GenAIUsageReporting {
+    var reportedUsage: TokenUsage? { TokenUsage(promptTokens: promptTokens, completionTokens: 0) }
+}
+
+extension OpenedStream: GenAIUsageReporting {
+    /// Usage arrives at a stream's end, after its attempt's span has closed.
+    var reportedUsage: TokenUsage? { nil }
+}
+
+extension ProviderKind {
+    /// `gen_ai.provider.name` as the GenAI semantic conventions spell it.
+    var genAIProviderName: String {
+        switch self {
+        case .openAI: "openai"
+        case .azureOpenAI: "azure.ai.openai"
+        case .anthropic: "anthropic"
+        case .bedrock: "aws.bedrock"
+        case .mock: "cairn.mock"
         }
     }
 }

@@ -165,4 +165,39 @@ struct GatewayLimitsTests {
             }
         }
     }
+
+    @Test("An opted-in identical request is answered from the tenant's cache at no cost and without an upstream call; another tenant misses")
+    func responseCache() async throws {
+        try await withTestStore(.sqlite) { store in
+            let (principal, _) = try await Self.tenantWithKey(store)
+            let other = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("otherbank"), actor: "test"))
+            try await MockModelServer.withRunning { mock in
+                let (gateway, bookkeeping, pool) = Self.gateway(mock.baseURL, store: store)
+                defer { Task { try? await pool.shutdown() } }
+                let request = Self.request(stream: false)
+                let first = try await gateway.complete(request, for: principal, cacheTTL: .seconds(60))
+                let second = try await gateway.complete(request, for: principal, cacheTTL: .seconds(60))
+                #expect(first.cairn?.cacheHit == false && second.cairn?.cacheHit == true)
+                #expect(second.cairn?.attempts == 0 && second.cairn?.deployment == "primary")
+                #expect(second.message == first.message)
+                #expect(mock.script.requestCount(model: "primary-model") == 1)
+
+                var changed = request
+                changed.temperature = 0.5
+                _ = try await gateway.complete(changed, for: principal, cacheTTL: .seconds(60))
+                _ = try await gateway.complete(request, for: other, cacheTTL: .seconds(60))
+                _ = try await gateway.complete(request, for: principal)
+                #expect(mock.script.requestCount(model: "primary-model") == 4, "a changed request, another tenant and a caller not opting in all miss")
+
+                try await bookkeeping.flush()
+                let usage = try await store.gatewayBooks.usage(of: principal.tenantID, groupedBy: .model, from: .distantPast, to: Date().addingTimeInterval(60))
+                #expect(usage.first?.calls == 4, "the hit is on the ledger too")
+                let paid = try await store.gatewayBooks.totalCost(of: principal.tenantID)
+                let usage1 = try #require(first.usage)
+                let each = TokenPrice(inputPerMillion: USD(dollars: 1)!, outputPerMillion: USD(dollars: 1)!)
+                    .cost(input: usage1.promptTokens, output: usage1.completionTokens)
+                #expect(paid == each + each + each, "three paid calls; the hit was free")
+            }
+        }
+    }
 }

@@ -41,9 +41,13 @@ struct OpenAIFrontDoor: Sendable {
     private func chatCompletions(_ request: Request, context: CairnRequestContext) async throws -> Response {
         let principal = try Self.authorize()
         let chat = try await Self.decode(ChatRequest.self, from: request, context: context)
+        let cacheTTL = try Self.cacheTTL(request)
         guard chat.isStreaming else {
-            let completion = try await gateway.complete(chat, for: principal)
+            let completion = try await gateway.complete(chat, for: principal, cacheTTL: cacheTTL)
             return try Self.json(completion, receipt: completion.cairn)
+        }
+        if cacheTTL != nil {
+            throw CairnError(.invalidInput, "Streamed answers are not cached; drop the Cairn-Cache-TTL header or stream.")
         }
         let stream = try await gateway.stream(chat, for: principal)
         var headers = Self.receiptHeaders(stream.receipt)
@@ -189,6 +193,17 @@ struct OpenAIFrontDoor: Sendable {
     }
 
     // MARK: - Plumbing
+
+    /// Opting in to the response cache: `Cairn-Cache-TTL: <seconds>`, 1 to 86,400.
+    static let cacheTTLHeader = HTTPField.Name("cairn-cache-ttl")!
+
+    private static func cacheTTL(_ request: Request) throws -> Duration? {
+        guard let value = request.headers[cacheTTLHeader] else { return nil }
+        guard let seconds = Int(value.trimmingCharacters(in: .whitespaces)), (1...86_400).contains(seconds) else {
+            throw CairnError(.invalidInput, "Cairn-Cache-TTL must be a whole number of seconds from 1 to 86400.")
+        }
+        return .seconds(seconds)
+    }
 
     /// The caller, who must hold `models.invoke`. Authentication already ran at the router.
     private static func authorize() throws -> Principal {

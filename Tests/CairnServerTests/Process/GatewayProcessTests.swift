@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import CairnEmbed
 import CairnMockLLM
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The gateway's front door as outside applications use it: the official `openai` Python SDK
@@ -74,7 +77,82 @@ struct GatewayProcessTests {
         }
     }
 
+    @Test(
+        "A provider secret appears in no log line, error, metrics page or API response, whatever is sent",
+        .enabled(if: modelDirectory != nil, "needs CAIRN_TEST_MODEL_DIR")
+    )
+    func secretsNeverLeak() async throws {
+        let canary = "sk-canary-" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let models = home + "/models"
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: try #require(Self.modelDirectory))
+        let script = MockScript(requiredAPIKey: canary)
+        try await MockModelServer.withRunning(script: script) { mock in
+            let catalogPath = home + "/catalog.json"
+            try Self.catalog(mockURL: mock.baseURL).write(toFile: catalogPath, atomically: true, encoding: .utf8)
+            let env = ["CAIRN_HOME": home, "CAIRN_LOG_LEVEL": "trace"]
+            #expect(try await CairnProcess.run(["tenant", "create", "northbank"], environment: env).status == 0)
+            let key = try await CairnProcess.run(["key", "create", "--tenant", "northbank", "--role", "analyst"], environment: env)
+                .stdout.split(separator: "\n").last.map(String.init) ?? ""
+            let server = try await CairnProcess(
+                serveWith: env.merging(["CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": canary]) { _, new in new }
+            )
+            defer { server.stop() }
+            let base = "http://127.0.0.1:\(server.port)"
+            let chat = #"{"model":"chat","messages":[{"role":"user","content":"hello"}]}"#
+            let tools = #"{"model":"chat","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#
+            let schema = #"{"model":"chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"type":"object"}}}}"#
+            var responses: [String] = []
+            func send(_ method: String, _ path: String, _ body: String? = nil, headers: [String: String] = [:]) async throws {
+                responses.append(try await rawRequest(method, base + path, body: body, headers: ["Authorization": "Bearer \(key)"].merging(headers) { _, new in new }))
+            }
+            try await send("POST", "/openai/v1/chat/completions", chat)
+            try await send("POST", "/openai/v1/chat/completions", chat.replacingOccurrences(of: "}]}", with: #"}],"stream":true}"#))
+            try await send("POST", "/openai/v1/chat/completions", tools)
+            try await send("POST", "/openai/v1/chat/completions", schema)
+            try await send("POST", "/openai/v1/chat/completions", chat, headers: ["Cairn-Cache-TTL": "60"])
+            try await send("POST", "/openai/v1/embeddings", #"{"model":"local","input":"hello"}"#)
+            try await send("GET", "/openai/v1/models")
+            try await send("POST", "/openai/v1/chat/completions", #"{"model":"nope","messages":[]}"#)
+            try await send("POST", "/openai/v1/chat/completions", "{not json")
+            // The upstream failing in every way it can: each failure is logged and answered.
+            for fault in [MockStep.fail(status: 401), .fail(status: 500), .fail(status: 429, retryAfter: 1), .reset, .cutStream(afterChunks: 1)] {
+                script.setFault(fault)
+                try await send("POST", "/openai/v1/chat/completions", chat)
+                try await send("POST", "/openai/v1/chat/completions", chat.replacingOccurrences(of: "}]}", with: #"}],"stream":true}"#))
+            }
+            script.clearFault()
+            responses.append(try await rawRequest("GET", base + "/metrics", body: nil, headers: [:]))
+            responses.append(try await rawRequest("GET", base + "/readyz", body: nil, headers: [:]))
+            let config = try await CairnProcess.run(["config"], environment: env.merging(["CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": canary]) { _, new in new })
+
+            #expect(script.requestCount(model: "mock-model") >= 10, "the calls reached the upstream with the secret")
+            for (index, response) in responses.enumerated() {
+                #expect(!response.contains(canary), "response \(index) carries the secret: \(response.prefix(300))")
+            }
+            #expect(!config.stdout.contains(canary) && !config.stderr.contains(canary))
+            server.stop()
+            #expect(server.stderr.contains("Model call attempt failed"), "the failure paths ran and were logged")
+            #expect(!server.stderr.contains(canary), "the server's log carries the secret")
+        }
+    }
+
     static var sdkScript: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../scripts/openai-sdk-check.py").standardized.path
     }
+}
+
+/// One request over a fresh connection; the whole response — status line, headers and body —
+/// as text.
+private func rawRequest(_ method: String, _ url: String, body: String?, headers: [String: String]) async throws -> String {
+    var request = HTTPClientRequest(url: url)
+    request.method = .init(rawValue: method)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+    }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let collected = (try? await response.body.collect(upTo: 16 << 20)).map { String(buffer: $0) } ?? "<body broke off>"
+    return "\(response.status.code)\n\(response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n"))\n\n\(collected)"
 }
