@@ -18,15 +18,22 @@ struct GatewayFailoverTests {
         _ baseURL: String,
         store: CairnStore,
         breakers: DeploymentPool.Breakers = .init(failureThreshold: 3, cooldown: .milliseconds(300)),
-        firstToken: Duration = .seconds(1)
+        firstToken: Duration = .seconds(20)
     ) -> (ModelGateway, DeploymentPool) {
         let provider = ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: baseURL + "/v1")
-        let timeouts = DeploymentTimeouts(connect: .seconds(2), firstToken: firstToken, total: .seconds(5))
+        // Only the primary's first-token timeout is short (it is what a hang trips); the
+        // fallback's is generous, so a loaded machine cannot time it out too.
         let catalog = GatewayCatalog(
             providers: [provider],
             deployments: [
-                ModelDeployment(name: "primary", provider: "mock", model: "primary-model", timeouts: timeouts),
-                ModelDeployment(name: "fallback", provider: "mock", model: "fallback-model", timeouts: timeouts),
+                ModelDeployment(
+                    name: "primary", provider: "mock", model: "primary-model",
+                    timeouts: DeploymentTimeouts(connect: .seconds(5), firstToken: firstToken, total: .seconds(30))
+                ),
+                ModelDeployment(
+                    name: "fallback", provider: "mock", model: "fallback-model",
+                    timeouts: DeploymentTimeouts(connect: .seconds(5), firstToken: .seconds(20), total: .seconds(30))
+                ),
             ],
             aliases: [ModelAlias(name: "chat", deployments: ["primary", "fallback"])]
         )
@@ -52,7 +59,7 @@ struct GatewayFailoverTests {
     /// Runs `body` with the mock up and a gateway on it; the pool's clients close afterwards.
     static func withGateway(
         breakers: DeploymentPool.Breakers = .init(failureThreshold: 3, cooldown: .milliseconds(300)),
-        firstToken: Duration = .seconds(1),
+        firstToken: Duration = .seconds(20),
         _ body: @Sendable (ModelGateway, MockScript, DeploymentPool) async throws -> Void
     ) async throws {
         try await withTestStore(.sqlite) { store in
@@ -76,7 +83,7 @@ struct GatewayFailoverTests {
         ]
     )
     func failover(fault: MockStep) async throws {
-        try await Self.withGateway(firstToken: .milliseconds(300)) { gateway, script, _ in
+        try await Self.withGateway(firstToken: .milliseconds(500)) { gateway, script, _ in
             script.setFault(fault, model: "primary-model")
             let answer = try await gateway.complete(Self.ask(), for: Self.principal)
             #expect(answer.message?.content?.hasPrefix("Mock reply to:") == true)
@@ -177,7 +184,7 @@ struct GatewayFailoverTests {
 
     @Test("A stream whose primary fails before the first token is served whole by the fallback", arguments: [MockStep.fail(status: 500), .reset, .hang, .cutStream(afterChunks: 0)])
     func streamFailoverBeforeFirstToken(fault: MockStep) async throws {
-        try await Self.withGateway(firstToken: .milliseconds(300)) { gateway, script, _ in
+        try await Self.withGateway(firstToken: .milliseconds(500)) { gateway, script, _ in
             script.setFault(fault, model: "primary-model")
             let stream = try await gateway.stream(Self.ask(stream: true), for: Self.principal)
             #expect(stream.receipt.deployment == "fallback")

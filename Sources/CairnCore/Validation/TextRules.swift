@@ -6,8 +6,12 @@
 /// CLI output and logs.
 public enum TextRules {
     /// Checks that `value` is 1…`maximumLength` characters with no control characters.
+    ///
+    /// Characters are Unicode code points, as JSON Schema's `maxLength` counts them (and the API
+    /// spec declares): a grapheme can hold any number of combining marks, so counting graphemes
+    /// would let a short-looking name of unbounded size through.
     public static func validate(_ value: String, field: String, maximumLength: Int) throws(CairnError) {
-        guard (1...maximumLength).contains(value.count) else {
+        guard (1...maximumLength).contains(value.unicodeScalars.count) else {
             throw CairnError(.invalidInput, "\(field) must be 1–\(maximumLength) characters.")
         }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

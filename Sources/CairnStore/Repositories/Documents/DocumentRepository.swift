@@ -19,7 +19,7 @@ public struct DocumentRepository: Sendable {
     /// Creates a collection in the principal's tenant; names are unique per tenant.
     public func createCollection(by principal: Principal, name: String, description: String, defaultPolicy: DocumentAccessPolicy) async throws -> DocumentCollection {
         try TextRules.validate(name, field: "A collection name", maximumLength: 100)
-        guard description.count <= 2000 else { throw CairnError(.invalidInput, "A collection description is at most 2,000 characters.") }
+        guard description.unicodeScalars.count <= 2000 else { throw CairnError(.invalidInput, "A collection description is at most 2,000 characters.") }
         try defaultPolicy.validate()
         let collection = DocumentCollection(
             id: CollectionID(), tenantID: principal.tenantID, name: name, description: description, defaultPolicy: defaultPolicy,
