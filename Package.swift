@@ -182,8 +182,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // `mock`, the dev/test model provider: a loopback HTTP server (SwiftNIO directly, for
-        // exact control over resets and cut streams) that speaks the OpenAI and Anthropic
-        // dialects with scripted replies, latency and injected failures.
+        // exact control over resets and cut streams) that speaks the OpenAI, Anthropic and
+        // Bedrock dialects with scripted replies, latency and injected failures.
         .target(
             name: "CairnMockLLM",
             dependencies: [

@@ -119,6 +119,7 @@ struct MockConnection: Sendable {
         for dialect in dialects {
             do throws(RequestRejection) {
                 if let route = try dialect.route(head.method, path: path, query: query) {
+                    try dialect.authenticate(head, path: path, query: query, body: body, script: script)
                     return plan(route, in: dialect, head: head, body: body)
                 }
             } catch {
@@ -324,6 +325,7 @@ struct MockResponse: Sendable {
     static func error(_ rejection: RequestRejection, in dialect: any MockDialect) -> MockResponse {
         var headers: HTTPHeaders = ["content-type": "application/json"]
         if let retryAfter = rejection.retryAfter { headers.add(name: "retry-after", value: String(retryAfter)) }
+        headers.add(contentsOf: dialect.errorHeaders(rejection))
         return MockResponse(status: rejection.status, headers: headers, body: .complete(dialect.encodeError(rejection)))
     }
 }

@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// `mock`, Cairn's dev/test model provider: an HTTP server on loopback that speaks OpenAI's, Azure
-/// OpenAI's and Anthropic's APIs with deterministic default replies, scripted replies, latency, and
+/// OpenAI's, Anthropic's and Bedrock's APIs with deterministic default replies, scripted replies, latency, and
 /// injected failures (error statuses, 429 with `Retry-After`, hung requests, connection resets,
 /// streams cut mid-way).
 ///
@@ -13,6 +13,8 @@ import NIOPosix
 /// - OpenAI: `POST /v1/chat/completions` (streams too), `POST /v1/embeddings`, `GET /v1/models`;
 /// - Azure OpenAI: `POST /openai/deployments/{deployment}/chat/completions?api-version=…` and `…/embeddings`;
 /// - Anthropic: `POST /v1/messages` (streams too);
+/// - Bedrock: `POST /model/{modelId}/converse` and `…/converse-stream` (an AWS event stream), the
+///   SigV4 signature recomputed and checked when ``MockScript/bedrockSigning`` is set;
 /// - the script: `POST`/`DELETE /mock/script` and `GET /mock/requests` (see ``MockScriptUpdate``).
 ///
 /// Default replies: `Mock reply to: <last user message>`; a call of the first tool (or the one
@@ -32,7 +34,10 @@ public struct MockModelServer: Sendable {
     private let logger: Logger
 
     /// The dialects, in the order their routes are tried.
-    static let dialects: [any MockDialect] = [OpenAIDialect(isAzure: false), OpenAIDialect(isAzure: true), AnthropicDialect()]
+    static let dialects: [any MockDialect] = [
+        OpenAIDialect(isAzure: false), OpenAIDialect(isAzure: true), AnthropicDialect(),
+        BedrockDialect(isStream: false), BedrockDialect(isStream: true),
+    ]
 
     /// A server for `script` on `host:port` (port 0: any free one), logging to `logger`.
     public init(

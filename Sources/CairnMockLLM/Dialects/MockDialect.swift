@@ -19,6 +19,12 @@ protocol MockDialect: Sendable {
     /// The credential the request carries, in this dialect's header.
     func credential(in headers: HTTPHeaders) -> String?
 
+    /// Refuses a request that fails an authentication the dialect defines beyond the script's
+    /// ``MockScript/requiredAPIKey``, such as Bedrock's SigV4 signature. It runs as soon as the route
+    /// matches, before the body is parsed, so a refused request reaches no model: it is not counted,
+    /// not recorded, and consumes no step. `path` and `query` are as sent, still percent-encoded.
+    func authenticate(_ head: HTTPRequestHead, path: Substring, query: Substring?, body: ByteBuffer, script: MockScript) throws(RequestRejection)
+
     /// Reads a chat request.
     func parseChat(_ body: ByteBuffer, route: DialectRoute, headers: HTTPHeaders) throws(RequestRejection) -> MockChatRequest
 
@@ -39,9 +45,17 @@ protocol MockDialect: Sendable {
 
     /// Writes an error body in this dialect's shape.
     func encodeError(_ rejection: RequestRejection) -> ByteBuffer
+
+    /// Headers an error response carries besides its content type and `Retry-After`, such as Bedrock's
+    /// `x-amzn-errortype`.
+    func errorHeaders(_ rejection: RequestRejection) -> HTTPHeaders
 }
 
 extension MockDialect {
+    func authenticate(_ head: HTTPRequestHead, path: Substring, query: Substring?, body: ByteBuffer, script: MockScript) throws(RequestRejection) {}
+
+    func errorHeaders(_ rejection: RequestRejection) -> HTTPHeaders { [:] }
+
     func parseEmbeddings(_ body: ByteBuffer, route: DialectRoute) throws(RequestRejection) -> MockEmbeddingsRequest {
         throw RequestRejection(.notFound, "This API has no embeddings.")
     }

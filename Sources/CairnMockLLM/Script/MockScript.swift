@@ -1,4 +1,5 @@
 public import CairnCore
+public import CairnGateway
 public import Foundation
 import NIOCore
 import NIOHTTP1
@@ -16,18 +17,29 @@ import Synchronization
 public final class MockScript: Sendable {
     private let state: Mutex<State>
     private let initialAPIKey: String?
+    private let initialBedrockSigning: MockBedrockSigning?
 
-    /// A script with nothing queued that requires `requiredAPIKey` when given.
-    public init(requiredAPIKey: String? = nil) {
+    /// A script with nothing queued that requires `requiredAPIKey` when given, and Bedrock requests
+    /// signed as `bedrockSigning` says when given.
+    public init(requiredAPIKey: String? = nil, bedrockSigning: MockBedrockSigning? = nil) {
         self.initialAPIKey = requiredAPIKey
-        self.state = Mutex(State(requiredAPIKey: requiredAPIKey))
+        self.initialBedrockSigning = bedrockSigning
+        self.state = Mutex(State(requiredAPIKey: requiredAPIKey, bedrockSigning: bedrockSigning))
     }
 
     /// The credential every model request must carry (`Authorization: Bearer`, `api-key` or `x-api-key`,
-    /// as its dialect has it); `nil` accepts any. A request without it gets 401.
+    /// as its dialect has it; for Bedrock, the access key id its signature names); `nil` accepts any.
+    /// A request without it gets 401.
     public var requiredAPIKey: String? {
         get { state.withLock { $0.requiredAPIKey } }
         set { state.withLock { $0.requiredAPIKey = newValue } }
+    }
+
+    /// The key and region every Bedrock request must be signed with; `nil` leaves signatures unchecked.
+    /// A request whose SigV4 signature does not verify gets 403 `InvalidSignatureException`.
+    public var bedrockSigning: MockBedrockSigning? {
+        get { state.withLock { $0.bedrockSigning } }
+        set { state.withLock { $0.bedrockSigning = newValue } }
     }
 
     /// Queues `steps` for the next requests to `model` (`nil`: to any model), in order.
@@ -94,9 +106,9 @@ public final class MockScript: Sendable {
     }
 
     /// Forgets queued steps, faults, latencies, counters and recorded requests, and restores the
-    /// key the script was created with.
+    /// key and Bedrock signing the script was created with.
     public func reset() {
-        state.withLock { $0 = State(requiredAPIKey: initialAPIKey) }
+        state.withLock { $0 = State(requiredAPIKey: initialAPIKey, bedrockSigning: initialBedrockSigning) }
     }
 
     /// Counters and last requests, as `GET /mock/requests` answers them.
@@ -150,6 +162,7 @@ public final class MockScript: Sendable {
 
     private struct State {
         var requiredAPIKey: String?
+        var bedrockSigning: MockBedrockSigning?
         // Keyed by model name; `nil` holds the setting for all models.
         var queues: [String?: [MockStep]] = [:]
         var faults: [String?: MockStep] = [:]
@@ -169,6 +182,21 @@ public final class MockScript: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// The AWS key and region a Bedrock request to the mock must be signed with (SigV4, service `bedrock`),
+/// as ``MockScript/bedrockSigning`` holds them.
+public struct MockBedrockSigning: Sendable {
+    /// The key pair, and the session token the request must carry when it has one.
+    public var credentials: AWSCredentials
+    /// The region of the credential scope, e.g. `eu-west-1`.
+    public var region: String
+
+    /// Signing with `credentials` in `region`.
+    public init(credentials: AWSCredentials, region: String) {
+        self.credentials = credentials
+        self.region = region
     }
 }
 
