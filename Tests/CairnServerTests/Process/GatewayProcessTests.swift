@@ -122,7 +122,9 @@ struct GatewayProcessTests {
                 try await send("POST", "/openai/v1/chat/completions", chat.replacingOccurrences(of: "}]}", with: #"}],"stream":true}"#))
             }
             script.clearFault()
-            responses.append(try await rawRequest("GET", base + "/metrics", body: nil, headers: [:]))
+            let metrics = try await rawRequest("GET", base + "/metrics", body: nil, headers: [:])
+            #expect(metrics.contains("cairn_gateway_calls_total") && metrics.contains("cairn_gateway_cost_nanodollars_total"))
+            responses.append(metrics)
             responses.append(try await rawRequest("GET", base + "/readyz", body: nil, headers: [:]))
             let config = try await CairnProcess.run(["config"], environment: env.merging(["CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": canary]) { _, new in new })
 
