@@ -73,13 +73,13 @@ struct AnthropicDialect: MockDialect {
         let block: ContentBlock
         switch reply.content {
         case .text(let text): block = .text(text)
-        case .toolCall(let name, let arguments): block = .toolUse(id: Self.toolUseID(reply), name: name, input: Self.input(arguments))
+        case .toolCall(let name, let arguments): block = .toolUse(id: Self.toolUseID(reply), name: name, input: MockChatReply.toolInput(arguments))
         }
         let message = Message(
             id: Self.messageID(reply),
             model: request.model,
             content: [block],
-            stopReason: Self.stopReason(reply.finish),
+            stopReason: reply.finish.contentBlockStopReason,
             usage: Usage(inputTokens: reply.promptTokens, outputTokens: reply.completionTokens)
         )
         return try JSONText.buffer(message)
@@ -116,7 +116,7 @@ struct AnthropicDialect: MockDialect {
         ]
         let closing = [
             try event("content_block_stop", BlockStop()),
-            try event("message_delta", MessageDelta(stopReason: Self.stopReason(reply.finish), outputTokens: reply.completionTokens)),
+            try event("message_delta", MessageDelta(stopReason: reply.finish.contentBlockStopReason, outputTokens: reply.completionTokens)),
             try event("message_stop", MessageStop()),
         ]
         return MockStream(contentType: "text/event-stream", opening: opening, content: content, closing: closing)
@@ -146,19 +146,6 @@ struct AnthropicDialect: MockDialect {
 
     private static func toolUseID(_ reply: MockChatReply) -> String { "toolu_mock_\(reply.sequence)" }
 
-    private static func stopReason(_ finish: MockChatReply.Finish) -> String {
-        switch finish {
-        case .stop: "end_turn"
-        case .length: "max_tokens"
-        case .toolCall: "tool_use"
-        }
-    }
-
-    /// Tool input is an object in a complete message; scripted arguments that are not JSON travel as a
-    /// string, so that a client's handling of a broken tool call can still be tested.
-    private static func input(_ arguments: String) -> JSONValue {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8))) ?? .string(arguments)
-    }
 }
 
 // MARK: - Request bodies

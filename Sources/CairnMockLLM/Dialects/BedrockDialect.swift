@@ -146,11 +146,11 @@ struct BedrockDialect: MockDialect {
         let block: ContentBlock
         switch reply.content {
         case .text(let text): block = .text(text)
-        case .toolCall(let name, let arguments): block = .toolUse(id: Self.toolUseID(reply), name: name, input: Self.input(arguments))
+        case .toolCall(let name, let arguments): block = .toolUse(id: Self.toolUseID(reply), name: name, input: MockChatReply.toolInput(arguments))
         }
         let response = ConverseResponse(
             output: .init(message: .init(content: [block])),
-            stopReason: Self.stopReason(reply.finish),
+            stopReason: reply.finish.contentBlockStopReason,
             usage: Usage(reply)
         )
         return try JSONText.buffer(response)
@@ -171,7 +171,7 @@ struct BedrockDialect: MockDialect {
         }
         let closing = [
             try Self.event("contentBlockStop", BlockStop()),
-            try Self.event("messageStop", MessageStop(stopReason: Self.stopReason(reply.finish))),
+            try Self.event("messageStop", MessageStop(stopReason: reply.finish.contentBlockStopReason)),
             try Self.event("metadata", Metadata(usage: Usage(reply))),
         ]
         return MockStream(contentType: "application/vnd.amazon.eventstream", opening: opening, content: content, closing: closing)
@@ -203,19 +203,6 @@ struct BedrockDialect: MockDialect {
 
     private static func toolUseID(_ reply: MockChatReply) -> String { "tooluse_mock_\(reply.sequence)" }
 
-    private static func stopReason(_ finish: MockChatReply.Finish) -> String {
-        switch finish {
-        case .stop: "end_turn"
-        case .length: "max_tokens"
-        case .toolCall: "tool_use"
-        }
-    }
-
-    /// Tool input is an object in a complete response; scripted arguments that are not JSON travel as a
-    /// string, so that a client's handling of a broken tool call can still be tested.
-    private static func input(_ arguments: String) -> JSONValue {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8))) ?? .string(arguments)
-    }
 
     /// One event-stream message carrying `payload` as JSON, framed as Bedrock frames its events.
     private static func event(_ type: String, _ payload: some Encodable) throws -> ByteBuffer {

@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -185,4 +186,24 @@ struct MockStream: Sendable {
     var opening: [ByteBuffer]
     var content: [ByteBuffer]
     var closing: [ByteBuffer]
+}
+
+extension MockChatReply.Finish {
+    /// The stop reason as the content-block dialects (Anthropic, Bedrock) both spell it.
+    var contentBlockStopReason: String {
+        switch self {
+        case .stop: "end_turn"
+        case .length: "max_tokens"
+        case .toolCall: "tool_use"
+        }
+    }
+}
+
+extension MockChatReply {
+    /// Tool input as the content-block dialects carry it: an object in a complete answer. Scripted
+    /// arguments that are not JSON travel as a string, so that a client's handling of a broken
+    /// tool call can still be tested.
+    static func toolInput(_ arguments: String) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8))) ?? .string(arguments)
+    }
 }
