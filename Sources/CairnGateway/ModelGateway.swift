@@ -80,7 +80,7 @@ public struct ModelGateway: Sendable {
         if let cacheKey, let hit = cache.lookup(cacheKey) {
             // A hit costs nothing but still counts against the key's rate limits, and is on the ledger.
             let call = try await admit(
-                alias: request.model, operation: .chat, streamed: false, inputBound: Self.utf8Bytes(of: request),
+                alias: request.model, operation: .chat, streamed: false, inputBound: request.promptTokenBound,
                 estimatedTokens: hit.usage?.totalTokens ?? 0, worstCase: .zero, for: principal
             )
             let deployment = hops.first { $0.deployment.name == hit.cairn?.deployment }?.deployment
@@ -174,7 +174,7 @@ public struct ModelGateway: Sendable {
     /// Admits a chat call: the caller's key may use the model, its rate limits have room, and
     /// every budget it falls under can cover the worst case across the route's deployments.
     private func meter(_ request: ChatRequest, hops: [GatewayCatalog.Hop], for principal: Principal) async throws -> MeteredCall {
-        let inputBound = Self.utf8Bytes(of: request)
+        let inputBound = request.promptTokenBound
         let worstCase = hops.map { hop in
             hop.deployment.price.cost(input: inputBound, output: request.maxTokens ?? hop.deployment.defaultMaxOutputTokens)
         }.max() ?? .zero
@@ -214,11 +214,6 @@ public struct ModelGateway: Sendable {
         )
     }
 
-    /// The request's size as JSON: every prompt token covers at least one byte of it, so it
-    /// bounds the prompt tokens from above, whatever the tokenizer.
-    static func utf8Bytes(of request: ChatRequest) -> Int {
-        (try? JSONEncoder().encode(request).count) ?? Int.max / 4
-    }
 
     // MARK: - Embeddings
 

@@ -77,7 +77,7 @@ struct GatewayLimitsTests {
                 if mode == .retrying { mock.script.setFault(.fail(status: 500), model: "primary-model") }
                 let request = Self.request(stream: mode == .streaming)
                 let worstCase = TokenPrice(inputPerMillion: USD(dollars: 1)!, outputPerMillion: USD(dollars: 1)!)
-                    .cost(input: ModelGateway.utf8Bytes(of: request), output: 100)
+                    .cost(input: request.promptTokenBound, output: 100)
                 let limit = USD(nanodollars: worstCase.nanodollars * 10 + worstCase.nanodollars / 2)
                 // The tenant's budget and a looser one on the key: both apply.
                 let budget = try await store.gatewayBooks.setBudget(tenant: principal.tenantID, apiKeyID: nil, period: .day, limit: limit, actor: "test")

@@ -1,4 +1,5 @@
 import CairnCore
+import Foundation
 
 /// What the gateway checks in a chat request before any model sees it. Decoding has already
 /// checked the shape; these are the limits and combinations the types cannot express.
@@ -43,5 +44,27 @@ enum ChatRequestRules {
         if request.streamOptions != nil, !request.isStreaming {
             throw CairnError(.invalidInput, "stream_options is only allowed when stream is true.")
         }
+    }
+}
+
+extension ChatRequest {
+    /// An upper bound on the prompt's tokens, whatever the provider's tokenizer: every token
+    /// covers at least one byte of text, so the bytes of everything the model reads bound it.
+    /// Each message adds a generous allowance for the role markers providers wrap it in; tool
+    /// definitions and a response schema count as their JSON. The budget's worst case rests on
+    /// this bound, so it must never fall short; it is cheap because it runs on every call.
+    var promptTokenBound: Int {
+        var bytes = 0
+        for message in messages {
+            bytes += 32 + (message.content?.utf8.count ?? 0) + (message.name?.utf8.count ?? 0) + (message.toolCallID?.utf8.count ?? 0)
+            for call in message.toolCalls ?? [] {
+                bytes += 16 + call.id.utf8.count + call.function.name.utf8.count + call.function.arguments.utf8.count
+            }
+        }
+        let encoder = JSONEncoder()
+        if let tools, let encoded = try? encoder.encode(tools) { bytes += encoded.count }
+        if case .jsonSchema(let format)? = responseFormat, let encoded = try? encoder.encode(format) { bytes += encoded.count }
+        bytes += (stop ?? []).reduce(0) { $0 + $1.utf8.count }
+        return bytes
     }
 }

@@ -9,8 +9,8 @@ struct MeteredCall: Sendable {
     let alias: String
     let operation: ModelCallRecord.Operation
     let streamed: Bool
-    /// UTF-8 bytes of the request: an upper bound on its prompt tokens, charged when a call
-    /// breaks off before the provider reports usage.
+    /// An upper bound on the prompt's tokens (``ChatRequest/promptTokenBound``), charged when a
+    /// call breaks off before the provider reports usage.
     let inputBound: Int
     let reservation: BudgetGuard.Reservation
     let rate: KeyRateLimiter.Admission
@@ -20,8 +20,8 @@ struct MeteredCall: Sendable {
     let at = Date()
 
     /// Commits the cost of what `deployment` delivered, frees the rest of the reservation, and
-    /// queues the ledger row. Without `usage` (a stream cut short) the request's byte count and
-    /// the output's stand in: both bound the tokens from above, so a broken call is never
+    /// queues the ledger row. Without `usage` (a stream cut short) the prompt's bound and the
+    /// output's byte count stand in: both bound the tokens from above, so a broken call is never
     /// under-charged.
     func finish(
         _ status: ModelCallStatus,
