@@ -99,7 +99,7 @@ public struct ModelGateway: Sendable {
             let completion: ChatCompletion
             let hop: GatewayCatalog.Hop
             do {
-                (completion, hop) = try await attempt(hops, operation: .chat, log: &log) { provider, target in
+                (completion, hop) = try await attempt(hops, for: principal.tenantID, operation: .chat, log: &log) { provider, target in
                     try await provider.complete(conversation, on: target)
                 }
             } catch {
@@ -142,7 +142,7 @@ public struct ModelGateway: Sendable {
         let opened: OpenedStream
         let hop: GatewayCatalog.Hop
         do {
-            (opened, hop) = try await attempt(hops, operation: .chat, log: &log) { provider, target in
+            (opened, hop) = try await attempt(hops, for: principal.tenantID, operation: .chat, log: &log) { provider, target in
                 var iterator = try await provider.stream(request, on: target).makeAsyncIterator()
                 // Read up to the first chunk that carries output (or the end of a reply with none);
                 // a failure before then fails this attempt, so the next deployment can take over.
@@ -253,7 +253,7 @@ public struct ModelGateway: Sendable {
         let result: EmbeddingResult
         let hop: GatewayCatalog.Hop
         do {
-            (result, hop) = try await attempt(hops, operation: .embeddings, log: &log) { provider, target in
+            (result, hop) = try await attempt(hops, for: principal.tenantID, operation: .embeddings, log: &log) { provider, target in
                 guard let embedder = provider as? any EmbeddingProvider else {
                     throw UpstreamFailure(.unavailable, deployment: target.deployment.name, detail: "\(target.provider.kind.rawValue) serves no embeddings")
                 }
@@ -318,6 +318,7 @@ public struct ModelGateway: Sendable {
     /// conventions (`chat gpt-4o-mini`, `gen_ai.*` attributes), plus which deployment and try it was.
     private func attempt<Value: GenAIUsageReporting>(
         _ hops: [GatewayCatalog.Hop],
+        for tenant: TenantID,
         operation name: ModelCallRecord.Operation,
         log: inout AttemptLog,
         _ operation: (any ChatProvider, DeploymentTarget) async throws -> Value
@@ -339,7 +340,7 @@ public struct ModelGateway: Sendable {
             let secret: ProviderSecret?
             do {
                 if let reference = hop.provider.credential {
-                    secret = try await credentials.secret(for: reference)
+                    secret = try await credentials.secret(for: reference, tenant: tenant)
                 } else {
                     secret = nil
                 }

@@ -50,6 +50,20 @@ public struct DocumentServices: Sendable {
     }
 }
 
+/// What the gateway's admin routes need beside the gateway itself.
+public struct GatewayAdministration: Sendable {
+    /// The platform catalog that tenants' entries are laid over and checked against: the one the
+    /// gateway routes with.
+    public let platformCatalog: GatewayCatalog
+    /// Seals stored provider credentials; `nil` (no master key configured) refuses to store any.
+    public let masterKey: MasterKey?
+
+    public init(platformCatalog: GatewayCatalog, masterKey: MasterKey?) {
+        self.platformCatalog = platformCatalog
+        self.masterKey = masterKey
+    }
+}
+
 /// Builds the HTTP application. `main` and the tests both call this, so what is tested is
 /// what runs. Logging, metrics and tracing systems are bootstrapped by the caller, never here.
 ///
@@ -63,6 +77,7 @@ public func buildApplication(
     jobs: JobQueue,
     documents: DocumentServices,
     gateway: ModelGateway,
+    gatewayAdministration: GatewayAdministration,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     services: [any Service] = [],
@@ -74,6 +89,7 @@ public func buildApplication(
         jobs: jobs,
         documents: documents,
         gateway: gateway,
+        gatewayAdministration: gatewayAdministration,
         authenticator: authenticator,
         metrics: metrics,
         logger: logger
@@ -93,6 +109,7 @@ func buildRouter(
     jobs: JobQueue,
     documents: DocumentServices,
     gateway: ModelGateway,
+    gatewayAdministration: GatewayAdministration,
     authenticator: Authenticator,
     metrics: MetricsRegistry?,
     logger: Logger
@@ -102,7 +119,10 @@ func buildRouter(
     // mounts the collected routes.
     let api = RouteCollection(context: CairnRequestContext.self)
     let transport = MethodAwareTransport(routes: api)
-    let handlers = APIHandlers(store: store, jobs: jobs, documents: documents, authenticator: authenticator, logger: logger)
+    let handlers = APIHandlers(
+        store: store, jobs: jobs, documents: documents, gateway: gateway, gatewayAdministration: gatewayAdministration,
+        authenticator: authenticator, logger: logger
+    )
     try handlers.registerHandlers(
         on: transport,
         serverURL: URL(string: "/")!,

@@ -29,6 +29,8 @@ public struct CairnStore: Sendable {
     public var audit: AuditLog { AuditLog(database: database) }
     /// The model gateway's ledger, budgets and key limits.
     public var gatewayBooks: GatewayBooks { GatewayBooks(database: database) }
+    /// Tenants' own gateway catalog entries and their sealed provider credentials.
+    public var gatewayCatalog: GatewayCatalogRepository { GatewayCatalogRepository(database: database) }
 
     /// Applies and reports schema migrations.
     public func migrator(logger: Logger) -> Migrator { Migrator(database: database, logger: logger) }

@@ -60,6 +60,8 @@ struct Setting: Sendable {
     static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
     static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
     static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
+    static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
+    static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
     static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
 
@@ -68,7 +70,8 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, logLevel, otlpEndpoint,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, masterKey, masterKeyFile,
+        logLevel, otlpEndpoint,
     ]
 }
 
@@ -150,6 +153,8 @@ struct Settings: Sendable {
         _ = try uploadLimit
         _ = try ocrLanguage
         _ = try remoteEmbedder
+        _ = try gatewayCatalog
+        _ = try masterKey
     }
 
     /// A value as text, whether the source holds it as a string or (JSON files) a number or bool.
@@ -192,6 +197,34 @@ struct Settings: Sendable {
         get throws(CairnError) {
             guard let path = string(.gatewayCatalog) else { return GatewayCatalog() }
             return try GatewayCatalogDocument.load(path)
+        }
+    }
+
+    /// The key tenants' stored provider credentials are sealed with, from `cairn.master.key` or
+    /// the file `cairn.master.key.file` names; `nil` when neither is set.
+    var masterKey: MasterKey? {
+        get throws(CairnError) {
+            switch (string(.masterKey), string(.masterKeyFile)) {
+            case (nil, nil):
+                return nil
+            case (.some, .some):
+                throw CairnError(.misconfigured, "Set CAIRN_MASTER_KEY or CAIRN_MASTER_KEY_FILE, not both.")
+            case (let text?, nil):
+                do {
+                    return try MasterKey(base64: text)
+                } catch {
+                    throw CairnError(.misconfigured, "CAIRN_MASTER_KEY: \(error.message)")
+                }
+            case (nil, let path?):
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    throw CairnError(.misconfigured, "The master key file \(path) (CAIRN_MASTER_KEY_FILE) cannot be read.")
+                }
+                do {
+                    return try MasterKey(base64: text)
+                } catch {
+                    throw CairnError(.misconfigured, "The master key file \(path): \(error.message)")
+                }
+            }
         }
     }
 

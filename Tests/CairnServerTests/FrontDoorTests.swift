@@ -62,6 +62,7 @@ struct FrontDoorTests {
                     jobs: JobQueue(store: store, catalog: .standard, limits: QueueLimits()),
                     documents: DocumentServices(library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: nil), search: search),
                     gateway: gateway,
+                    gatewayAdministration: GatewayAdministration(platformCatalog: catalog, masterKey: nil),
                     authenticator: Authenticator(store: store, oidc: nil, operatorToken: nil, cacheLifetime: .seconds(30), logger: logger),
                     metrics: nil,
                     logger: logger

@@ -42,11 +42,15 @@ struct Fixture: Sendable {
     }
 }
 
-/// Runs `body` against the real router (no socket) over a fresh store on `engine`.
+/// Runs `body` against the real router (no socket) over a fresh store on `engine`, with the
+/// gateway wired as `cairn serve` wires it: `platformCatalog` under the tenants' stored
+/// entries, and stored credentials sealed with `masterKey`.
 func withTestApp(
     _ engine: TestEngine = .sqlite,
     configuration: ServerConfiguration = ServerConfiguration(corsAllowedOrigins: ["https://portal.bank.test"], maximumBodyBytes: 4096),
     queueLimits: QueueLimits = QueueLimits(),
+    platformCatalog: GatewayCatalog = GatewayCatalog(),
+    masterKey: MasterKey? = MasterKey.generate(),
     _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void
 ) async throws {
     try await withTestStore(engine) { store in
@@ -64,24 +68,35 @@ func withTestApp(
             library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: queueLimits.perTenant),
             search: SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: logger), embedder: nil)
         )
+        let pool = DeploymentPool()
         let app = try buildApplication(
             configuration: configuration,
             store: store,
             jobs: JobQueue(store: store, catalog: .standard, limits: queueLimits),
             documents: documents,
             gateway: ModelGateway(
-                catalogs: FixedGatewayCatalog(GatewayCatalog()),
-                pool: DeploymentPool(),
-                credentials: ProviderCredentials(environment: [:]),
+                catalogs: StoredGatewayCatalog(platform: platformCatalog, repository: store.gatewayCatalog),
+                pool: pool,
+                credentials: StoredCredentials(
+                    repository: store.gatewayCatalog, masterKey: masterKey, platform: ProviderCredentials(environment: [:])
+                ),
                 localEmbedder: nil,
                 bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger),
                 logger: logger
             ),
+            gatewayAdministration: GatewayAdministration(platformCatalog: platformCatalog, masterKey: masterKey),
             authenticator: authenticator,
             metrics: nil,
             logger: logger
         )
-        try await app.test(.router) { client in try await body(client, fixture) }
+        // The deployments' HTTP clients are shut down whether or not the body passed.
+        do {
+            try await app.test(.router) { client in try await body(client, fixture) }
+        } catch {
+            try? await pool.shutdown()
+            throw error
+        }
+        try await pool.shutdown()
     }
 }
 

@@ -63,4 +63,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case readJobs = "jobs.read"
     /// Submit, cancel and retry background jobs.
     case manageJobs = "jobs.manage"
+    /// Administer the model gateway for the tenant: its own catalog entries, stored provider
+    /// credentials and API keys' budgets; read its usage.
+    case manageGateway = "gateway.manage"
 }

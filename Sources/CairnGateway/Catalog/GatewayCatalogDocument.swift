@@ -23,6 +23,15 @@ public struct GatewayCatalogDocument: Codable, Sendable {
         public var apiVersion: String?
         public var region: String?
 
+        public init(name: String, kind: ProviderKind, baseURL: String, credential: CredentialReference?, apiVersion: String?, region: String?) {
+            self.name = name
+            self.kind = kind
+            self.baseURL = baseURL
+            self.credential = credential
+            self.apiVersion = apiVersion
+            self.region = region
+        }
+
         enum CodingKeys: String, CodingKey {
             case name, kind, credential, region
             case baseURL = "base_url"
@@ -34,6 +43,12 @@ public struct GatewayCatalogDocument: Codable, Sendable {
         public var connect: Double?
         public var firstToken: Double?
         public var total: Double?
+
+        public init(connect: Double?, firstToken: Double?, total: Double?) {
+            self.connect = connect
+            self.firstToken = firstToken
+            self.total = total
+        }
 
         enum CodingKeys: String, CodingKey {
             case connect, total
@@ -54,6 +69,32 @@ public struct GatewayCatalogDocument: Codable, Sendable {
         public var weight: Int?
         public var dimension: Int?
 
+        public init(
+            name: String,
+            provider: String,
+            model: String,
+            capability: DeploymentCapability?,
+            inputUSDPerMillion: Double?,
+            outputUSDPerMillion: Double?,
+            timeouts: Timeouts?,
+            maxConcurrency: Int?,
+            defaultMaxOutputTokens: Int?,
+            weight: Int?,
+            dimension: Int?
+        ) {
+            self.name = name
+            self.provider = provider
+            self.model = model
+            self.capability = capability
+            self.inputUSDPerMillion = inputUSDPerMillion
+            self.outputUSDPerMillion = outputUSDPerMillion
+            self.timeouts = timeouts
+            self.maxConcurrency = maxConcurrency
+            self.defaultMaxOutputTokens = defaultMaxOutputTokens
+            self.weight = weight
+            self.dimension = dimension
+        }
+
         enum CodingKeys: String, CodingKey {
             case name, provider, model, capability, timeouts, weight, dimension
             case inputUSDPerMillion = "input_usd_per_million"
@@ -67,7 +108,7 @@ public struct GatewayCatalogDocument: Codable, Sendable {
     public var deployments: [Deployment]
     public var aliases: [ModelAlias]?
 
-    /// Reads and checks the document at `path`.
+    /// Reads and checks the document at `path`: the platform catalog.
     public static func load(_ path: String) throws(CairnError) -> GatewayCatalog {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CairnError(.misconfigured, "The gateway catalog file \(path) cannot be read.")
@@ -78,86 +119,134 @@ public struct GatewayCatalogDocument: Codable, Sendable {
         } catch {
             throw CairnError(.misconfigured, "The gateway catalog file \(path) is not a valid catalog: \(error).", underlying: error)
         }
-        return try document.catalog()
+        do {
+            return try document.catalog()
+        } catch {
+            throw CairnError(.misconfigured, "The gateway catalog file \(path) is not valid: \(error.message)", underlying: error)
+        }
     }
 
     /// The catalog this document describes, after checking that every reference resolves and
-    /// every number is in range.
+    /// every number is in range. The document is the platform's, which belongs to no tenant, so
+    /// its providers cannot use stored credentials.
     public func catalog() throws(CairnError) -> GatewayCatalog {
-        let providerNames = Set(providers.map(\.name))
-        for provider in providers {
-            try Self.checkName(provider.name, "provider")
-            guard let url = URL(string: provider.baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                throw CairnError(.misconfigured, "The provider '\(provider.name)' needs an http:// or https:// base_url.")
+        var providers: [ModelProviderConfiguration] = []
+        for entry in self.providers {
+            let provider = try entry.configuration()
+            if case .stored(let name) = provider.credential {
+                throw CairnError(
+                    .invalidInput,
+                    "The provider '\(provider.name)' uses the stored credential '\(name)', but stored credentials belong to a tenant; "
+                        + "a platform provider uses env: or file:."
+                )
             }
-            if provider.kind == .azureOpenAI, provider.apiVersion == nil {
-                throw CairnError(.misconfigured, "The Azure OpenAI provider '\(provider.name)' needs an api_version.")
-            }
-            if provider.kind == .bedrock, provider.region == nil {
-                throw CairnError(.misconfigured, "The Bedrock provider '\(provider.name)' needs a region.")
-            }
+            providers.append(provider)
         }
         var deploymentNames = Set<String>()
         let deployments = try self.deployments.map { entry throws(CairnError) -> ModelDeployment in
-            try Self.checkName(entry.name, "deployment")
-            guard providerNames.contains(entry.provider) else {
-                throw CairnError(.misconfigured, "The deployment '\(entry.name)' names the unknown provider '\(entry.provider)'.")
+            let deployment = try entry.deployment()
+            guard deploymentNames.insert(deployment.name).inserted else {
+                throw CairnError(.invalidInput, "The deployment '\(deployment.name)' is defined twice.")
             }
-            guard deploymentNames.insert(entry.name).inserted else {
-                throw CairnError(.misconfigured, "The deployment '\(entry.name)' is defined twice.")
-            }
-            guard let input = USD(dollars: entry.inputUSDPerMillion ?? 0), let output = USD(dollars: entry.outputUSDPerMillion ?? 0) else {
-                throw CairnError(.misconfigured, "The deployment '\(entry.name)' has a price that is negative or not a number.")
-            }
-            let defaults = DeploymentTimeouts()
-            let timeouts = DeploymentTimeouts(
-                connect: try Self.seconds(entry.timeouts?.connect, default: defaults.connect, entry.name),
-                firstToken: try Self.seconds(entry.timeouts?.firstToken, default: defaults.firstToken, entry.name),
-                total: try Self.seconds(entry.timeouts?.total, default: defaults.total, entry.name)
-            )
-            let concurrency = entry.maxConcurrency ?? 64
-            let maxOutput = entry.defaultMaxOutputTokens ?? 4096
-            let weight = entry.weight ?? 1
-            guard (1...10_000).contains(concurrency), (1...1_000_000).contains(maxOutput), (0...1_000_000).contains(weight) else {
-                throw CairnError(.misconfigured, "The deployment '\(entry.name)' has max_concurrency, default_max_output_tokens or weight out of range.")
-            }
-            return ModelDeployment(
-                name: entry.name,
-                provider: entry.provider,
-                model: entry.model,
-                capability: entry.capability ?? .chat,
-                price: TokenPrice(inputPerMillion: input, outputPerMillion: output),
-                timeouts: timeouts,
-                maxConcurrency: concurrency,
-                defaultMaxOutputTokens: maxOutput,
-                weight: weight,
-                dimension: entry.dimension
-            )
+            return deployment
         }
         for alias in aliases ?? [] {
-            try Self.checkName(alias.name, "alias")
-            guard !alias.deployments.isEmpty else { throw CairnError(.misconfigured, "The alias '\(alias.name)' routes to no deployment.") }
-            if let unknown = alias.deployments.first(where: { !deploymentNames.contains($0) }) {
-                throw CairnError(.misconfigured, "The alias '\(alias.name)' names the unknown deployment '\(unknown)'.")
-            }
+            try Self.check(alias)
         }
-        let catalogProviders = providers.map {
-            ModelProviderConfiguration(name: $0.name, kind: $0.kind, baseURL: $0.baseURL, credential: $0.credential, apiVersion: $0.apiVersion, region: $0.region)
+        let catalog = GatewayCatalog(providers: providers, deployments: deployments, aliases: aliases ?? [])
+        if let dangling = catalog.danglingReferences(from: catalog).first {
+            throw CairnError(.invalidInput, dangling.unknownTargetSentence)
         }
-        return GatewayCatalog(providers: catalogProviders, deployments: deployments, aliases: aliases ?? [])
+        return catalog
     }
 
-    private static func checkName(_ name: String, _ what: String) throws(CairnError) {
-        guard !name.isEmpty, name.count <= 128, !name.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw CairnError(.misconfigured, "A \(what) name must be 1–128 characters without spaces.")
+    /// Checks an alias on its own: its name, and a list of 1–32 deployment names. Whether they
+    /// exist is the catalog's question (``GatewayCatalog/danglingReferences(from:credentials:)``).
+    public static func check(_ alias: ModelAlias) throws(CairnError) {
+        try GatewayName.check(alias.name, "alias")
+        guard (1...maximumAliasDeployments).contains(alias.deployments.count) else {
+            throw CairnError(.invalidInput, "The alias '\(alias.name)' must route to 1–\(maximumAliasDeployments) deployments.")
+        }
+        for deployment in alias.deployments {
+            try GatewayName.check(deployment, "deployment")
         }
     }
 
-    private static func seconds(_ value: Double?, default fallback: Duration, _ deployment: String) throws(CairnError) -> Duration {
+    /// The most deployments one alias routes to.
+    public static let maximumAliasDeployments = 32
+}
+
+extension GatewayCatalogDocument.Provider {
+    /// The provider this entry describes, once its name, base URL and dialect settings are
+    /// checked. Its credential is not resolved here.
+    public func configuration() throws(CairnError) -> ModelProviderConfiguration {
+        try GatewayName.check(name, "provider")
+        guard baseURL.unicodeScalars.count <= 2048, let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil
+        else {
+            throw CairnError(.invalidInput, "The provider '\(name)' needs an http:// or https:// base_url of at most 2,048 characters.")
+        }
+        // Base URLs are shown to tenants and written to the audit trail; secrets belong in a credential.
+        guard url.user == nil, url.password == nil else {
+            throw CairnError(.invalidInput, "The provider '\(name)' has a user or password in its base_url; give the secret as its credential.")
+        }
+        if kind == .azureOpenAI, apiVersion == nil {
+            throw CairnError(.invalidInput, "The Azure OpenAI provider '\(name)' needs an api_version.")
+        }
+        if kind == .bedrock, region == nil {
+            throw CairnError(.invalidInput, "The Bedrock provider '\(name)' needs a region.")
+        }
+        for (field, value) in [("api_version", apiVersion), ("region", region)] {
+            if let value { try TextRules.validate(value, field: "\(field) of the provider '\(name)'", maximumLength: 100) }
+        }
+        return ModelProviderConfiguration(name: name, kind: kind, baseURL: baseURL, credential: credential, apiVersion: apiVersion, region: region)
+    }
+}
+
+extension GatewayCatalogDocument.Deployment {
+    /// The deployment this entry describes, once its name, model, price, timeouts and limits
+    /// are checked. Whether its provider exists is the catalog's question.
+    public func deployment() throws(CairnError) -> ModelDeployment {
+        try GatewayName.check(name, "deployment")
+        try GatewayName.check(provider, "provider")
+        try TextRules.validate(model, field: "The model of the deployment '\(name)'", maximumLength: 256)
+        guard let input = USD(dollars: inputUSDPerMillion ?? 0), let output = USD(dollars: outputUSDPerMillion ?? 0) else {
+            throw CairnError(.invalidInput, "The deployment '\(name)' has a price that is negative, not a number or over $1,000,000,000.")
+        }
+        let defaults = DeploymentTimeouts()
+        let timeouts = DeploymentTimeouts(
+            connect: try seconds(self.timeouts?.connect, default: defaults.connect),
+            firstToken: try seconds(self.timeouts?.firstToken, default: defaults.firstToken),
+            total: try seconds(self.timeouts?.total, default: defaults.total)
+        )
+        let concurrency = maxConcurrency ?? 64
+        let maxOutput = defaultMaxOutputTokens ?? 4096
+        let weight = weight ?? 1
+        guard (1...10_000).contains(concurrency), (1...1_000_000).contains(maxOutput), (0...1_000_000).contains(weight) else {
+            throw CairnError(.invalidInput, "The deployment '\(name)' has max_concurrency, default_max_output_tokens or weight out of range.")
+        }
+        if let dimension, !(1...65_536).contains(dimension) {
+            throw CairnError(.invalidInput, "The deployment '\(name)' has a dimension outside 1–65,536.")
+        }
+        return ModelDeployment(
+            name: name,
+            provider: provider,
+            model: model,
+            capability: capability ?? .chat,
+            price: TokenPrice(inputPerMillion: input, outputPerMillion: output),
+            timeouts: timeouts,
+            maxConcurrency: concurrency,
+            defaultMaxOutputTokens: maxOutput,
+            weight: weight,
+            dimension: dimension
+        )
+    }
+
+    private func seconds(_ value: Double?, default fallback: Duration) throws(CairnError) -> Duration {
         guard let value else { return fallback }
         guard value.isFinite, value > 0, value <= 3600 else {
-            throw CairnError(.misconfigured, "The deployment '\(deployment)' has a timeout outside 0–3600 seconds.")
+            throw CairnError(.invalidInput, "The deployment '\(name)' has a timeout outside 0–3600 seconds.")
         }
-        return .milliseconds(Int64(value * 1000))
+        // Rounded up: a timeout under a millisecond must not become none at all.
+        return .milliseconds(Int64((value * 1000).rounded(.up)))
     }
 }

@@ -3,7 +3,7 @@ public import Foundation
 
 /// Resolves `env:` references from the process environment and `file:` references from disk
 /// (mounted secrets), re-reading files on every call so that a rotated secret takes effect
-/// without a restart.
+/// without a restart. `stored:` references need ``StoredCredentials``.
 public struct ProviderCredentials: CredentialResolver {
     private let environment: [String: String]
 
@@ -11,7 +11,7 @@ public struct ProviderCredentials: CredentialResolver {
         self.environment = environment
     }
 
-    public func secret(for reference: CredentialReference) async throws -> ProviderSecret {
+    public func secret(for reference: CredentialReference, tenant: TenantID) async throws -> ProviderSecret {
         switch reference {
         case .environment(let name):
             guard let value = environment[name], !value.isEmpty else {

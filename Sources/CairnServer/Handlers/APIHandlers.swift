@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+import CairnGateway
 import CairnIdentity
 import CairnJobs
 import CairnSearch
@@ -14,6 +15,8 @@ struct APIHandlers: APIProtocol {
     let store: CairnStore
     let jobs: JobQueue
     let documents: DocumentServices
+    let gateway: ModelGateway
+    let gatewayAdministration: GatewayAdministration
     let authenticator: Authenticator
     let logger: Logger
 
@@ -195,7 +198,7 @@ struct APIHandlers: APIProtocol {
     }
 
     /// Path ids are UUIDs; anything else names no key, and says so.
-    private static func keyID(_ text: String) throws(CairnError) -> APIKeyID {
+    static func keyID(_ text: String) throws(CairnError) -> APIKeyID {
         guard let id = APIKeyID(text) else { throw CairnError(.notFound, "There is no API key with id '\(text)'.") }
         return id
     }

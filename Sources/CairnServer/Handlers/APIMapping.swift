@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+import CairnGateway
 import CairnSearch
 import CairnStore
 import Foundation
@@ -272,5 +273,148 @@ extension Components.Schemas.SearchResponse {
             )
         }
         self.init(hits: hits, mode: ModePayload(rawValue: response.mode.rawValue) ?? .lexical, notice: response.notice)
+    }
+}
+
+// MARK: Gateway
+
+extension Components.Schemas.ProviderKind {
+    init(_ kind: ProviderKind) {
+        switch kind {
+        case .openAI: self = .openai
+        case .azureOpenAI: self = .azureOpenai
+        case .anthropic: self = .anthropic
+        case .bedrock: self = .bedrock
+        case .mock: self = .mock
+        }
+    }
+
+    var domain: ProviderKind {
+        switch self {
+        case .openai: .openAI
+        case .azureOpenai: .azureOpenAI
+        case .anthropic: .anthropic
+        case .bedrock: .bedrock
+        case .mock: .mock
+        }
+    }
+}
+
+extension Components.Schemas.GatewayCatalog {
+    /// The catalog a tenant sees: `platform` with the tenant's entries laid over it by name.
+    init(platform: GatewayCatalog, tenant entries: TenantGatewayEntries) {
+        let tenant = GatewayCatalog(entries)
+        let seen = platform.overlaid(with: tenant)
+        let providers = seen.providers.values.map { provider in
+            Components.Schemas.GatewayProvider(provider, source: tenant.providers[provider.name] == nil ? .platform : .tenant, platform: platform)
+        }
+        let deployments = seen.deployments.values.map { deployment in
+            let source: Components.Schemas.CatalogSource = tenant.deployments[deployment.name] == nil ? .platform : .tenant
+            return Components.Schemas.GatewayDeployment(deployment, source: source, platform: platform)
+        }
+        let aliases = seen.aliases.values.map { alias in
+            Components.Schemas.GatewayAlias(alias, source: tenant.aliases[alias.name] == nil ? .platform : .tenant, platform: platform)
+        }
+        self.init(
+            providers: providers.sorted { $0.name < $1.name },
+            deployments: deployments.sorted { $0.name < $1.name },
+            aliases: aliases.sorted { $0.name < $1.name }
+        )
+    }
+}
+
+extension Components.Schemas.GatewayProvider {
+    /// The platform's credential references name its environment variables and files, which
+    /// are no business of a tenant: only the tenant's own providers show theirs.
+    init(_ provider: ModelProviderConfiguration, source: Components.Schemas.CatalogSource, platform: GatewayCatalog) {
+        self.init(
+            name: provider.name, kind: .init(provider.kind), baseURL: provider.baseURL,
+            credential: source == .tenant ? provider.credential?.description : nil, apiVersion: provider.apiVersion, region: provider.region,
+            source: source, overridesPlatform: source == .tenant && platform.providers[provider.name] != nil
+        )
+    }
+}
+
+extension Components.Schemas.GatewayDeployment {
+    init(_ deployment: ModelDeployment, source: Components.Schemas.CatalogSource, platform: GatewayCatalog) {
+        self.init(
+            name: deployment.name, provider: deployment.provider, model: deployment.model,
+            capability: deployment.capability == .embeddings ? .embeddings : .chat,
+            inputUSDPerMillion: deployment.price.inputPerMillion.dollars, outputUSDPerMillion: deployment.price.outputPerMillion.dollars,
+            timeouts: .init(
+                connect: deployment.timeouts.connect.inSeconds, firstToken: deployment.timeouts.firstToken.inSeconds,
+                total: deployment.timeouts.total.inSeconds
+            ),
+            maxConcurrency: deployment.maxConcurrency, defaultMaxOutputTokens: deployment.defaultMaxOutputTokens, weight: deployment.weight,
+            dimension: deployment.dimension, source: source,
+            overridesPlatform: source == .tenant && platform.deployments[deployment.name] != nil
+        )
+    }
+}
+
+extension Components.Schemas.GatewayAlias {
+    init(_ alias: ModelAlias, source: Components.Schemas.CatalogSource, platform: GatewayCatalog) {
+        self.init(
+            name: alias.name, strategy: alias.strategy == .weighted ? .weighted : .ordered, deployments: alias.deployments, source: source,
+            overridesPlatform: source == .tenant && platform.aliases[alias.name] != nil
+        )
+    }
+}
+
+extension Components.Schemas.GatewayCredential {
+    init(_ credential: StoredCredential) {
+        self.init(name: credential.name, createdAt: credential.createdAt, createdBy: credential.createdBy)
+    }
+}
+
+extension Components.Schemas.ModelLimits {
+    init(_ limits: ModelAccessLimits) {
+        self.init(allowedModels: limits.allowedModels, requestsPerMinute: limits.requestsPerMinute, tokensPerMinute: limits.tokensPerMinute)
+    }
+
+    var domain: ModelAccessLimits {
+        ModelAccessLimits(allowedModels: allowedModels, requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute)
+    }
+}
+
+extension Components.Schemas.BudgetPeriod {
+    init(_ period: BudgetPeriod) {
+        switch period {
+        case .day: self = .day
+        case .month: self = .month
+        case .total: self = .total
+        }
+    }
+}
+
+extension Components.Schemas.Budget {
+    /// `windowStart` in milliseconds since 1970, as ``BudgetPeriod/windowStart(containing:)`` gives it.
+    init(_ budget: GatewayBudget, window: GatewayBooks.WindowState, windowStart: Int64) {
+        self.init(
+            id: budget.id.description, scope: budget.apiKeyID == nil ? .tenant : .key, apiKeyId: budget.apiKeyID?.description,
+            period: .init(budget.period), limitUSD: budget.limit.dollars,
+            windowStart: budget.period == .total ? nil : Date(timeIntervalSince1970: Double(windowStart) / 1000),
+            spentUSD: window.spent.dollars, allottedUSD: window.allotted.dollars
+        )
+    }
+}
+
+extension Components.Schemas.UsageGrouping {
+    var domain: GatewayBooks.UsageGrouping {
+        switch self {
+        case .tenant: .tenant
+        case .key: .key
+        case .model: .model
+        case .day: .day
+        }
+    }
+}
+
+extension Components.Schemas.UsageRow {
+    init(_ row: GatewayBooks.UsageRow) {
+        self.init(
+            group: row.group, calls: Int64(row.calls), failedCalls: Int64(row.failedCalls), inputTokens: Int64(row.inputTokens),
+            outputTokens: Int64(row.outputTokens), costUSD: row.cost.dollars
+        )
     }
 }

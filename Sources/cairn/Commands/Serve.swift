@@ -106,10 +106,15 @@ struct Serve: CairnCommand {
             ]
         let deployments = DeploymentPool()
         let bookkeeping = GatewayBookkeeping(books: store.gatewayBooks, logger: logger)
+        let platformCatalog = try settings.gatewayCatalog
+        let masterKey = try settings.masterKey
+        if masterKey == nil {
+            logger.notice("No master key is configured (CAIRN_MASTER_KEY); tenants cannot store provider credentials.")
+        }
         let gateway = ModelGateway(
-            catalogs: FixedGatewayCatalog(try settings.gatewayCatalog),
+            catalogs: StoredGatewayCatalog(platform: platformCatalog, repository: store.gatewayCatalog),
             pool: deployments,
-            credentials: ProviderCredentials(),
+            credentials: StoredCredentials(repository: store.gatewayCatalog, masterKey: masterKey),
             localEmbedder: documents.localEmbedder,
             bookkeeping: bookkeeping,
             logger: logger
@@ -120,6 +125,7 @@ struct Serve: CairnCommand {
             jobs: JobQueue(store: store, catalog: documents.catalog, limits: queueLimits),
             documents: documents.services(store: store, tenantQueueCap: queueLimits.perTenant, logger: logger),
             gateway: gateway,
+            gatewayAdministration: GatewayAdministration(platformCatalog: platformCatalog, masterKey: masterKey),
             authenticator: authenticator,
             metrics: metrics,
             // The books are written after the server stops taking calls, before the pool closes.
