@@ -45,10 +45,11 @@ struct StoredGatewayCatalogTests {
                 northbank,
                 store
             )
-            // A tenant deployment on its own provider and one on the platform's.
+            // A tenant deployment on its own provider, and one overriding a platform deployment by
+            // name (on its own provider too: the platform's providers are priced by the platform).
             try await Self.apply(.putDeployment(ModelDeployment(name: "in-house", provider: "own", model: "llama")), northbank, store)
             try await Self.apply(
-                .putDeployment(ModelDeployment(name: "gpt-small", provider: "openai", model: "gpt-small-2024", maxConcurrency: 4)),
+                .putDeployment(ModelDeployment(name: "gpt-small", provider: "own", model: "gpt-small-2024", maxConcurrency: 4)),
                 northbank,
                 store
             )
@@ -92,7 +93,8 @@ struct StoredGatewayCatalogTests {
     func references(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
             let northbank = try await makeTenant(store, "northbank").tenantID
-            try await Self.apply(.putDeployment(ModelDeployment(name: "mine", provider: "openai", model: "m")), northbank, store)
+            try await Self.apply(.putProvider(ModelProviderConfiguration(name: "own", kind: .openAI, baseURL: "https://own.test/v1")), northbank, store)
+            try await Self.apply(.putDeployment(ModelDeployment(name: "mine", provider: "own", model: "m")), northbank, store)
             try await Self.apply(.putAlias(ModelAlias(name: "both", deployments: ["mine", "gpt-small"])), northbank, store)
 
             let refused: [(GatewayCatalogChange, CairnError.Code, String)] = [
@@ -103,6 +105,10 @@ struct StoredGatewayCatalogTests {
                 (
                     .putDeployment(ModelDeployment(name: "y", provider: "nobody", model: "m")), .invalidInput,
                     "The deployment 'y' names the unknown provider 'nobody'."
+                ),
+                (
+                    .putDeployment(ModelDeployment(name: "z", provider: "openai", model: "m")), .invalidInput,
+                    "The deployment 'z' must use one of the tenant's own providers; 'openai' is the platform's, and the platform prices its deployments."
                 ),
                 (
                     .putProvider(ModelProviderConfiguration(name: "p", kind: .openAI, baseURL: "https://p.test", credential: .stored("missing"))),
@@ -119,10 +125,11 @@ struct StoredGatewayCatalogTests {
             }
             // Overriding a platform deployment and then deleting the override leaves the platform's
             // in place, so nothing dangles.
-            try await Self.apply(.putDeployment(ModelDeployment(name: "gpt-small", provider: "openai", model: "other")), northbank, store)
+            try await Self.apply(.putDeployment(ModelDeployment(name: "gpt-small", provider: "own", model: "other")), northbank, store)
             try await Self.apply(.deleteDeployment("gpt-small"), northbank, store)
             try await Self.apply(.deleteAlias("both"), northbank, store)
             try await Self.apply(.deleteDeployment("mine"), northbank, store)
+            try await Self.apply(.deleteProvider("own"), northbank, store)
             #expect(try await store.gatewayCatalog.entries(of: northbank) == TenantGatewayEntries())
         }
     }

@@ -300,6 +300,8 @@ struct GatewayAdminAPITests {
                 (.put, "/v1/gateway/aliases/\(long)", #"{"deployments":["gpt-small"]}"#, .unprocessableContent, "1–128 characters"),
                 (.put, "/v1/gateway/aliases/a%20b", #"{"deployments":["gpt-small"]}"#, .unprocessableContent, "without spaces"),
                 (.put, "/v1/gateway/deployments/d", #"{"provider":"nobody","model":"m"}"#, .unprocessableContent, "unknown provider 'nobody'"),
+                // Priced at zero on the platform's provider, it would spend past the operator's budget.
+                (.put, "/v1/gateway/deployments/d", #"{"provider":"openai","model":"m"}"#, .unprocessableContent, "tenant's own providers"),
                 (.put, "/v1/gateway/deployments/d", #"{"provider":"openai","model":"m","inputUSDPerMillion":-1}"#, .unprocessableContent, "negative"),
                 (.put, "/v1/gateway/deployments/d", #"{"provider":"openai","model":"m","timeouts":{"total":0}}"#, .unprocessableContent, "timeout"),
                 (.put, "/v1/gateway/deployments/d", #"{"provider":"openai","model":"m","maxConcurrency":0}"#, .unprocessableContent, "out of range"),

@@ -61,6 +61,15 @@ extension GatewayCatalog {
     /// are left alone, so an entry the platform catalog has since orphaned blocks nothing else.
     public func checkTenantEntries(_ entries: TenantGatewayEntries, after change: GatewayCatalogChange) throws(CairnError) {
         let tenant = GatewayCatalog(entries)
+        // Prices on the platform's providers are the platform's: a tenant deployment there could
+        // declare a price of zero and spend past the budget the operator set. A tenant prices only
+        // deployments on its own providers, which call out with its own stored credentials.
+        if case .putDeployment(let entry) = change, tenant.providers[entry.provider] == nil, providers[entry.provider] != nil {
+            throw CairnError(
+                .invalidInput,
+                "The deployment '\(entry.name)' must use one of the tenant's own providers; '\(entry.provider)' is the platform's, and the platform prices its deployments."
+            )
+        }
         let dangling = overlaid(with: tenant).danglingReferences(from: tenant, credentials: entries.credentialNames)
         func held(by kind: DanglingReference.Kind, _ name: String) -> DanglingReference? {
             dangling.first { $0.holder == kind && $0.holderName == name }
