@@ -24,6 +24,10 @@ import ServiceLifecycle
 /// second, once straight to the upstream and once through `/openai/v1/chat/completions`;
 /// phases alternate `--runs` times and the medians are reported. The added latency is the
 /// difference of the two distributions' quantiles.
+///
+/// A third phase, `GET /healthz` on the same server, prices the extra HTTP hop itself (request
+/// parsing, the middleware chain, the response) on this machine, so the gateway's own work can
+/// be told apart from the cost of being a server in the path at all.
 struct BenchGateway: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Latency the gateway adds over a direct call to the same upstream.")
 
@@ -106,6 +110,7 @@ struct BenchGateway: CairnCommand {
         let throughGateway = LoadTarget(
             url: "http://127.0.0.1:\(port)/openai/v1/chat/completions", token: created.secret.token, body: body.replacingOccurrences(of: "MODEL", with: "chat")
         )
+        let hop = LoadTarget(url: "http://127.0.0.1:\(port)/healthz", token: created.secret.token, body: nil)
 
         var client = HTTPClient.Configuration()
         client.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
@@ -113,45 +118,63 @@ struct BenchGateway: CairnCommand {
         let services = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
-            try await Self.waitUntilListening(http, port: port)
-            print("bench gateway: rate=\(rate)/s seconds=\(seconds) runs=\(runs) connections=\(connections) upstream=mock (loopback, no delay)")
-            var directRuns: [LoadResult] = []
-            var gatewayRuns: [LoadResult] = []
-            for run in 1...runs {
-                let directResult = try await LoadGenerator(client: http, rate: rate, seconds: seconds).run(direct)
-                let gatewayResult = try await LoadGenerator(client: http, rate: rate, seconds: seconds).run(throughGateway)
-                print(
-                    String(
-                        format: "gateway run=%d direct_p50_ms=%.3f direct_p99_ms=%.3f gateway_p50_ms=%.3f gateway_p99_ms=%.3f sent_per_s=%.0f failures=%d",
-                        run, directResult.p50, directResult.p99, gatewayResult.p50, gatewayResult.p99, gatewayResult.achievedRate,
-                        directResult.failures + gatewayResult.failures
-                    )
-                )
-                directRuns.append(directResult)
-                gatewayRuns.append(gatewayResult)
+            do {
+                try await Self.waitUntilListening(http, port: port)
+                try await measure(direct: direct, gateway: throughGateway, hop: hop, client: http)
+                try await bookkeeping.flush()
+                let ledger = try await store.gatewayBooks.usage(of: tenant.id, groupedBy: .model, from: .distantPast, to: Date().addingTimeInterval(60))
+                print("gateway ledger_calls=\(ledger.reduce(0) { $0 + $1.calls }) ledger_cost=\(ledger.reduce(USD.zero) { $0 + $1.cost })")
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
             }
-            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-            let directP50 = median(directRuns.map(\.p50))
-            let directP99 = median(directRuns.map(\.p99))
-            let gatewayP50 = median(gatewayRuns.map(\.p50))
-            let gatewayP99 = median(gatewayRuns.map(\.p99))
-            let achieved = median(gatewayRuns.map(\.achievedRate))
-            let sustained = achieved >= Double(rate) * 0.95 ? "yes" : "no (the most this machine sent: \(Int(achieved))/s)"
-            let failures = (directRuns + gatewayRuns).reduce(0) { $0 + $1.failures }
-            print(
-                String(
-                    format: "gateway added_p50_ms=%.3f added_p99_ms=%.3f ratio_p50=%.2f ratio_p99=%.2f direct_p50_ms=%.3f gateway_p50_ms=%.3f target_added_p50_ms=0.3 target_added_p99_ms=1.0",
-                    gatewayP50 - directP50, gatewayP99 - directP99, gatewayP50 / directP50, gatewayP99 / directP99, directP50, gatewayP50
-                )
-            )
-            print("gateway rate_target=\(rate) rate_sustained=\(sustained) failures=\(failures) resident_mib=\(Self.residentMebibytes())")
-            try await bookkeeping.flush()
-            let ledger = try await store.gatewayBooks.usage(of: tenant.id, groupedBy: .model, from: .distantPast, to: Date().addingTimeInterval(60))
-            print("gateway ledger_calls=\(ledger.reduce(0) { $0 + $1.calls }) ledger_cost=\(ledger.reduce(USD.zero) { $0 + $1.cost })")
             await services.triggerGracefulShutdown()
             try await group.waitForAll()
         }
         try await http.shutdown()
+    }
+
+    private func measure(direct: LoadTarget, gateway throughGateway: LoadTarget, hop: LoadTarget, client http: HTTPClient) async throws {
+        print("bench gateway: rate=\(rate)/s seconds=\(seconds) runs=\(runs) connections=\(connections) upstream=mock (loopback, no delay)")
+        var directRuns: [LoadResult] = []
+        var gatewayRuns: [LoadResult] = []
+        var hopRuns: [LoadResult] = []
+        for run in 1...runs {
+            let directResult = try await LoadGenerator(client: http, rate: rate, seconds: seconds).run(direct)
+            let gatewayResult = try await LoadGenerator(client: http, rate: rate, seconds: seconds).run(throughGateway)
+            let hopResult = try await LoadGenerator(client: http, rate: rate, seconds: seconds).run(hop)
+            print(
+                String(
+                    format: "gateway run=%d direct_p50_ms=%.3f direct_p99_ms=%.3f gateway_p50_ms=%.3f gateway_p99_ms=%.3f hop_p50_ms=%.3f sent_per_s=%.0f failures=%d",
+                    run, directResult.p50, directResult.p99, gatewayResult.p50, gatewayResult.p99, hopResult.p50, gatewayResult.achievedRate,
+                    directResult.failures + gatewayResult.failures + hopResult.failures
+                )
+            )
+            directRuns.append(directResult)
+            gatewayRuns.append(gatewayResult)
+            hopRuns.append(hopResult)
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let directP50 = median(directRuns.map(\.p50))
+        let directP99 = median(directRuns.map(\.p99))
+        let gatewayP50 = median(gatewayRuns.map(\.p50))
+        let gatewayP99 = median(gatewayRuns.map(\.p99))
+        let achieved = median(gatewayRuns.map(\.achievedRate))
+        let sustained = achieved >= Double(rate) * 0.95 ? "yes" : "no (the most this machine sent: \(Int(achieved))/s)"
+        let failures = (directRuns + gatewayRuns + hopRuns).reduce(0) { $0 + $1.failures }
+        print(
+            String(
+                format: "gateway added_p50_ms=%.3f added_p99_ms=%.3f ratio_p50=%.2f ratio_p99=%.2f direct_p50_ms=%.3f gateway_p50_ms=%.3f target_added_p50_ms=0.3 target_added_p99_ms=1.0",
+                gatewayP50 - directP50, gatewayP99 - directP99, gatewayP50 / directP50, gatewayP99 / directP99, directP50, gatewayP50
+            )
+        )
+        print(
+            String(
+                format: "gateway hop_p50_ms=%.3f hop_p99_ms=%.3f (GET /healthz on the same server: the extra HTTP hop alone)",
+                median(hopRuns.map(\.p50)), median(hopRuns.map(\.p99))
+            )
+        )
+        print("gateway rate_target=\(rate) rate_sustained=\(sustained) failures=\(failures) resident_mib=\(Self.residentMebibytes())")
     }
 
     /// A port nothing listens on now: bound to port 0, read back, released.
@@ -195,7 +218,8 @@ struct BenchGateway: CairnCommand {
 private struct LoadTarget: Sendable {
     let url: String
     let token: String
-    let body: String
+    /// JSON to POST; `nil` for a GET.
+    let body: String?
 }
 
 /// One phase's latencies, in milliseconds.
@@ -216,10 +240,12 @@ private struct LoadGenerator {
 
     func run(_ target: LoadTarget) async throws -> LoadResult {
         var template = HTTPClientRequest(url: target.url)
-        template.method = .POST
-        template.headers.add(name: "Content-Type", value: "application/json")
         template.headers.add(name: "Authorization", value: "Bearer \(target.token)")
-        template.body = .bytes(ByteBuffer(string: target.body))
+        if let body = target.body {
+            template.method = .POST
+            template.headers.add(name: "Content-Type", value: "application/json")
+            template.body = .bytes(ByteBuffer(string: body))
+        }
         let request = template
         let warmUp = rate
         let total = rate * seconds + warmUp
