@@ -38,7 +38,8 @@ struct JobsAPITests {
             try await client.send(.post, "/v1/jobs/\(later.id)/cancel", token: fixture.southbankAdmin).expectProblem(.notFound)
             try await client.send(.get, "/v1/jobs/not-a-job", token: fixture.northbankAdmin).expectProblem(.notFound)
             // An unknown value in the query string is malformed input for the runtime: 400.
-            try await client.send(.get, "/v1/jobs?state=exploded", token: fixture.northbankAdmin).expectProblem(.badRequest)
+            let unknownState = try await client.send(.get, "/v1/jobs?state=exploded", token: fixture.northbankAdmin).expectProblem(.badRequest)
+            #expect((unknownState["detail"] as? String)?.contains("query parameter") == true, "\(unknownState)")
 
             let cancelled = try await client.send(.post, "/v1/jobs/\(later.id)/cancel", token: fixture.northbankAdmin)
             #expect(cancelled.json["state"] as? String == "cancelled")

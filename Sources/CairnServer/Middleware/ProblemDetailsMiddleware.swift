@@ -39,6 +39,11 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
             // Only a decoding failure before the handler ran is about the request; one from
             // inside a handler (a stored row that does not decode) is Cairn's fault.
             if let decoding = error.underlyingError as? DecodingError, error.operationInput == nil {
+                // Without a declared body, what failed to decode was a path or query parameter (an
+                // enum value the operation does not know): not a body that "is not valid JSON".
+                if case .dataCorrupted(let context) = decoding, context.codingPath.isEmpty, error.request.headerFields[.contentType] == nil {
+                    return Problem(status: .badRequest, slug: "invalid-input", detail: "A path or query parameter has a value this operation does not accept.")
+                }
                 return Problem(decoding)
             }
             if error.operationInput == nil || error.httpStatus.kind == .clientError {
