@@ -326,7 +326,7 @@ public struct ModelGateway: Sendable {
         var generator = SystemRandomNumberGenerator()
         for hop in hops {
             let runtime = pool.runtime(for: hop)
-            let admission = runtime.breaker.admit()
+            let admission = runtime.breaker.admit(now: pool.now())
             guard admission != .rejected else {
                 log.failed(UpstreamFailure(.unavailable, deployment: hop.deployment.name, detail: "circuit open"))
                 continue
@@ -385,7 +385,7 @@ public struct ModelGateway: Sendable {
                         metadata: ["deployment": "\(hop.deployment.name)", "attempt": "\(retry)", "failure": "\(failure)", "detail": "\(detail)"]
                     )
                     if failure.countsAgainstHealth {
-                        runtime.breaker.recordFailure()
+                        runtime.breaker.recordFailure(now: pool.now())
                     } else {
                         runtime.breaker.recordNeutral()
                     }

@@ -5,6 +5,7 @@ import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// The gateway against the `mock` provider over real HTTP on loopback: a primary deployment
@@ -18,7 +19,8 @@ struct GatewayFailoverTests {
         _ baseURL: String,
         store: CairnStore,
         breakers: DeploymentPool.Breakers = .init(failureThreshold: 3, cooldown: .milliseconds(300)),
-        firstToken: Duration = .seconds(20)
+        firstToken: Duration = .seconds(20),
+        clock: HandMovedClock? = nil
     ) -> (ModelGateway, DeploymentPool) {
         let provider = ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: baseURL + "/v1")
         // Only the primary's first-token timeout is short (it is what a hang trips); the
@@ -37,7 +39,7 @@ struct GatewayFailoverTests {
             ],
             aliases: [ModelAlias(name: "chat", deployments: ["primary", "fallback"])]
         )
-        let pool = DeploymentPool(breakers: breakers)
+        let pool = clock.map { clock in DeploymentPool(breakers: breakers) { clock.now() } } ?? DeploymentPool(breakers: breakers)
         let gateway = ModelGateway(
             catalogs: FixedGatewayCatalog(catalog),
             pool: pool,
@@ -60,11 +62,12 @@ struct GatewayFailoverTests {
     static func withGateway(
         breakers: DeploymentPool.Breakers = .init(failureThreshold: 3, cooldown: .milliseconds(300)),
         firstToken: Duration = .seconds(20),
+        clock: HandMovedClock? = nil,
         _ body: @Sendable (ModelGateway, MockScript, DeploymentPool) async throws -> Void
     ) async throws {
         try await withTestStore(.sqlite) { store in
             try await MockModelServer.withRunning { mock in
-                let (gateway, pool) = gateway(mock.baseURL, store: store, breakers: breakers, firstToken: firstToken)
+                let (gateway, pool) = gateway(mock.baseURL, store: store, breakers: breakers, firstToken: firstToken, clock: clock)
                 do {
                     try await body(gateway, mock.script, pool)
                     try await pool.shutdown()
@@ -112,7 +115,10 @@ struct GatewayFailoverTests {
 
     @Test("The breaker opens at its threshold, the primary then gets no traffic at all, and a half-open probe closes it once it recovers")
     func breaker() async throws {
-        try await Self.withGateway(breakers: .init(failureThreshold: 3, cooldown: .milliseconds(400))) { gateway, script, pool in
+        // The breakers read a clock the test moves, so however slowly a loaded machine serves the
+        // requests, the cooldown passes exactly where the test says and nowhere else.
+        let clock = HandMovedClock()
+        try await Self.withGateway(breakers: .init(failureThreshold: 3, cooldown: .seconds(30)), clock: clock) { gateway, script, pool in
             script.setFault(.fail(status: 500), model: "primary-model")
             // Two attempts per request at the primary: the second request's first failure is the third.
             _ = try await gateway.complete(Self.ask(), for: Self.principal)
@@ -129,14 +135,15 @@ struct GatewayFailoverTests {
             #expect(script.requestCount(model: "primary-model") == beforeOpen, "no traffic while open")
 
             // The cooldown passes while the primary is still down: the probe fails, it reopens.
-            try await Task.sleep(for: .milliseconds(450))
+            clock.advance(by: .seconds(30))
             _ = try await gateway.complete(Self.ask(), for: Self.principal)
             #expect(script.requestCount(model: "primary-model") == beforeOpen + 1, "exactly one probe")
             #expect(pool.breakerStates()["primary"] == .open)
 
             // It recovers; the next probe succeeds and closes the breaker.
             script.clearFault(model: "primary-model")
-            try await Task.sleep(for: .milliseconds(450))
+            #expect(try await gateway.complete(Self.ask(), for: Self.principal).cairn?.deployment == "fallback", "still open until the cooldown")
+            clock.advance(by: .seconds(30))
             let probe = try await gateway.complete(Self.ask(), for: Self.principal)
             #expect(probe.cairn?.deployment == "primary")
             #expect(pool.breakerStates()["primary"] == .closed)
@@ -240,4 +247,13 @@ struct GatewayFailoverTests {
             }
         }
     }
+}
+
+/// A clock the test moves by hand.
+final class HandMovedClock: Sendable {
+    private let start = ContinuousClock.now
+    private let offset = Mutex(Duration.zero)
+
+    func now() -> ContinuousClock.Instant { start + offset.withLock { $0 } }
+    func advance(by duration: Duration) { offset.withLock { $0 += duration } }
 }

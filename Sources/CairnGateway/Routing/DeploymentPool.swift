@@ -53,7 +53,13 @@ public final class DeploymentPool: Service, Sendable {
     private let breakers: Breakers
     private let runtimes = Mutex<[GatewayCatalog.Hop: Runtime]>([:])
 
-    public init(breakers: Breakers = Breakers()) { self.breakers = breakers }
+    /// The clock breakers read their cooldowns on: the continuous clock, or a test's hand-moved one.
+    let now: @Sendable () -> ContinuousClock.Instant
+
+    public init(breakers: Breakers = Breakers(), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.breakers = breakers
+        self.now = now
+    }
 
     /// The runtime for `hop`, created on first use.
     public func runtime(for hop: GatewayCatalog.Hop) -> Runtime {
