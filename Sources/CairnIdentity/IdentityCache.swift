@@ -44,7 +44,7 @@ final class IdentityCache: Sendable {
     }
 
     func insert(_ principal: Principal, forTokenHash hash: String, credentialExpiry: Date?, now: Date = Date()) {
-        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        let seconds = lifetime.inSeconds
         var validUntil = now.addingTimeInterval(seconds)
         if let credentialExpiry { validUntil = min(validUntil, credentialExpiry) }
         state.withLock { state in
@@ -61,7 +61,7 @@ final class IdentityCache: Sendable {
 
     /// Evicts every cached identity minted from API key `id`, and keeps it out for one lifetime.
     func evict(apiKey id: APIKeyID, now: Date = Date()) {
-        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        let seconds = lifetime.inSeconds
         state.withLock { state in
             state.entries = state.entries.filter { $0.value.principal.credential != .apiKey(id) }
             state.revoked = state.revoked.filter { now < $0.value }

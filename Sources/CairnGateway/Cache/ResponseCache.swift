@@ -38,8 +38,7 @@ final class ResponseCache: Sendable {
         request.stream = nil
         request.streamOptions = nil
         let body = (try? encoder.encode(request)) ?? Data()
-        let digest = SHA256.hash(data: Data(tenant.description.utf8) + [0] + body)
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(tenant.description.utf8) + [0] + body).hexString
     }
 
     func lookup(_ key: String, now: ContinuousClock.Instant = .now) -> ChatCompletion? {

@@ -1,5 +1,5 @@
 public import CairnCore
-public import Foundation
+import Foundation
 
 /// The gateway catalog as JSON: what an operator writes in the file `CAIRN_GATEWAY_CATALOG`
 /// names. Prices are dollars per million tokens and timeouts seconds, as provider price lists

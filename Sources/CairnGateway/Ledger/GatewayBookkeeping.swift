@@ -34,9 +34,9 @@ public final class GatewayBookkeeping: Service, Sendable {
         Counter(label: "cairn_gateway_tokens_total", dimensions: [("direction", "input")]).increment(by: call.inputTokens)
         Counter(label: "cairn_gateway_tokens_total", dimensions: [("direction", "output")]).increment(by: call.outputTokens)
         Counter(label: "cairn_gateway_cost_nanodollars_total", dimensions: [("alias", call.alias)]).increment(by: Int(call.cost.nanodollars))
-        Timer(label: "cairn_gateway_call_duration_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(call.latency.nanoseconds)
+        Timer(label: "cairn_gateway_call_duration_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(call.latency.wholeNanoseconds)
         if let firstToken = call.timeToFirstToken {
-            Timer(label: "cairn_gateway_time_to_first_token_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(firstToken.nanoseconds)
+            Timer(label: "cairn_gateway_time_to_first_token_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(firstToken.wholeNanoseconds)
         }
     }
 
@@ -71,12 +71,5 @@ public final class GatewayBookkeeping: Service, Sendable {
         } catch {
             logger.error("The gateway's books could not be written; retrying", metadata: ["error": "\(String(reflecting: error))"])
         }
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -1,3 +1,5 @@
+import CairnCore
+
 /// A token bucket: holds up to `capacity` tokens, refilled at `capacity` per `period`.
 ///
 /// The level may go negative when actual use exceeds what was taken up front (a reply longer
@@ -10,13 +12,13 @@ struct TokenBucket: Sendable {
 
     init(capacity: Int, period: Duration, now: ContinuousClock.Instant) {
         self.capacity = Double(capacity)
-        perSecond = Double(capacity) / period.inSecondsDouble
+        perSecond = Double(capacity) / period.inSeconds
         level = Double(capacity)
         updated = now
     }
 
     private mutating func refill(_ now: ContinuousClock.Instant) {
-        level = min(capacity, level + (now - updated).inSecondsDouble * perSecond)
+        level = min(capacity, level + (now - updated).inSeconds * perSecond)
         updated = now
     }
 
@@ -35,12 +37,5 @@ struct TokenBucket: Sendable {
     mutating func adjust(by amount: Double, now: ContinuousClock.Instant) {
         refill(now)
         level = min(capacity, level + amount)
-    }
-}
-
-extension Duration {
-    var inSecondsDouble: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,3 +1,5 @@
+import CairnCore
+
 /// How often and how long to wait before trying a deployment again.
 ///
 /// Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff and
@@ -25,18 +27,11 @@ public struct RetryPolicy: Sendable, Equatable {
         guard failure.isRetryable, retry < attemptsPerDeployment, failure.kind != .unavailable else { return nil }
         let exponent = min(retry - 1, 30)
         let ceiling = min(cap, base * (1 << exponent))
-        let jittered = Duration.nanoseconds(Int64.random(in: 0...max(0, ceiling.nanosecondsRoundedDown), using: &generator))
+        let jittered = Duration.nanoseconds(Int64.random(in: 0...max(0, ceiling.wholeNanoseconds), using: &generator))
         if case .rateLimited(let retryAfter?) = failure.kind {
             guard retryAfter <= longestRetryAfter else { return nil }
             return max(retryAfter, jittered)
         }
         return jittered
-    }
-}
-
-extension Duration {
-    var nanosecondsRoundedDown: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -25,7 +25,7 @@ final class TesseractOCR {
     func recognize(_ image: GrayImage, timeLimit: Duration) throws -> [RecognizedWord] {
         var result = ctess_result()
         var error = ctess_error()
-        let milliseconds = Int32(clamping: max(1, timeLimit.components.seconds * 1000 + timeLimit.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Int32(clamping: max(1, timeLimit.wholeMilliseconds))
         let status = image.pixels.withUnsafeBufferPointer { pixels in
             ctess_recognize_gray(engine, pixels.baseAddress, image.width, image.height, image.bytesPerRow, Int32(image.dotsPerInch), -1, milliseconds, &result, &error)
         }

@@ -144,9 +144,3 @@ extension MockLatency: Codable {
         try container.encode(perChunk.wholeMilliseconds, forKey: .perChunkMs)
     }
 }
-
-extension Duration {
-    fileprivate var wholeMilliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -27,8 +27,8 @@ public struct GatewayBooks: Sendable {
                     VALUES (\(bind: call.id.uuidString.lowercased()), \(bind: call.tenantID.description), \(bind: call.apiKeyID?.description),
                             \(bind: call.subject), \(bind: call.operation.rawValue), \(bind: call.alias), \(bind: call.deployment),
                             \(bind: call.status.rawValue), \(bind: Int64(call.inputTokens)), \(bind: Int64(call.outputTokens)),
-                            \(bind: call.cost.nanodollars), \(bind: Self.milliseconds(call.latency)),
-                            \(bind: call.timeToFirstToken.map(Self.milliseconds)), \(bind: Int64(call.attempts)),
+                            \(bind: call.cost.nanodollars), \(bind: call.latency.wholeMilliseconds),
+                            \(bind: call.timeToFirstToken.map(\.wholeMilliseconds)), \(bind: Int64(call.attempts)),
                             \(bind: Int64(call.cacheHit ? 1 : 0)), \(bind: Int64(call.streamed ? 1 : 0)),
                             \(bind: EpochMilliseconds.milliseconds(call.at)))
                     """
@@ -341,10 +341,5 @@ public struct GatewayBooks: Sendable {
                 in: transaction
             )
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -262,8 +262,8 @@ public struct GatewayCatalogRepository: Sendable {
                                              dimension, updated_at, updated_by)
             VALUES (\(bind: tenant.description), \(bind: deployment.name), \(bind: deployment.provider), \(bind: deployment.model),
                     \(bind: deployment.capability.rawValue), \(bind: deployment.price.inputPerMillion.nanodollars),
-                    \(bind: deployment.price.outputPerMillion.nanodollars), \(bind: deployment.timeouts.connect.milliseconds),
-                    \(bind: deployment.timeouts.firstToken.milliseconds), \(bind: deployment.timeouts.total.milliseconds),
+                    \(bind: deployment.price.outputPerMillion.nanodollars), \(bind: deployment.timeouts.connect.wholeMilliseconds),
+                    \(bind: deployment.timeouts.firstToken.wholeMilliseconds), \(bind: deployment.timeouts.total.wholeMilliseconds),
                     \(bind: Int64(deployment.maxConcurrency)), \(bind: Int64(deployment.defaultMaxOutputTokens)), \(bind: Int64(deployment.weight)),
                     \(bind: deployment.dimension.map(Int64.init)), \(bind: EpochMilliseconds.nowMilliseconds()), \(bind: actor))
             """
@@ -371,13 +371,5 @@ extension GatewayCatalogChange {
         case .putProvider, .putDeployment, .putAlias: false
         case .deleteProvider, .deleteDeployment, .deleteAlias: true
         }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, as the catalog tables store timeouts.
-    fileprivate var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,6 +1,6 @@
 public import CairnCore
 import Crypto
-public import Foundation
+import Foundation
 
 /// The key tenants' stored provider credentials are sealed with: 32 bytes for AES-256-GCM,
 /// configured as base64 (`CAIRN_MASTER_KEY`, or the file `CAIRN_MASTER_KEY_FILE` names).
