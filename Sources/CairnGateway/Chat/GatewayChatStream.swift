@@ -93,7 +93,8 @@ public final class GatewayChatStream: @unchecked Sendable {
                 if !includeUsage { chunk.usage = nil }
             }
             for choice in chunk.choices {
-                text += choice.delta.content ?? ""
+                // The reply's text is kept only when a schema will check it at the end.
+                if schema != nil { text += choice.delta.content ?? "" }
                 outcome.outputBytes += (choice.delta.content?.utf8.count ?? 0)
                 outcome.outputBytes += (choice.delta.toolCalls ?? []).reduce(0) { $0 + ($1.function?.arguments?.utf8.count ?? 0) }
             }
