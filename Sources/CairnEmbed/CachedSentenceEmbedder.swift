@@ -17,7 +17,7 @@ public final class CachedSentenceEmbedder: SentenceEmbedder {
 
     public init(_ base: any SentenceEmbedder, directory: URL) throws(CairnError) {
         self.base = base
-        let name = SHA256.hash(data: Data(base.modelName.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
+        let name = SHA256.hash(data: Data(base.modelName.utf8)).hexString.prefix(16)
         file = directory.appendingPathComponent("embeddings-\(name).bin")
         var loaded: [Data: [Float]] = [:]
         do {

@@ -113,7 +113,7 @@ public struct LocalSentenceEmbedder: SentenceEmbedder {
         } catch {
             throw CairnError(.misconfigured, "The embedding model directory has no readable \(name).", underlying: error)
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().hexString
         guard digest == expected else {
             throw CairnError(.misconfigured, "\(name) is not the pinned all-MiniLM-L6-v2 file (its SHA-256 differs); download the model again.")
         }

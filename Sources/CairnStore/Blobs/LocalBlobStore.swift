@@ -49,7 +49,7 @@ public struct LocalBlobStore: BlobStore {
             }
             try handle.synchronize()
         }
-        let digest = BlobDigest(hasher.finalize().map { String(format: "%02x", $0) }.joined())!
+        let digest = BlobDigest(hasher.finalize().hexString)!
         let destination = url(of: digest)
         if FileManager.default.fileExists(atPath: destination.path) {
             return StoredBlob(digest: digest, size: size, isNew: false)
