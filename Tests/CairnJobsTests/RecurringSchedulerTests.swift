@@ -74,7 +74,9 @@ struct RecurringSchedulerTests {
             let recent = try await store.jobs.enqueue(.init(kind: "recent"), by: admin).job
             let waitingOld = try await store.jobs.enqueue(.init(kind: "waiting", runAt: old), by: admin, now: old).job
             _ = try await store.idempotency.reserve("k-old", scope: .tenant(admin.tenantID), fingerprint: "f", lockFor: .seconds(10), keepFor: .seconds(1), now: old)
-            _ = try await store.idempotency.reserve("k-new", scope: .tenant(admin.tenantID), fingerprint: "f", lockFor: .seconds(10), keepFor: .seconds(86_400))
+            // Locked for an hour: a lock that lapsed on a slow machine would let the check below
+            // take the key over, whatever retention did.
+            _ = try await store.idempotency.reserve("k-new", scope: .tenant(admin.tenantID), fingerprint: "f", lockFor: .seconds(3600), keepFor: .seconds(86_400))
 
             let task = RecurringTask.retention(store: store, schedule: try CronSchedule("15 3 * * *"), keepFinishedJobs: .seconds(30 * 86_400))
             try await task.work(logger)
