@@ -17,4 +17,15 @@ export CAIRN_BINARY="$PWD/.build/debug/cairn"
 export CAIRN_SHARED_DATA="${CAIRN_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
 export CAIRN_TEST_MODEL_DIR="${CAIRN_HOME:-$PWD/.cairn}/models/all-MiniLM-L6-v2"
 
-swift test --skip-build
+# The log is kept so that, when something fails, the failures can be repeated just above the
+# closing summary: CI shows only the end of a long run, where they would otherwise be lost.
+log="$(mktemp)"
+status=0
+swift test --skip-build 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "What failed, repeated from above:"
+    grep -A4 -E '^✘ (Test|Suite) .*(recorded an issue|failed)' "$log" | grep -v -E '^✘ Test run with' | head -120 || true
+    grep -E '^[✔✘] Test run with' "$log" | tail -1 || true
+fi
+rm -f "$log"
+exit "$status"

@@ -80,7 +80,7 @@ struct JobProcessTests {
             _ = try await store.jobs.enqueueBatch(jobs, by: admin)
             let env = environment.merging(jobSettings) { _, new in new }.merging(["CAIRN_JOBS_CONCURRENCY": "8", "CAIRN_JOBS_LEASE_SECONDS": "30"]) { _, new in new }
             let server = try await CairnProcess(serveWith: env)
-            _ = try await CairnProcess.eventually("all eight jobs to run", timeout: .seconds(20)) {
+            _ = try await CairnProcess.eventually("all eight jobs to run", timeout: .seconds(60)) {
                 try await count(in: store, where: "state = 'running'") == 8 ? true : nil
             }
             server.signal(SIGTERM)
@@ -107,7 +107,7 @@ struct JobProcessTests {
             let job = try await store.jobs.enqueue(.init(kind: "probe.saga", payload: #"{"key":"resume","steps":5,"sleepMs":600}"#), by: admin).job
             let env = environment.merging(jobSettings) { _, new in new }
             let server = try await CairnProcess(serveWith: env)
-            let finishedBeforeKill = try await CairnProcess.eventually("two steps to finish", timeout: .seconds(20)) {
+            let finishedBeforeKill = try await CairnProcess.eventually("two steps to finish", timeout: .seconds(60)) {
                 let steps = try await store.jobs.detail(job.id, for: admin).steps
                 let done = steps.filter { $0.state == .succeeded }.map(\.position)
                 return done.count >= 2 ? done : nil
@@ -116,7 +116,7 @@ struct JobProcessTests {
             _ = try await server.waitForExit()
 
             let restarted = try await CairnProcess(serveWith: env)
-            _ = try await CairnProcess.eventually("the saga to finish", timeout: .seconds(40)) {
+            _ = try await CairnProcess.eventually("the saga to finish", timeout: .seconds(120)) {
                 try await store.jobs.get(job.id, for: admin).state == .succeeded ? true : nil
             }
             let (finished, steps) = try await store.jobs.detail(job.id, for: admin)
