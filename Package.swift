@@ -160,6 +160,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The grounded assistant: answers built from the approved passages a principal may
+        // see, each sentence citing its page, or an honest refusal.
+        .target(
+            name: "CairnAssistant",
+            dependencies: [
+                "CairnCore",
+                "CairnEmbed",
+                "CairnSearch",
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The model gateway: providers (OpenAI-compatible, Anthropic, Bedrock Converse, mock),
         // routing with retries, circuit breakers and stream-safe failover, virtual-key limits,
         // reserve-then-commit budgets, structured output validated against JSON Schema, the
@@ -212,6 +223,7 @@ let package = Package(
             name: "CairnServer",
             dependencies: [
                 "CairnAPI",
+                "CairnAssistant",
                 "CairnCore",
                 "CairnGateway",
                 "CairnIdentity",
@@ -236,6 +248,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
+                "CairnAssistant",
                 "CairnCore",
                 "CairnEmbed",
                 "CairnGateway",
@@ -289,6 +302,20 @@ let package = Package(
             dependencies: [
                 "CairnCore", "CairnEmbed", "CairnIngest", "CairnTestSupport", "CMuPDF",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnAssistantTests",
+            dependencies: [
+                "CairnAssistant",
+                "CairnCore",
+                "CairnEmbed",
+                "CairnIngest",
+                "CairnSearch",
+                "CairnStore",
+                "CairnTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

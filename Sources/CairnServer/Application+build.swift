@@ -1,4 +1,5 @@
 import CairnAPI
+public import CairnAssistant
 import CairnCore
 public import CairnGateway
 public import CairnIdentity
@@ -43,10 +44,12 @@ public struct ServerConfiguration: Sendable {
 public struct DocumentServices: Sendable {
     public let library: DocumentLibrary
     public let search: SearchService
+    public let assistant: Assistant
 
     public init(library: DocumentLibrary, search: SearchService) {
         self.library = library
         self.search = search
+        assistant = Assistant(search: search)
     }
 }
 

@@ -8,7 +8,8 @@ import Tracing
 /// vector hits fused, every hit pinned to its document, version and pages.
 public struct SearchService: Sendable {
     private let index: SearchIndex
-    private let embedder: (any SentenceEmbedder)?
+    /// The model chunks were embedded with; `nil` runs lexical-only.
+    public let embedder: (any SentenceEmbedder)?
     private let store: CairnStore
 
     /// - Parameter embedder: the model chunks were embedded with; `nil` runs lexical-only.

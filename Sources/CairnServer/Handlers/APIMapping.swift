@@ -1,4 +1,5 @@
 import CairnAPI
+import CairnAssistant
 import CairnCore
 import CairnGateway
 import CairnSearch
@@ -273,6 +274,34 @@ extension Components.Schemas.SearchResponse {
             )
         }
         self.init(hits: hits, mode: ModePayload(rawValue: response.mode.rawValue) ?? .lexical, notice: response.notice)
+    }
+}
+
+// MARK: Assistant
+
+extension Components.Schemas.Answer {
+    init(_ answer: Answer) {
+        let kind: KindPayload =
+            switch answer.kind {
+            case .extractive: .extractive
+            case .refusal: .refusal
+            }
+        self.init(
+            kind: kind,
+            text: answer.text,
+            sentences: answer.sentences.map { .init(text: $0.text, citations: $0.citations) },
+            citations: answer.citations.map(Components.Schemas.Citation.init)
+        )
+    }
+}
+
+extension Components.Schemas.Citation {
+    init(_ citation: Citation) {
+        self.init(
+            chunkId: citation.chunkID.description, documentId: citation.documentID.description, versionId: citation.versionID.description,
+            version: citation.versionNumber, title: citation.title, page: citation.page, quote: citation.quote,
+            span: .init(start: citation.span.lowerBound, end: citation.span.upperBound), support: citation.support
+        )
     }
 }
 

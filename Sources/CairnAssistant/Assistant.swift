@@ -1,0 +1,43 @@
+public import CairnCore
+public import CairnSearch
+
+/// Answers a principal's questions from the approved documents it may see, citing the page
+/// each sentence comes from, or says plainly that they do not cover the question.
+///
+/// Retrieval runs as the principal, so the document access policy is applied before any
+/// passage reaches the answer: nothing the principal may not see can be quoted, cited or
+/// named, refusals included.
+public struct Assistant: Sendable {
+    private let search: SearchService
+    private let extractive: ExtractiveAnswerer
+
+    /// Sentences are scored against the question with the search's embedding model, or by
+    /// term overlap alone when it runs without one.
+    public init(search: SearchService) {
+        self.search = search
+        extractive = ExtractiveAnswerer(embedder: search.embedder)
+    }
+
+    public struct Question: Sendable {
+        public var text: String
+        public var collection: String?
+        public var mode: AnswerMode
+
+        public init(_ text: String, collection: String? = nil, mode: AnswerMode = .auto) {
+            self.text = text
+            self.collection = collection
+            self.mode = mode
+        }
+    }
+
+    /// Passages retrieved for a question.
+    static let retrievedPassages = 8
+
+    public func answer(_ question: Question, for principal: Principal) async throws -> Answer {
+        try TextRules.validate(question.text, field: "A question", maximumLength: 2000)
+        let hits = try await search.search(
+            SearchService.Request(query: question.text, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
+        ).hits
+        return try await extractive.answer(question.text, from: hits)
+    }
+}
