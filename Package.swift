@@ -160,6 +160,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The demo corpus: synthetic bank policies in Markdown, rendered as PDFs to seed a tenant.
+        .target(
+            name: "CairnDemo",
+            swiftSettings: swiftSettings
+        ),
         // The grounded assistant: answers built from the approved passages a principal may
         // see, each sentence citing its page, or an honest refusal.
         .target(
@@ -250,6 +255,7 @@ let package = Package(
             dependencies: [
                 "CairnAssistant",
                 "CairnCore",
+                "CairnDemo",
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnIngest",
@@ -310,6 +316,7 @@ let package = Package(
             dependencies: [
                 "CairnAssistant",
                 "CairnCore",
+                "CairnDemo",
                 "CairnEmbed",
                 "CairnIngest",
                 "CairnSearch",

@@ -233,6 +233,11 @@ struct Settings: Sendable {
         URL(fileURLWithPath: home).appendingPathComponent("cache")
     }
 
+    /// The demo policies rendered as PDFs, as `cairn demo seed` uploads them.
+    var demoDirectory: URL {
+        URL(fileURLWithPath: home).appendingPathComponent("demo")
+    }
+
     /// Uploaded files, content-addressed.
     var blobDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("blobs")

@@ -118,12 +118,15 @@ enum SentenceBoundaries {
         return first.properties.isUppercase || first.properties.numericType != nil || first == "\"" || first == "\u{201C}"
     }
 
-    /// `e.g.`, `i.e.`, `No.` and the like do not end a sentence.
+    /// `e.g.`, `i.e.`, `No.` and the like do not end a sentence, nor does the full stop of a
+    /// section number that opens one (`4. Testing`).
     private static func abbreviation(_ scalars: ArraySlice<Unicode.Scalar>, before index: Int, from start: Int) -> Bool {
         var wordStart = index
         while wordStart > start, !scalars[wordStart - 1].properties.isWhitespace { wordStart -= 1 }
         var word = String.UnicodeScalarView()
         word.append(contentsOf: scalars[wordStart..<index])
+        let opensSentence = scalars[start..<wordStart].allSatisfy(\.properties.isWhitespace)
+        if opensSentence, !word.isEmpty, word.allSatisfy({ $0 == "." || ($0.isASCII && $0.properties.numericType != nil) }) { return true }
         return abbreviations.contains(String(word).lowercased())
     }
 

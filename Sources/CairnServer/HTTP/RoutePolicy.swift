@@ -44,7 +44,7 @@ enum RoutePolicy {
         "approveDocument": .requires(.permission(.approveDocuments)),
         "retireDocument": .requires(.permission(.approveDocuments)),
         "searchDocuments": .requires(.permission(.readDocuments)),
-        "createAnswer": .requires(.permission(.readDocuments)),
+        "createAnswer": .requires(.permission(.askQuestions)),
         "getGatewayCatalog": .requires(.permission(.manageGateway)),
         "putGatewayProvider": .requires(.permission(.manageGateway)),
         "deleteGatewayProvider": .requires(.permission(.manageGateway)),

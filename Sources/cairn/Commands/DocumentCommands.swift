@@ -50,7 +50,22 @@ struct IngestCommand: CairnCommand {
             entities: entity, branches: branch, groups: group
         )
         try policy.validate()
-        let files = try Self.files(in: paths)
+        let files = try Self.files(in: paths).map { IngestFile(url: $0, title: nil) }
+        try await Self.ingest(files, tenant: tenantName, collection: collection, policy: policy, approve: approve, settings: settings, logger: logger)
+    }
+
+    /// A file to ingest, and its title when it should not default to the file's name.
+    struct IngestFile {
+        let url: URL
+        let title: String?
+    }
+
+    /// Uploads `files` into `collection` (created with `policy` as its default on first use),
+    /// runs their ingestion in this process, prints a line per file, and fails when any did.
+    static func ingest(
+        _ files: [IngestFile], tenant tenantName: TenantName, collection: String, policy: DocumentAccessPolicy, approve: Bool,
+        settings: Settings, logger: Logger
+    ) async throws {
         let runtime = try DocumentRuntime.load(settings, logger: logger)
         let worker = try settings.worker
         let queueLimits = try settings.queueLimits
@@ -66,12 +81,12 @@ struct IngestCommand: CairnCommand {
             let library = runtime.services(store: store, tenantQueueCap: queueLimits.perTenant, logger: logger).library
             var outcomes: [(file: URL, outcome: Result<DocumentRepository.UploadOutcome, CairnError>)] = []
             for file in files {
-                let incoming = DocumentLibrary.IncomingFile(bytes: FileChunks(url: file), fileName: file.lastPathComponent, mediaType: nil)
-                let new = DocumentRepository.NewDocument(collection: collection, source: file.path, policy: policy)
+                let incoming = DocumentLibrary.IncomingFile(bytes: FileChunks(url: file.url), fileName: file.url.lastPathComponent, mediaType: nil)
+                let new = DocumentRepository.NewDocument(collection: collection, source: file.url.path, title: file.title, policy: policy)
                 do {
-                    outcomes.append((file, .success(try await library.upload(incoming, as: new, approve: approve, password: nil, by: principal))))
+                    outcomes.append((file.url, .success(try await library.upload(incoming, as: new, approve: approve, password: nil, by: principal))))
                 } catch let error as CairnError {
-                    outcomes.append((file, .failure(error)))
+                    outcomes.append((file.url, .failure(error)))
                 }
             }
             let jobs = outcomes.compactMap { item -> JobID? in

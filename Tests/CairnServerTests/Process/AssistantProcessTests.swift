@@ -1,0 +1,256 @@
+import CairnIngest
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// `POST /v1/answers` through the shipped binary: answers cited to pages, refusals that leak
+/// nothing, the event stream's order, and bad requests.
+@Suite("The assistant through the cairn process", .serialized)
+struct AssistantProcessTests {
+    let home = CairnProcess.temporaryHome()
+
+    static let retention = """
+        # Records Retention Standard
+
+        2.1 Customer account records are retained for 7 years after the relationship ends.
+
+        2.2 Call recordings are retained for 5 years from the date of the call.
+        """
+    /// Only a principal cleared for `restricted` may see this one.
+    static let acquisition = """
+        # Project Falcon Board Paper
+
+        1.1 Project Falcon acquires Southbank Holdings for a consideration of GBP 2 billion.
+
+        1.2 The acquisition of Southbank Holdings completes in the third quarter after regulatory approval.
+        """
+
+    @Test("Answers cite the page they quote, refusals name nothing the caller may not see, and streams keep their order", .timeLimit(.minutes(10)))
+    func answers() async throws {
+        let (server, api, admin) = try await start()
+        defer { server.stop() }
+        let retention = try await upload(Self.retention, named: "retention.md", classification: "internal", api: api, token: admin)
+        _ = try await upload(Self.acquisition, named: "falcon.md", classification: "restricted", api: api, token: admin)
+        let analyst = try await api.createKey(named: "analyst", roles: ["analyst"], clearance: "internal", token: admin)
+
+        // Cited: the quote is the page's text cut at the span.
+        let answer = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": "How long are customer account records retained?"])
+        #expect(answer.status == 200, "\(answer)")
+        let body = try answer.decode(AnswerBody.self)
+        #expect(body.kind == "extractive")
+        #expect(body.text.contains("retained for 7 years") && body.text.contains("[1]"), "\(body.text)")
+        let citation = try #require(body.citations.first)
+        #expect(citation.documentId == retention && citation.title == "retention.md" && citation.page == 1 && citation.version == 1)
+        let page = try await api.send(.GET, "/v1/documents/\(retention)/versions/\(citation.versionId)/pages/\(citation.page)", token: analyst)
+        let pageText = Array(try page.decode(PageText.self).text.unicodeScalars)
+        var cut = String.UnicodeScalarView()
+        cut.append(contentsOf: pageText[citation.span.start..<citation.span.end])
+        #expect(String(cut) == citation.quote)
+
+        // The restricted paper answers this for the admin, and for the analyst it does not exist.
+        let question = "What consideration does Project Falcon pay to acquire Southbank Holdings?"
+        let cleared = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": question]).decode(AnswerBody.self)
+        #expect(cleared.kind == "extractive" && cleared.text.contains("GBP 2 billion"), "\(cleared.text)")
+        for stream in [false, true] {
+            let refused = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": question, "stream": stream])
+            #expect(refused.status == 200)
+            #expect(refused.text.contains("The approved documents you can access don't cover this."), "\(refused)")
+            for secret in ["Falcon", "Southbank", "falcon.md", "2 billion", "Board Paper"] {
+                #expect(!refused.text.contains(secret), "a refusal leaked '\(secret)': \(refused)")
+            }
+        }
+
+        // Streamed: tokens, then citations, then one answer; the tokens join into its text.
+        let streamed = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": "How long are call recordings retained?", "stream": true])
+        #expect(streamed.status == 200 && streamed.contentType.hasPrefix("text/event-stream"), "\(streamed)")
+        let events = ServerSentEvents.parse(streamed.text)
+        let names = events.map(\.name)
+        let firstCitation = names.firstIndex(of: "citation") ?? names.count
+        #expect(names.first == "token" && names.last == "answer" && names.filter { $0 == "answer" }.count == 1, "\(names)")
+        #expect(names[..<firstCitation].allSatisfy { $0 == "token" } && names[firstCitation..<(names.count - 1)].allSatisfy { $0 == "citation" }, "\(names)")
+        let final = try JSONDecoder().decode(AnswerBody.self, from: Data(events.last!.data.utf8))
+        let tokens = try events.filter { $0.name == "token" }.map { try JSONDecoder().decode(Token.self, from: Data($0.data.utf8)).text }
+        #expect(tokens.joined() == final.text && final.text.contains("5 years"), "\(tokens) vs \(final.text)")
+        #expect(names.filter { $0 == "citation" }.count == final.citations.count && !final.citations.isEmpty)
+        try await api.expectHealthy()
+    }
+
+    @Test("Bad questions get one-sentence problems, and the server keeps serving", .timeLimit(.minutes(5)))
+    func badQuestions() async throws {
+        let (server, api, admin) = try await start()
+        defer { server.stop() }
+        let viewer = try await api.createKey(named: "viewer", roles: ["viewer"], token: admin)
+        let cases: [(json: [String: Any], token: String?, status: UInt)] = [
+            (["question": ""], admin, 422),
+            (["question": String(repeating: "why ", count: 600)], admin, 422),
+            (["question": "Anything?", "mode": "generative"], admin, 422),
+            (["question": "Anything?", "mode": "creative"], admin, 422),
+            (["question": "Anything?", "collection": "no-such-collection"], admin, 404),
+            (["question": "Anything?", "unexpected": true], admin, 422),
+            (["question": 42], admin, 422),
+            ([:], admin, 422),
+            (["question": "Anything?"], nil, 401),
+            (["question": "Anything?"], viewer, 403),
+        ]
+        for (json, token, status) in cases {
+            let response = try await api.send(.POST, "/v1/answers", token: token, json: json)
+            response.expectProblem(status)
+        }
+        try await api.expectHealthy()
+    }
+
+    @Test("A new user seeds the demo policies and asks: each covered question is answered citing the right policy and page, the rest refused", .timeLimit(.minutes(10)))
+    func demoAsNewUser() async throws {
+        let environment = try modelEnvironment()
+        let seeded = try await CairnProcess.run(["demo", "seed", "--corpus", DemoQuestions.policies.path], environment: environment)
+        #expect(seeded.status == 0, "\(seeded.stderr)")
+        #expect(seeded.stdout.contains("4 of 4 files ingested."), "\(seeded.stdout)")
+        // Seeding again changes nothing.
+        let again = try await CairnProcess.run(["demo", "seed", "--corpus", DemoQuestions.policies.path], environment: environment)
+        #expect(again.status == 0 && again.stdout.components(separatedBy: "unchanged (identical to its latest version)").count == 5, "\(again.stdout)")
+
+        // Where each answer really is: the rendered PDFs, read back with MuPDF.
+        let parser = DocumentParser(ocrLanguage: nil)
+        var pages: [String: [String]] = [:]
+        for file in try DemoQuestions.files() {
+            let pdf = URL(fileURLWithPath: home).appendingPathComponent("demo").appendingPathComponent(file.replacingOccurrences(of: ".md", with: ".pdf"))
+            pages[file] = try await parser.parse(contentsOf: pdf, format: .pdf).pages.map { DemoQuestions.folded($0.text) }
+        }
+        let questions = try DemoQuestions.load()
+        #expect(questions.filter { $0.file != nil }.count == 12 && questions.filter { $0.file == nil }.count == 4)
+        for question in questions {
+            let asked = try await CairnProcess.run(["ask", question.text], environment: environment)
+            #expect(asked.status == 0, "\(question.text): \(asked.stderr)")
+            guard let file = question.file, let words = question.answerWords else {
+                #expect(asked.stdout == "The approved documents you can access don't cover this.\n", "\(question.text): \(asked.stdout)")
+                continue
+            }
+            let page = try #require(pages[file]?.firstIndex { $0.contains(DemoQuestions.folded(words)) }, "\(file) has no page with '\(words)'") + 1
+            let title = try DemoQuestions.title(of: file)
+            let cited = asked.stdout.split(separator: "\n").contains { line in
+                line.hasPrefix("[") && line.contains("] \(title), page \(page) (version 1): ") && DemoQuestions.folded(String(line)).contains(DemoQuestions.folded(words))
+            }
+            #expect(cited, "\(question.text) should cite \(title), page \(page): \(asked.stdout)")
+            #expect(asked.stdout.contains("(extractive answer: quoted from the approved documents)"))
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `CAIRN_HOME` for the CLI, with the embedding model linked in when the tests have it.
+    private func modelEnvironment() throws -> [String: String] {
+        if let directory = ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] {
+            let models = home + "/models"
+            try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: directory)
+        }
+        return ["CAIRN_HOME": home]
+    }
+
+    private func start() async throws -> (CairnProcess, DocumentAPIClient, String) {
+        _ = try modelEnvironment()
+        let admin = try await bootstrapTenant(home: home)
+        let server = try await CairnProcess(serveWith: ["CAIRN_HOME": home].merging(DocumentProcessTests.jobSettings) { _, new in new })
+        let api = DocumentAPIClient(port: server.port)
+        try await api.createCollection("policies", token: admin)
+        return (server, api, admin)
+    }
+
+    /// Uploads `text` to `policies`, approved, and waits until it serves; returns the document's id.
+    private func upload(_ text: String, named name: String, classification: String, api: DocumentAPIClient, token: String) async throws -> String {
+        let response = try await api.upload(
+            metadata: ["collection": "policies", "approve": true, "policy": ["classification": classification]],
+            fileName: name, bytes: Data(text.utf8), token: token
+        )
+        #expect(response.status == 202, "\(response)")
+        let result = try response.decode(DocumentAPI.UploadResult.self)
+        let version = try await api.settled(result.version.id, of: result.document.id, token: token)
+        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
+        return result.document.id
+    }
+
+    private struct AnswerBody: Decodable {
+        struct Citation: Decodable {
+            struct Span: Decodable {
+                let start: Int
+                let end: Int
+            }
+            let documentId: String
+            let versionId: String
+            let version: Int
+            let title: String
+            let page: Int
+            let quote: String
+            let span: Span
+            let support: Double
+        }
+        let kind: String
+        let text: String
+        let citations: [Citation]
+    }
+
+    private struct Token: Decodable { let text: String }
+    private struct PageText: Decodable { let text: String }
+}
+
+/// Server-sent events as a client reads them: `event:` names and `data:` lines, blank-line separated.
+enum ServerSentEvents {
+    struct Event {
+        let name: String
+        let data: String
+    }
+
+    static func parse(_ text: String) -> [Event] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            var name = "message"
+            var data: [String] = []
+            for line in block.split(separator: "\n", omittingEmptySubsequences: true) {
+                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data.append(String(line.dropFirst(6))) }
+            }
+            return data.isEmpty ? nil : Event(name: name, data: data.joined(separator: "\n"))
+        }
+    }
+}
+
+/// The demo corpus's sample questions (`demo/questions.md`): the file and words that answer
+/// each, or none for the questions it does not cover.
+enum DemoQuestions {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../demo").standardized
+    static var policies: URL { folder.appendingPathComponent("policies") }
+
+    struct Question {
+        let text: String
+        let file: String?
+        let answerWords: String?
+    }
+
+    static func load() throws -> [Question] {
+        let text = try String(contentsOf: folder.appendingPathComponent("questions.md"), encoding: .utf8)
+        return text.components(separatedBy: "\n\n").compactMap { block in
+            var fields: [String: String] = [:]
+            for line in block.split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            guard let question = fields["Q"] else { return nil }
+            let file = fields["File"].flatMap { $0 == "none" ? nil : $0 }
+            return Question(text: question, file: file, answerWords: fields["Answer words"])
+        }
+    }
+
+    static func files() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: policies.path).filter { $0.hasSuffix(".md") }
+    }
+
+    /// The policy's title: its first heading.
+    static func title(of file: String) throws -> String {
+        let text = try String(contentsOf: policies.appendingPathComponent(file), encoding: .utf8)
+        return text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? file
+    }
+
+    /// Runs of white space as one space, so text wrapped across lines still matches.
+    static func folded(_ text: String) -> String {
+        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+}
