@@ -172,6 +172,7 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnEmbed",
+                "CairnGateway",
                 "CairnSearch",
             ],
             swiftSettings: swiftSettings
@@ -318,6 +319,8 @@ let package = Package(
                 "CairnCore",
                 "CairnDemo",
                 "CairnEmbed",
+                "CairnGateway",
+                "CairnMockLLM",
                 "CairnIngest",
                 "CairnSearch",
                 "CairnStore",

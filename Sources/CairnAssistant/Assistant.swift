@@ -10,12 +10,16 @@ public import CairnSearch
 public struct Assistant: Sendable {
     private let search: SearchService
     private let extractive: ExtractiveAnswerer
+    private let generative: GenerativeAnswerer?
 
-    /// Sentences are scored against the question with the search's embedding model, or by
-    /// term overlap alone when it runs without one.
-    public init(search: SearchService) {
+    /// Sentences are scored with the search's embedding model, or by term overlap alone when it
+    /// runs without one.
+    ///
+    /// - Parameter route: the model that writes generative answers; `nil` answers extractively.
+    public init(search: SearchService, route: AnswerRoute?) {
         self.search = search
         extractive = ExtractiveAnswerer(embedder: search.embedder)
+        generative = route.map { GenerativeAnswerer(route: $0, verifier: ClaimVerifier(embedder: search.embedder)) }
     }
 
     public struct Question: Sendable {
@@ -35,9 +39,20 @@ public struct Assistant: Sendable {
 
     public func answer(_ question: Question, for principal: Principal) async throws -> Answer {
         try TextRules.validate(question.text, field: "A question", maximumLength: 2000)
+        let writer: GenerativeAnswerer?
+        switch question.mode {
+        case .extractive: writer = nil
+        case .auto: writer = generative
+        case .generative:
+            guard let generative else {
+                throw CairnError(.invalidInput, "Generative answers need a model route for answers (CAIRN_ASSISTANT_MODEL); ask with mode 'auto' or 'extractive'.")
+            }
+            writer = generative
+        }
         let hits = try await search.search(
             SearchService.Request(query: question.text, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
         ).hits
-        return try await extractive.answer(question.text, from: hits)
+        guard let writer else { return try await extractive.answer(question.text, from: hits) }
+        return try await writer.answer(question.text, from: hits, for: principal)
     }
 }

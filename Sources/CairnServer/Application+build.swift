@@ -46,10 +46,12 @@ public struct DocumentServices: Sendable {
     public let search: SearchService
     public let assistant: Assistant
 
-    public init(library: DocumentLibrary, search: SearchService) {
+    /// - Parameter answerRoute: the model that writes generative answers; `nil` answers
+    ///   extractively.
+    public init(library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil) {
         self.library = library
         self.search = search
-        assistant = Assistant(search: search)
+        assistant = Assistant(search: search, route: answerRoute)
     }
 }
 

@@ -1,3 +1,4 @@
+import CairnAssistant
 import CairnCore
 import CairnEmbed
 import CairnIngest
@@ -45,11 +46,14 @@ struct DocumentRuntime: Sendable {
     }
 
     /// The API's document services over `store`, with this node's index replicas.
-    func services(store: CairnStore, tenantQueueCap: Int, logger: Logger) -> DocumentServices {
+    ///
+    /// - Parameter answerRoute: the model that writes generative answers; `nil` answers extractively.
+    func services(store: CairnStore, tenantQueueCap: Int, answerRoute: AnswerRoute? = nil, logger: Logger) -> DocumentServices {
         let index = SearchIndex(feed: store.indexFeed, dimension: embedder?.dimension, logger: logger)
         return DocumentServices(
             library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: uploadLimit, tenantQueueCap: tenantQueueCap),
-            search: SearchService(store: store, index: index, embedder: embedder)
+            search: SearchService(store: store, index: index, embedder: embedder),
+            answerRoute: answerRoute
         )
     }
 

@@ -60,6 +60,7 @@ struct Setting: Sendable {
     static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
     static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
     static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
+    static let assistantModel = Setting(key: "cairn.assistant.model", defaultValue: nil, isSecret: false, summary: "The gateway model (an alias) that writes generative answers; unset answers extractively.")
     static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
     static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
@@ -70,7 +71,7 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, masterKey, masterKeyFile,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, masterKey, masterKeyFile,
         logLevel, otlpEndpoint,
     ]
 }
@@ -191,6 +192,9 @@ struct Settings: Sendable {
             )
         }
     }
+
+    /// The gateway model that writes generative answers, if one is configured.
+    var assistantModel: String? { string(.assistantModel) }
 
     /// The platform's model catalog, from the file `cairn.gateway.catalog` names; empty when unset.
     var gatewayCatalog: GatewayCatalog {

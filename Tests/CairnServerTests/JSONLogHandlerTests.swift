@@ -35,4 +35,24 @@ struct JSONLogHandlerTests {
         let parsed = try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(timestamp)
         #expect(abs(parsed.timeIntervalSinceNow) < 60)
     }
+
+    @Test("Personal data is redacted from the message and every text value, whoever logs it")
+    func redactsPersonalData() throws {
+        let lines = Lines()
+        let logger = Logger(label: "cairn.test") { label in
+            JSONLogHandler(label: label, sink: LogSink { bytes in lines.captured.withLock { $0.append(bytes) } })
+        }
+        let planted = ["GB29 NWBK 6016 1331 9268 19", "4111 1111 1111 1111", "jane.doe@northbank.example", "+44 20 7946 0958", "AB 12 34 56 C"]
+        logger.info(
+            "Customer \(planted[2]) paid from \(planted[0])",
+            metadata: ["card": "\(planted[1])", "contact": ["phone": "\(planted[3])"], "ids": ["\(planted[4])"], "status": "200"]
+        )
+        let line = String(decoding: try #require(lines.captured.withLock { $0.first }), as: UTF8.self)
+        for value in planted { #expect(!line.contains(value), "\(value) reached the log: \(line)") }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["msg"] as? String == "Customer [REDACTED:email] paid from [REDACTED:iban]")
+        #expect(object["card"] as? String == "[REDACTED:card-number]" && object["status"] as? String == "200")
+        #expect((object["contact"] as? [String: Any])?["phone"] as? String == "[REDACTED:phone]")
+        #expect(object["ids"] as? [String] == ["[REDACTED:national-id]"])
+    }
 }

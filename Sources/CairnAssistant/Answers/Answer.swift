@@ -2,10 +2,12 @@ public import CairnCore
 
 /// How an answer is written.
 public enum AnswerMode: String, Sendable, CaseIterable {
-    /// The best this node can do: extractive until generative answers are built.
+    /// Generative when a model route for answers is configured, extractive otherwise.
     case auto
     /// Sentences quoted from the best-supported passages; no model writes anything.
     case extractive
+    /// A model writes the answer from the retrieved passages; each claim is then verified.
+    case generative
 }
 
 /// What the assistant tells a principal: an answer whose every sentence is backed by a cited
@@ -13,6 +15,8 @@ public enum AnswerMode: String, Sendable, CaseIterable {
 public struct Answer: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case extractive
+        /// Written by a model; only the sentences verification found supported are kept.
+        case generative
         /// No visible approved document supports an answer.
         case refusal
     }
@@ -22,6 +26,16 @@ public struct Answer: Sendable, Equatable {
     public let sentences: [AnswerSentence]
     /// Every citation once, in the order first cited; sentences refer to them by position.
     public let citations: [Citation]
+    /// What verification concluded about each sentence a model wrote, kept or not; empty for
+    /// extractive answers, whose sentences are their quotes.
+    public let verdicts: [ClaimVerdict]
+
+    public init(kind: Kind, sentences: [AnswerSentence], citations: [Citation], verdicts: [ClaimVerdict] = []) {
+        self.kind = kind
+        self.sentences = sentences
+        self.citations = citations
+        self.verdicts = verdicts
+    }
 
     /// What a refusal says. It names no document, so it leaks nothing the principal may not see.
     public static let refusalText = "The approved documents you can access don't cover this."
@@ -60,4 +74,26 @@ public struct Citation: Sendable, Equatable {
     public let span: Range<Int>
     /// How strongly the quote supports the sentence citing it, from 0 to 1.
     public let support: Double
+}
+
+/// What verification concluded about one sentence a model wrote.
+public struct ClaimVerdict: Sendable, Equatable {
+    public enum Outcome: String, Sendable {
+        /// A sentence of a cited source backs it: kept.
+        case supported
+        /// No sentence of the sources it cites backs it: removed.
+        case unsupported
+        /// It cites no source: removed.
+        case uncited
+        /// It cites a source number that was never given: removed.
+        case invalidCitation = "invalid-citation"
+    }
+
+    /// The sentence without its citation markers.
+    public let claim: String
+    /// The source numbers it cited, as written (1-based).
+    public let sources: [Int]
+    /// The best support found among the sources it cited, from 0 to 1.
+    public let support: Double
+    public let outcome: Outcome
 }

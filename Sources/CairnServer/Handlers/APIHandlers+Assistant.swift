@@ -7,15 +7,12 @@ import OpenAPIRuntime
 extension APIHandlers {
     func createAnswer(_ input: Operations.CreateAnswer.Input) async throws -> Operations.CreateAnswer.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        let mode: AnswerMode
-        switch body.mode ?? .auto {
-        case .auto: mode = .auto
-        case .extractive: mode = .extractive
-        case .generative:
-            throw CairnError(
-                .invalidInput, "Generative answers need a chat model route for answers, and none is configured; ask with mode 'auto' or 'extractive'."
-            )
-        }
+        let mode: AnswerMode =
+            switch body.mode ?? .auto {
+            case .auto: .auto
+            case .extractive: .extractive
+            case .generative: .generative
+            }
         let answer = try await documents.assistant.answer(
             Assistant.Question(body.question, collection: body.collection, mode: mode), for: try RequestCaller.principal()
         )

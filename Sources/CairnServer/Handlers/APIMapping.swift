@@ -284,13 +284,24 @@ extension Components.Schemas.Answer {
         let kind: KindPayload =
             switch answer.kind {
             case .extractive: .extractive
+            case .generative: .generative
             case .refusal: .refusal
             }
         self.init(
             kind: kind,
             text: answer.text,
             sentences: answer.sentences.map { .init(text: $0.text, citations: $0.citations) },
-            citations: answer.citations.map(Components.Schemas.Citation.init)
+            citations: answer.citations.map(Components.Schemas.Citation.init),
+            verdicts: answer.verdicts.map { verdict in
+                let outcome: Components.Schemas.ClaimVerdict.OutcomePayload =
+                    switch verdict.outcome {
+                    case .supported: .supported
+                    case .unsupported: .unsupported
+                    case .uncited: .uncited
+                    case .invalidCitation: .invalidCitation
+                    }
+                return .init(claim: verdict.claim, sources: verdict.sources, support: verdict.support, outcome: outcome)
+            }
         )
     }
 }

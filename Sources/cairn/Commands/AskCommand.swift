@@ -18,7 +18,7 @@ struct AskCommand: CairnCommand {
     @Argument(help: "The question.")
     var question: String
 
-    @Option(help: "auto or extractive.")
+    @Option(help: "auto or extractive (both extractive here: generative answers come from cairn serve).")
     var mode: String = "auto"
 
     @Option(help: "Only this collection.")
@@ -30,6 +30,9 @@ struct AskCommand: CairnCommand {
     func run(settings: Settings, logger: Logger) async throws {
         let tenantName = try TenantName(tenant)
         let mode: AnswerMode = try parseChoice(mode, as: "an answer mode")
+        guard mode != .generative else {
+            throw CairnError(.invalidInput, "cairn ask answers extractively; generative answers come from cairn serve with CAIRN_ASSISTANT_MODEL set.")
+        }
         let runtime = try DocumentRuntime.load(settings, logger: logger)
         let answer = try await withStore(settings, logger: logger) { store in
             guard let tenant = try await store.tenants.find(name: tenantName) else {

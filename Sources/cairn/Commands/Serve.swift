@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAssistant
 import CairnCore
 import CairnGateway
 import CairnIdentity
@@ -123,7 +124,10 @@ struct Serve: CairnCommand {
             configuration: serverConfiguration,
             store: store,
             jobs: JobQueue(store: store, catalog: documents.catalog, limits: queueLimits),
-            documents: documents.services(store: store, tenantQueueCap: queueLimits.perTenant, logger: logger),
+            documents: documents.services(
+                store: store, tenantQueueCap: queueLimits.perTenant, answerRoute: settings.assistantModel.map { AnswerRoute(gateway: gateway, model: $0) },
+                logger: logger
+            ),
             gateway: gateway,
             gatewayAdministration: GatewayAdministration(platformCatalog: platformCatalog, masterKey: masterKey),
             authenticator: authenticator,
