@@ -38,6 +38,21 @@ public struct Assistant: Sendable {
     static let retrievedPassages = 8
 
     public func answer(_ question: Question, for principal: Principal) async throws -> Answer {
+        let (writer, hits) = try await prepare(question, for: principal)
+        guard let writer else { return try await extractive.answer(question.text, from: hits) }
+        return try await writer.answer(question.text, from: hits, for: principal)
+    }
+
+    /// The answer as events (``AnswerEvent``); a generative answer's tokens arrive as the model
+    /// writes them. What fails before the first event is thrown.
+    public func stream(_ question: Question, for principal: Principal) async throws -> AsyncStream<AnswerEvent> {
+        let (writer, hits) = try await prepare(question, for: principal)
+        guard let writer else { return try await extractive.answer(question.text, from: hits).stream }
+        return try await writer.stream(question.text, from: hits, for: principal)
+    }
+
+    /// Checks the question, picks who writes the answer, and retrieves as the principal.
+    private func prepare(_ question: Question, for principal: Principal) async throws -> (GenerativeAnswerer?, [SearchService.Hit]) {
         try TextRules.validate(question.text, field: "A question", maximumLength: 2000)
         let writer: GenerativeAnswerer?
         switch question.mode {
@@ -52,7 +67,6 @@ public struct Assistant: Sendable {
         let hits = try await search.search(
             SearchService.Request(query: question.text, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
         ).hits
-        guard let writer else { return try await extractive.answer(question.text, from: hits) }
-        return try await writer.answer(question.text, from: hits, for: principal)
+        return (writer, hits)
     }
 }

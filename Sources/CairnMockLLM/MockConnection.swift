@@ -69,6 +69,8 @@ struct MockConnection: Sendable {
     private struct Plan {
         var action: Action
         var latency = MockLatency.zero
+        /// The model a chat or embeddings request named, for the script's counters.
+        var model: String?
 
         enum Action {
             /// Write the response; when `cutAfter` is set, stop after that many content chunks (half
@@ -96,7 +98,11 @@ struct MockConnection: Sendable {
             let plan = plan(head, body)
             switch plan.action {
             case .respond(let response, let cutAfter):
-                return try await write(response, to: head, keepAlive: head.isKeepAlive, cutAfter: cutAfter, latency: plan.latency, outbound: outbound)
+                return try await write(
+                    response, to: head, keepAlive: head.isKeepAlive, cutAfter: cutAfter, latency: plan.latency, outbound: outbound
+                ) { [script] in
+                    if let model = plan.model { script.recordAbandonedStream(model: model) }
+                }
             case .hang:
                 // Nothing is written. The request ends when the client closes the connection (the inbound
                 // stream ends) or the server stops (this task is cancelled and `next()` throws).
@@ -144,13 +150,15 @@ struct MockConnection: Sendable {
                     model: chat.model,
                     credential: dialect.credential(in: head.headers)
                 )
-                return try plan(admission, in: dialect) { step in
+                var planned = try plan(admission, in: dialect) { step in
                     let reply = try ReplyPlanner.reply(to: chat, scripted: step, sequence: admission.sequence)
                     if chat.stream {
                         return MockResponse.stream(try dialect.encodeChatStream(reply, for: chat))
                     }
                     return MockResponse.json(try dialect.encodeChat(reply, for: chat))
                 }
+                planned.model = chat.model
+                return planned
             case .embeddings:
                 let embeddings = try dialect.parseEmbeddings(body, route: route)
                 let admission = script.admit(
@@ -227,13 +235,17 @@ struct MockConnection: Sendable {
     // MARK: Writing
 
     /// Writes `response` after the latency; returns whether the connection stays open.
+    ///
+    /// - Parameter abandoned: called when the client closes the connection while a stream is
+    ///   still being written chunk by chunk.
     private func write(
         _ response: MockResponse,
         to request: HTTPRequestHead,
         keepAlive: Bool,
         cutAfter: Int?,
         latency: MockLatency,
-        outbound: Writer
+        outbound: Writer,
+        abandoned: () -> Void = {}
     ) async throws -> Bool {
         if latency.firstByte > .zero { try await Task.sleep(for: latency.firstByte) }
         var head = HTTPResponseHead(version: request.version, status: response.status, headers: response.headers)
@@ -261,11 +273,19 @@ struct MockConnection: Sendable {
                 try await outbound.write(contentsOf: [.head(head)] + (stream.opening + content).map { .body(.byteBuffer($0)) } + closing)
             } else {
                 try await outbound.write(contentsOf: [.head(head)] + stream.opening.map { .body(.byteBuffer($0)) })
-                for chunk in content {
-                    try await Task.sleep(for: latency.perChunk)
-                    try await outbound.write(.body(.byteBuffer(chunk)))
+                do {
+                    for chunk in content {
+                        try await Task.sleep(for: latency.perChunk)
+                        try await outbound.write(.body(.byteBuffer(chunk)))
+                    }
+                    try await outbound.write(contentsOf: closing)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    // A write into a connection the client has closed fails: it stopped reading.
+                    abandoned()
+                    throw error
                 }
-                try await outbound.write(contentsOf: closing)
             }
             if cutAfter != nil { return false }
         }

@@ -158,4 +158,58 @@ struct GenerativeAnswerTests {
             #expect(!user.contains("<source number=\"9\"") && user.contains("Question: What is ‹b›risk‹/b›?"))
         }
     }
+
+    @Test("Streamed, the first token arrives while the model is still writing; citations and the verified answer follow it")
+    func streamsTokensBeforeCompletion() async throws {
+        try await withAnswerer(embedder: nil) { answerer, script in
+            let reply = "The Board approves the technology risk appetite statement at least once a year [1]. Complaints are handled by the Board [1]."
+            script.enqueue(.reply(reply), model: "writer-model")
+            // A word per chunk, 150 ms apart: about three seconds of writing.
+            script.setLatency(MockLatency(perChunk: .milliseconds(150)), model: "writer-model")
+            let started = ContinuousClock.now
+            var timeline: [(Duration, AnswerEvent)] = []
+            for await event in try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) {
+                timeline.append((ContinuousClock.now - started, event))
+            }
+            let names = timeline.map { item -> String in
+                switch item.1 {
+                case .token: "token"
+                case .citation: "citation"
+                case .answer: "answer"
+                case .failure: "failure"
+                }
+            }
+            #expect(names.first == "token" && names.last == "answer", "\(names)")
+            #expect(names.drop { $0 == "token" }.dropLast().allSatisfy { $0 == "citation" }, "\(names)")
+            let firstToken = try #require(timeline.first?.0)
+            let answered = try #require(timeline.last?.0)
+            #expect(answered - firstToken > .seconds(1.5), "first token at \(firstToken), answer at \(answered): the first token waited for the end")
+            let tokens = timeline.compactMap { item -> String? in if case .token(let text) = item.1 { text } else { nil } }
+            #expect(tokens.joined() == reply, "the tokens are the model's words as written")
+            guard case .answer(let answer) = timeline.last?.1 else { return }
+            #expect(answer.text == "The Board approves the technology risk appetite statement at least once a year. [1]")
+            #expect(answer.verdicts.map(\.outcome) == [.supported, .unsupported])
+        }
+    }
+
+    @Test("Dropping a streamed answer cancels the model call: the mock sees its stream abandoned")
+    func droppingTheStreamCancelsTheCall() async throws {
+        try await withAnswerer(embedder: nil) { answerer, script in
+            script.enqueue(.reply(String(repeating: "The Board approves the statement once a year [1]. ", count: 20)), model: "writer-model")
+            script.setLatency(MockLatency(perChunk: .milliseconds(50)), model: "writer-model")
+            do {
+                var events = try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal).makeAsyncIterator()
+                guard case .token? = await events.next() else {
+                    Issue.record("the stream did not open with a token")
+                    return
+                }
+            }
+            // The iterator is gone, as a response body is when its client disconnects.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while script.abandonedStreamCount(model: "writer-model") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(script.abandonedStreamCount(model: "writer-model") == 1)
+        }
+    }
 }

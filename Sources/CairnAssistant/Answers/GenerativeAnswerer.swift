@@ -21,10 +21,70 @@ struct GenerativeAnswerer: Sendable {
         let sources = Array(hits.prefix(Self.sources))
         // No visible approved passage: nothing for a model to ground an answer in.
         guard !sources.isEmpty else { return .refusal }
+        let completion = try await route.gateway.complete(request(question, sources: sources, stream: false), for: principal)
+        return try await verified(completion.message?.content ?? "", sources: sources)
+    }
+
+    /// Streams the model's words as it writes them, then the verified citations and answer.
+    ///
+    /// The model call is open (its first token arrived, failover done) before this returns, so
+    /// a call that cannot start is thrown, as a problem. After that every outcome is an event:
+    /// a stream that breaks ends with a `failure`. The tokens are the model's draft; the final
+    /// `answer` holds what verification kept, and its verdicts say what it removed.
+    func stream(_ question: String, from hits: [SearchService.Hit], for principal: Principal) async throws -> AsyncStream<AnswerEvent> {
+        let sources = Array(hits.prefix(Self.sources))
+        guard !sources.isEmpty else { return Answer.refusal.stream }
+        let upstream = try await route.gateway.stream(request(question, sources: sources, stream: true), for: principal)
+        let answerer = self
+        let (events, continuation) = AsyncStream.makeStream(of: AnswerEvent.self)
+        // The gateway pushes chunks (`deliver(to:)`) and the response body pulls events: one task
+        // bridges them. Dropping the body (the client went away) cancels it, which stops reading
+        // the upstream and closes that call.
+        let pump = Task {
+            var reply = ""
+            var released = false
+            do {
+                let outcome = try await upstream.deliver { event in
+                    switch event {
+                    case .chunk(let chunk):
+                        let text = chunk.choices.compactMap(\.delta.content).joined()
+                        guard !text.isEmpty else { return }
+                        reply += text
+                        if released {
+                            continuation.yield(.token(text))
+                        } else if !Self.notCovered.hasPrefix(reply.drop(while: \.isWhitespace)) {
+                            // Held back while the reply could still be the refusal marker.
+                            released = true
+                            continuation.yield(.token(reply))
+                        }
+                    case .failure(let error):
+                        continuation.yield(.failure(error))
+                    }
+                }
+                if outcome.failure == nil {
+                    let answer = try await answerer.verified(reply, sources: sources)
+                    if !released { continuation.yield(.token(answer.text)) }
+                    for event in answer.events where !event.isToken { continuation.yield(event) }
+                }
+            } catch let error as CairnError {
+                continuation.yield(.failure(error))
+            } catch {
+                // Cancelled: nobody is reading any more.
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in pump.cancel() }
+        return events
+    }
+
+    private func request(_ question: String, sources: [SearchService.Hit], stream: Bool) -> ChatRequest {
         var request = ChatRequest(model: route.model, messages: AnswerPrompt.messages(question: question, sources: sources), maxTokens: Self.maximumOutputTokens)
         request.temperature = 0
-        let completion = try await route.gateway.complete(request, for: principal)
-        let reply = completion.message?.content ?? ""
+        request.stream = stream ? true : nil
+        return request
+    }
+
+    private func verified(_ reply: String, sources: [SearchService.Hit]) async throws -> Answer {
         guard reply.trimmingCharacters(in: .whitespacesAndNewlines) != Self.notCovered else { return .refusal }
         return try await verifier.verify(reply: reply, sources: sources)
     }

@@ -79,6 +79,16 @@ public final class MockScript: Sendable {
         state.withLock { $0.counts }
     }
 
+    /// How many streamed replies from `model` the client stopped reading before their end: the
+    /// connection was closed under a stream still being written (a cancelled upstream call).
+    public func abandonedStreamCount(model: String) -> Int {
+        state.withLock { $0.abandonedStreams[model] ?? 0 }
+    }
+
+    func recordAbandonedStream(model: String) {
+        state.withLock { $0.abandonedStreams[model, default: 0] += 1 }
+    }
+
     /// The last request `model` received, as it arrived.
     public func lastRequest(model: String) -> MockRecordedRequest? {
         state.withLock { $0.lastRequests[model] }
@@ -168,6 +178,7 @@ public final class MockScript: Sendable {
         var faults: [String?: MockStep] = [:]
         var latencies: [String?: MockLatency] = [:]
         var counts: [String: Int] = [:]
+        var abandonedStreams: [String: Int] = [:]
         var lastRequests: [String: MockRecordedRequest] = [:]
         var sequence = 0
 

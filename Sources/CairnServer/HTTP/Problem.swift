@@ -69,18 +69,23 @@ struct Problem: Error, HTTPResponseError, Sendable {
         let error: OpenAIErrorEnvelope.Detail?
     }
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(
+    /// The problem as its JSON body; `openAIError` adds OpenAI's error member.
+    func body(instance: String?, openAIError: Bool = false) -> Body {
+        Body(
             type: "urn:cairn:problem:\(slug)",
             title: status.reasonPhrase,
             status: status.code,
             detail: detail,
-            instance: context.id,
+            instance: instance,
             errors: errors,
-            error: request.uri.path.hasPrefix(OpenAIFrontDoor.prefix + "/")
+            error: openAIError
                 ? OpenAIErrorEnvelope(message: detail, type: status.kind == .clientError ? "invalid_request_error" : "api_error", code: slug).error
                 : nil
         )
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = body(instance: context.id, openAIError: request.uri.path.hasPrefix(OpenAIFrontDoor.prefix + "/"))
         let data = try JSONEncoder().encode(body)
         var headers = self.headers
         headers[.contentType] = Self.contentType

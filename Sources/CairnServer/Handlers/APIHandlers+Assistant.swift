@@ -13,40 +13,50 @@ extension APIHandlers {
             case .extractive: .extractive
             case .generative: .generative
             }
-        let answer = try await documents.assistant.answer(
-            Assistant.Question(body.question, collection: body.collection, mode: mode), for: try RequestCaller.principal()
-        )
-        guard body.stream == true else { return .ok(.init(body: .json(.init(answer)))) }
-        return .ok(.init(body: .textEventStream(HTTPBody(try AnswerEvents.encode(answer)))))
+        let question = Assistant.Question(body.question, collection: body.collection, mode: mode)
+        let principal = try RequestCaller.principal()
+        guard body.stream == true else {
+            return .ok(.init(body: .json(.init(try await documents.assistant.answer(question, for: principal)))))
+        }
+        let events = try await documents.assistant.stream(question, for: principal)
+        return .ok(.init(body: .textEventStream(HTTPBody(AnswerEventStream(events: events), length: .unknown, iterationBehavior: .single))))
     }
 }
 
-/// The server-sent events of a streamed answer, in the order the API promises: `token` events
-/// whose texts joined are the answer's text, one `citation` event per citation, then one
-/// `answer` event with the whole answer.
-enum AnswerEvents {
-    static func encode(_ answer: Answer) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var events: [UInt8] = []
-        func append(_ name: String, _ value: some Encodable) throws {
-            events += Array("event: \(name)\ndata: ".utf8)
-            events += try encoder.encode(value)
-            events += Array("\n\n".utf8)
+/// The server-sent events of a streamed answer: `token` (`{"text": …}`), `citation` (a
+/// Citation), `answer` (the Answer, with its verdicts), or `error` (a problem) when the model's
+/// stream broke after it had started.
+///
+/// Pulled by the response writer, one event per chunk. When the client goes away the writer
+/// drops it, and with it the assistant's stream, which cancels the model call behind it.
+struct AnswerEventStream: AsyncSequence, Sendable {
+    typealias Element = ArraySlice<UInt8>
+
+    let events: AsyncStream<AnswerEvent>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var events: AsyncStream<AnswerEvent>.AsyncIterator
+        let encoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return encoder
+        }()
+
+        mutating func next() async throws -> ArraySlice<UInt8>? {
+            guard let event = await events.next() else { return nil }
+            let (name, data): (String, Data) =
+                switch event {
+                case .token(let text): ("token", try encoder.encode(Token(text: text)))
+                case .citation(let citation): ("citation", try encoder.encode(Components.Schemas.Citation(citation)))
+                case .answer(let answer): ("answer", try encoder.encode(Components.Schemas.Answer(answer)))
+                case .failure(let error): ("error", try encoder.encode(Problem(error).body(instance: nil)))
+                }
+            return ArraySlice(Array("event: \(name)\ndata: ".utf8) + Array(data) + Array("\n\n".utf8))
         }
-        for token in tokens(of: answer) { try append("token", Token(text: token)) }
-        for citation in answer.citations { try append("citation", Components.Schemas.Citation(citation)) }
-        try append("answer", Components.Schemas.Answer(answer))
-        return events
     }
 
-    /// The answer's text in pieces: a sentence with its markers each, so a client can show it
-    /// as it arrives and still end with exactly ``Answer/text``.
-    static func tokens(of answer: Answer) -> [String] {
-        guard answer.kind != .refusal else { return [answer.text] }
-        return answer.sentences.enumerated().map { index, sentence in
-            (index == 0 ? "" : " ") + sentence.text + sentence.citations.map { " [\($0 + 1)]" }.joined()
-        }
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(events: events.makeAsyncIterator())
     }
 
     private struct Token: Encodable {

@@ -1,4 +1,5 @@
 import CairnIngest
+import CairnMockLLM
 import Foundation
 import NIOHTTP1
 import Testing
@@ -135,6 +136,51 @@ struct AssistantProcessTests {
         }
     }
 
+    @Test("With CAIRN_ASSISTANT_MODEL, a model writes the answer and only verified sentences stay; a client that hangs up cancels the model call", .timeLimit(.minutes(10)))
+    func generativeOverHTTP() async throws {
+        _ = try modelEnvironment()
+        let script = MockScript(requiredAPIKey: "mock-upstream-key")
+        try await MockModelServer.withRunning(script: script) { mock in
+            let catalogPath = home + "/catalog.json"
+            try GatewayProcessTests.catalog(mockURL: mock.baseURL).write(toFile: catalogPath, atomically: true, encoding: .utf8)
+            let admin = try await bootstrapTenant(home: home)
+            let server = try await CairnProcess(
+                serveWith: ["CAIRN_HOME": home, "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key", "CAIRN_ASSISTANT_MODEL": "chat"]
+                    .merging(DocumentProcessTests.jobSettings) { _, new in new }
+            )
+            defer { server.stop() }
+            let api = DocumentAPIClient(port: server.port)
+            try await api.createCollection("policies", token: admin)
+            _ = try await upload(Self.retention, named: "retention.md", classification: "internal", api: api, token: admin)
+
+            script.enqueue(.reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."), model: "mock-model")
+            let written = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": "How long are customer account records retained?"])
+            let answer = try written.decode(AnswerBody.self)
+            #expect(answer.kind == "generative", "\(written)")
+            #expect(answer.text == "Customer account records are retained for 7 years after the relationship ends. [1]")
+            #expect(answer.verdicts.map(\.outcome) == ["supported", "unsupported"])
+            #expect(answer.citations.first?.quote == "2.1 Customer account records are retained for 7 years after the relationship ends.")
+
+            // A slow stream, and a client that reads its first token and hangs up.
+            script.enqueue(.reply(String(repeating: "Records are retained for 7 years [1]. ", count: 30)), model: "mock-model")
+            script.setLatency(MockLatency(perChunk: .milliseconds(100)), model: "mock-model")
+            let body = #"{"question":"How long are customer account records retained?","stream":true}"#
+            do {
+                let connection = try #require(RawConnection(port: server.port))
+                connection.send(
+                    "POST /v1/answers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(admin)\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+                )
+                let opening = connection.read(until: "event: token")
+                #expect(opening.contains("200 OK") && opening.contains("event: token"), "\(opening)")
+            }
+            _ = try await CairnProcess.eventually("the mock to see its stream abandoned", timeout: .seconds(60)) {
+                script.abandonedStreamCount(model: "mock-model") == 1 ? true : nil
+            }
+            try await api.expectHealthy()
+        }
+    }
+
     // MARK: Helpers
 
     /// `CAIRN_HOME` for the CLI, with the embedding model linked in when the tests have it.
@@ -184,9 +230,13 @@ struct AssistantProcessTests {
             let span: Span
             let support: Double
         }
+        struct Verdict: Decodable {
+            let outcome: String
+        }
         let kind: String
         let text: String
         let citations: [Citation]
+        let verdicts: [Verdict]
     }
 
     private struct Token: Decodable { let text: String }

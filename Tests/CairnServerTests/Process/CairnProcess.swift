@@ -203,6 +203,18 @@ final class RawConnection {
         _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Reads until `marker` has arrived or the peer closes; returns what arrived.
+    func read(until marker: String) -> String {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: received, as: UTF8.self).contains(marker) {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// Reads until the peer closes or `Content-Length` bytes of body have arrived.
     func readResponse() -> String {
         var received: [UInt8] = []
