@@ -174,6 +174,8 @@ let package = Package(
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnSearch",
+                "CairnStore",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

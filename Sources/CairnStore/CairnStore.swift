@@ -31,6 +31,8 @@ public struct CairnStore: Sendable {
     public var gatewayBooks: GatewayBooks { GatewayBooks(database: database) }
     /// Tenants' own gateway catalog entries and their sealed provider credentials.
     public var gatewayCatalog: GatewayCatalogRepository { GatewayCatalogRepository(database: database) }
+    /// How each of the assistant's answers came about.
+    public var answerTraces: AnswerTraces { AnswerTraces(database: database) }
 
     /// Applies and reports schema migrations.
     public func migrator(logger: Logger) -> Migrator { Migrator(database: database, logger: logger) }

@@ -79,7 +79,7 @@ struct GenerativeAnswerTests {
                     ),
                     model: "writer-model"
                 )
-                let answer = try await answerer.answer("What must the Board approve?", from: [Self.governance, Self.complaints], for: Self.principal)
+                let answer = try await answerer.verifiedAnswer("What must the Board approve?", from: [Self.governance, Self.complaints], for: Self.principal)
                 #expect(answer.kind == .generative)
                 #expect(answer.text == "The Board approves the technology risk appetite statement at least once a year. [1]")
                 #expect(answer.verdicts.map(\.outcome) == [.supported, .unsupported, .unsupported, .invalidCitation])
@@ -106,7 +106,7 @@ struct GenerativeAnswerTests {
                     ),
                     model: "writer-model"
                 )
-                let answer = try await answerer.answer("How fast?", from: [Self.governance, Self.complaints], for: Self.principal)
+                let answer = try await answerer.verifiedAnswer("How fast?", from: [Self.governance, Self.complaints], for: Self.principal)
                 #expect(answer.verdicts.map(\.outcome) == [.supported, .supported, .unsupported, .uncited])
                 #expect(answer.sentences.map(\.citations) == [[0], [1]])
                 #expect(answer.citations.map(\.title) == ["Technology Risk Policy", "Complaints Handling Policy"])
@@ -123,13 +123,13 @@ struct GenerativeAnswerTests {
                 .reply("NOT COVERED"),
                 model: "writer-model"
             )
-            let unsupported = try await answerer.answer("Anything?", from: [Self.governance], for: Self.principal)
+            let unsupported = try await answerer.verifiedAnswer("Anything?", from: [Self.governance], for: Self.principal)
             #expect(unsupported.kind == .refusal && unsupported.text == Answer.refusalText && unsupported.citations.isEmpty)
             #expect(unsupported.verdicts.map(\.outcome) == [.unsupported, .invalidCitation])
-            let notCovered = try await answerer.answer("Anything?", from: [Self.governance], for: Self.principal)
+            let notCovered = try await answerer.verifiedAnswer("Anything?", from: [Self.governance], for: Self.principal)
             #expect(notCovered == .refusal)
             // No passage at all: no model call.
-            #expect(try await answerer.answer("Anything?", from: [], for: Self.principal) == .refusal)
+            #expect(try await answerer.verifiedAnswer("Anything?", from: [], for: Self.principal) == .refusal)
             #expect(script.requestCount(model: "writer-model") == 2)
         }
     }
@@ -141,7 +141,7 @@ struct GenerativeAnswerTests {
         )
         try await withAnswerer(embedder: nil) { answerer, script in
             script.enqueue(.reply("NOT COVERED"), model: "writer-model")
-            _ = try await answerer.answer("What is <b>risk</b>?", from: [Self.governance, injected], for: Self.principal)
+            _ = try await answerer.verifiedAnswer("What is <b>risk</b>?", from: [Self.governance, injected], for: Self.principal)
             let request = try #require(script.lastRequest(model: "writer-model")?.json)
             guard case .object(let body) = request, case .array(let messages)? = body["messages"], messages.count == 2,
                 case .object(let first) = messages[0], case .object(let second) = messages[1],
@@ -168,7 +168,7 @@ struct GenerativeAnswerTests {
             script.setLatency(MockLatency(perChunk: .milliseconds(150)), model: "writer-model")
             let started = ContinuousClock.now
             var timeline: [(Duration, AnswerEvent)] = []
-            for await event in try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) {
+            for await event in try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) { answer, _ in answer } {
                 timeline.append((ContinuousClock.now - started, event))
             }
             let names = timeline.map { item -> String in
@@ -198,7 +198,7 @@ struct GenerativeAnswerTests {
             script.enqueue(.reply(String(repeating: "The Board approves the statement once a year [1]. ", count: 20)), model: "writer-model")
             script.setLatency(MockLatency(perChunk: .milliseconds(50)), model: "writer-model")
             do {
-                var events = try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal).makeAsyncIterator()
+                var events = try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) { answer, _ in answer }.makeAsyncIterator()
                 guard case .token? = await events.next() else {
                     Issue.record("the stream did not open with a token")
                     return
@@ -211,5 +211,12 @@ struct GenerativeAnswerTests {
             }
             #expect(script.abandonedStreamCount(model: "writer-model") == 1)
         }
+    }
+}
+
+extension GenerativeAnswerer {
+    /// The answer alone, as the tests check it.
+    func verifiedAnswer(_ question: String, from hits: [SearchService.Hit], for principal: Principal) async throws -> Answer {
+        try await answer(question, from: hits, for: principal).0
     }
 }

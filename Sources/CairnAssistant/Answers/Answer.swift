@@ -13,6 +13,9 @@ public enum AnswerMode: String, Sendable, CaseIterable {
 /// What the assistant tells a principal: an answer whose every sentence is backed by a cited
 /// page, or a refusal.
 public struct Answer: Sendable, Equatable {
+    /// The answer's trace, once recorded (``Assistant`` records every answer it gives).
+    public var id: AnswerID?
+
     public enum Kind: String, Sendable {
         case extractive
         /// Written by a model; only the sentences verification found supported are kept.

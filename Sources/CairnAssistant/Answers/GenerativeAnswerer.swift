@@ -1,5 +1,6 @@
-import CairnCore
+public import CairnCore
 public import CairnGateway
+import Crypto
 import CairnSearch
 import Foundation
 
@@ -17,12 +18,19 @@ struct GenerativeAnswerer: Sendable {
     static let notCovered = "NOT COVERED"
     static let maximumOutputTokens = 600
 
-    func answer(_ question: String, from hits: [SearchService.Hit], for principal: Principal) async throws -> Answer {
+    /// The answer, and the model call behind it (`nil` when no passage was visible, so no model
+    /// was asked).
+    func answer(_ question: String, from hits: [SearchService.Hit], for principal: Principal) async throws -> (Answer, AnswerTrace.ModelCall?) {
         let sources = Array(hits.prefix(Self.sources))
         // No visible approved passage: nothing for a model to ground an answer in.
-        guard !sources.isEmpty else { return .refusal }
-        let completion = try await route.gateway.complete(request(question, sources: sources, stream: false), for: principal)
-        return try await verified(completion.message?.content ?? "", sources: sources)
+        guard !sources.isEmpty else { return (.refusal, nil) }
+        let request = request(question, sources: sources, stream: false)
+        let completion = try await route.gateway.complete(request, for: principal)
+        let call = try AnswerTrace.ModelCall(
+            model: route.model, deployment: completion.cairn?.deployment, promptSHA256: Self.promptHash(request),
+            inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens
+        )
+        return (try await verified(completion.message?.content ?? "", sources: sources), call)
     }
 
     /// Streams the model's words as it writes them, then the verified citations and answer.
@@ -31,10 +39,19 @@ struct GenerativeAnswerer: Sendable {
     /// a call that cannot start is thrown, as a problem. After that every outcome is an event:
     /// a stream that breaks ends with a `failure`. The tokens are the model's draft; the final
     /// `answer` holds what verification kept, and its verdicts say what it removed.
-    func stream(_ question: String, from hits: [SearchService.Hit], for principal: Principal) async throws -> AsyncStream<AnswerEvent> {
+    ///
+    /// - Parameter record: records the verified answer and the call behind it, and returns the
+    ///   answer as recorded; it runs before the `answer` event is sent.
+    func stream(
+        _ question: String, from hits: [SearchService.Hit], for principal: Principal,
+        record: @escaping @Sendable (Answer, AnswerTrace.ModelCall?) async throws -> Answer
+    ) async throws -> AsyncStream<AnswerEvent> {
         let sources = Array(hits.prefix(Self.sources))
-        guard !sources.isEmpty else { return Answer.refusal.stream }
-        let upstream = try await route.gateway.stream(request(question, sources: sources, stream: true), for: principal)
+        guard !sources.isEmpty else { return try await record(.refusal, nil).stream }
+        let request = request(question, sources: sources, stream: true)
+        let promptHash = try Self.promptHash(request)
+        let model = route.model
+        let upstream = try await route.gateway.stream(request, for: principal)
         let answerer = self
         let (events, continuation) = AsyncStream.makeStream(of: AnswerEvent.self)
         // The gateway pushes chunks (`deliver(to:)`) and the response body pulls events: one task
@@ -62,7 +79,11 @@ struct GenerativeAnswerer: Sendable {
                     }
                 }
                 if outcome.failure == nil {
-                    let answer = try await answerer.verified(reply, sources: sources)
+                    let call = AnswerTrace.ModelCall(
+                        model: model, deployment: upstream.receipt.deployment, promptSHA256: promptHash,
+                        inputTokens: outcome.usage?.promptTokens, outputTokens: outcome.usage?.completionTokens
+                    )
+                    let answer = try await record(try await answerer.verified(reply, sources: sources), call)
                     if !released { continuation.yield(.token(answer.text)) }
                     for event in answer.events where !event.isToken { continuation.yield(event) }
                 }
@@ -82,6 +103,13 @@ struct GenerativeAnswerer: Sendable {
         request.temperature = 0
         request.stream = stream ? true : nil
         return request
+    }
+
+    /// SHA-256 of the messages as JSON with sorted keys: the same prompt always hashes the same.
+    static func promptHash(_ request: ChatRequest) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return SHA256.hash(data: try encoder.encode(request.messages)).hexString
     }
 
     private func verified(_ reply: String, sources: [SearchService.Hit]) async throws -> Answer {

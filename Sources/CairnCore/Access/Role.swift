@@ -14,7 +14,7 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
         case .admin:
             Set(Permission.allCases)
         case .curator:
-            [.readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readJobs]
+            [.readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readAnswerTraces, .readJobs]
         case .analyst:
             [.readSelf, .readDocuments, .askQuestions, .invokeModels]
         case .reviewer:
@@ -51,6 +51,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case approveDocuments = "documents.approve"
     /// Ask the grounded assistant.
     case askQuestions = "answers.create"
+    /// Read how an answer came about (its trace): curators and auditors.
+    case readAnswerTraces = "answers.read-traces"
     /// Call models through the gateway directly.
     case invokeModels = "models.invoke"
     /// Submit case packs for extraction.

@@ -45,6 +45,7 @@ enum RoutePolicy {
         "retireDocument": .requires(.permission(.approveDocuments)),
         "searchDocuments": .requires(.permission(.readDocuments)),
         "createAnswer": .requires(.permission(.askQuestions)),
+        "getAnswerTrace": .requires(.permission(.readAnswerTraces)),
         "getGatewayCatalog": .requires(.permission(.manageGateway)),
         "putGatewayProvider": .requires(.permission(.manageGateway)),
         "deleteGatewayProvider": .requires(.permission(.manageGateway)),

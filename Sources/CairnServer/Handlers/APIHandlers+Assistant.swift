@@ -1,6 +1,7 @@
 import CairnAPI
 import CairnAssistant
 import CairnCore
+import CairnStore
 import Foundation
 import OpenAPIRuntime
 
@@ -16,10 +17,18 @@ extension APIHandlers {
         let question = Assistant.Question(body.question, collection: body.collection, mode: mode)
         let principal = try RequestCaller.principal()
         guard body.stream == true else {
-            return .ok(.init(body: .json(.init(try await documents.assistant.answer(question, for: principal)))))
+            return .ok(.init(body: .json(try .init(try await documents.assistant.answer(question, for: principal)))))
         }
         let events = try await documents.assistant.stream(question, for: principal)
         return .ok(.init(body: .textEventStream(HTTPBody(AnswerEventStream(events: events), length: .unknown, iterationBehavior: .single))))
+    }
+
+    func getAnswerTrace(_ input: Operations.GetAnswerTrace.Input) async throws -> Operations.GetAnswerTrace.Output {
+        guard let id = AnswerID(input.path.answerId) else {
+            throw CairnError(.notFound, "There is no answer with id '\(input.path.answerId.prefix(80))'.")
+        }
+        let trace = try await store.answerTraces.get(id, for: try RequestCaller.principal())
+        return .ok(.init(body: .json(.init(trace))))
     }
 }
 
@@ -48,7 +57,7 @@ struct AnswerEventStream: AsyncSequence, Sendable {
                 switch event {
                 case .token(let text): ("token", try encoder.encode(Token(text: text)))
                 case .citation(let citation): ("citation", try encoder.encode(Components.Schemas.Citation(citation)))
-                case .answer(let answer): ("answer", try encoder.encode(Components.Schemas.Answer(answer)))
+                case .answer(let answer): ("answer", try encoder.encode(try Components.Schemas.Answer(answer)))
                 case .failure(let error): ("error", try encoder.encode(Problem(error).body(instance: nil)))
                 }
             return ArraySlice(Array("event: \(name)\ndata: ".utf8) + Array(data) + Array("\n\n".utf8))

@@ -280,7 +280,9 @@ extension Components.Schemas.SearchResponse {
 // MARK: Assistant
 
 extension Components.Schemas.Answer {
-    init(_ answer: Answer) {
+    init(_ answer: Answer) throws {
+        // The assistant records every answer before handing it out.
+        guard let id = answer.id else { throw CairnError(.internalFailure, "An answer left the assistant without its trace.") }
         let kind: KindPayload =
             switch answer.kind {
             case .extractive: .extractive
@@ -288,6 +290,7 @@ extension Components.Schemas.Answer {
             case .refusal: .refusal
             }
         self.init(
+            id: id.description,
             kind: kind,
             text: answer.text,
             sentences: answer.sentences.map { .init(text: $0.text, citations: $0.citations) },
@@ -312,6 +315,32 @@ extension Components.Schemas.Citation {
             chunkId: citation.chunkID.description, documentId: citation.documentID.description, versionId: citation.versionID.description,
             version: citation.versionNumber, title: citation.title, page: citation.page, quote: citation.quote,
             span: .init(start: citation.span.lowerBound, end: citation.span.upperBound), support: citation.support
+        )
+    }
+}
+
+extension Components.Schemas.AnswerTrace {
+    init(_ trace: AnswerTrace) {
+        self.init(
+            id: trace.id.description,
+            createdAt: trace.createdAt,
+            question: trace.question,
+            mode: ModePayload(rawValue: trace.mode) ?? .auto,
+            kind: KindPayload(rawValue: trace.kind) ?? .refusal,
+            access: .init(
+                actor: trace.access.actor, roles: trace.access.roles, clearance: trace.access.clearance, entities: trace.access.entities,
+                branches: trace.access.branches, groups: trace.access.groups
+            ),
+            passages: trace.passages.map {
+                .init(chunkId: $0.chunkID, documentId: $0.documentID, versionId: $0.versionID, score: $0.score, used: $0.used)
+            },
+            model: trace.model.map {
+                .init(model: $0.model, deployment: $0.deployment, promptSHA256: $0.promptSHA256, inputTokens: $0.inputTokens, outputTokens: $0.outputTokens)
+            },
+            verdicts: trace.verdicts.map {
+                .init(claim: $0.claim, sources: $0.sources, support: $0.support, outcome: .init(rawValue: $0.outcome) ?? .unsupported)
+            },
+            guardrails: trace.guardrails.map { .init(check: $0.check, subject: $0.subject, decision: $0.decision, detail: $0.detail) }
         )
     }
 }

@@ -1,6 +1,6 @@
 /// Every schema change Cairn knows, oldest first. Append only; never edit a shipped entry.
 public enum Migrations {
-    public static let all: [Migration] = [platformSpine, jobs, workflows, queueMaintenance, keyedJobsIndex, documents, gateway]
+    public static let all: [Migration] = [platformSpine, jobs, workflows, queueMaintenance, keyedJobsIndex, documents, gateway, answers]
 
     /// Tables whose rows belong to one tenant; each gets the row-level security policy on PostgreSQL.
     static let tenantOwnedTables = ["api_keys", "principals", "audit_events"]
@@ -387,6 +387,29 @@ public enum Migrations {
                 "gateway_providers", "gateway_deployments", "gateway_aliases", "gateway_credentials",
             ].flatMap(rowLevelSecurity)
     )
+
+    /// The assistant's answer traces: the searchable columns, and the rest as one JSON text
+    /// (`AnswerTraces.StoredDetail`), which only `GET /v1/answers/{id}/trace` reads.
+    static let answers = Migration(
+        version: 8,
+        name: "answers",
+        sqlite: answerTables,
+        postgres: answerTables + rowLevelSecurity("answer_traces")
+    )
+
+    private static let answerTables = [
+        """
+        CREATE TABLE answer_traces (
+            id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants (id),
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            detail TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX answer_traces_by_tenant ON answer_traces (tenant_id, created_at)",
+    ]
 
     private static func gatewayTables(binary: String) -> [String] {
         [

@@ -48,6 +48,32 @@ struct AssistantProcessTests {
         cut.append(contentsOf: pageText[citation.span.start..<citation.span.end])
         #expect(String(cut) == citation.quote)
 
+        // Its trace: for curators and auditors, redacted, and named by an audit event.
+        let trace = try await api.send(.GET, "/v1/answers/\(body.id)/trace", token: admin, json: nil).decode(TraceBody.self)
+        #expect(trace.id == body.id && trace.kind == "extractive" && trace.mode == "auto" && trace.model == nil)
+        #expect(trace.access.actor == "api_key:analyst" && trace.access.clearance == "internal" && trace.access.roles == ["analyst"])
+        #expect(trace.passages.first?.documentId == retention && trace.passages.contains { $0.used })
+        try await api.send(.GET, "/v1/answers/\(body.id)/trace", token: analyst, json: nil).expectProblem(403)
+        try await api.send(.GET, "/v1/answers/\(UUID().uuidString)/trace", token: admin, json: nil).expectProblem(404)
+        try await api.send(.GET, "/v1/answers/not-an-id/trace", token: admin, json: nil).expectProblem(404)
+        let audit = try await api.send(.GET, "/v1/audit?action=answer.create", token: admin, json: nil).text
+        #expect(audit.contains("\"targetId\":\"\(body.id)\""), "\(audit.prefix(600))")
+
+        // Personal data in a question reaches neither the trace nor the log.
+        let planted = ["jane.doe@northbank.example", "GB29 NWBK 6016 1331 9268 19", "4111 1111 1111 1111"]
+        let personal = try await api.send(
+            .POST, "/v1/answers", token: analyst,
+            json: ["question": "How long are the records of \(planted[0]) kept, who paid from \(planted[1]) with card \(planted[2])?"]
+        ).decode(AnswerBody.self)
+        let personalTrace = try await api.send(.GET, "/v1/answers/\(personal.id)/trace", token: admin, json: nil)
+        for value in planted {
+            #expect(!personalTrace.text.contains(value), "\(value) is in the trace")
+            #expect(!server.stderr.contains(value), "\(value) is in the log")
+        }
+        let decisions = try personalTrace.decode(TraceBody.self).guardrails
+        #expect(decisions.map(\.check) == ["pii"] && decisions.first?.subject == "question", "\(decisions)")
+        #expect(decisions.first?.detail == "card-number, email, iban")
+
         // The restricted paper answers this for the admin, and for the analyst it does not exist.
         let question = "What consideration does Project Falcon pay to acquire Southbank Holdings?"
         let cleared = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": question]).decode(AnswerBody.self)
@@ -160,6 +186,9 @@ struct AssistantProcessTests {
             #expect(answer.text == "Customer account records are retained for 7 years after the relationship ends. [1]")
             #expect(answer.verdicts.map(\.outcome) == ["supported", "unsupported"])
             #expect(answer.citations.first?.quote == "2.1 Customer account records are retained for 7 years after the relationship ends.")
+            let trace = try await api.send(.GET, "/v1/answers/\(answer.id)/trace", token: admin, json: nil).decode(TraceBody.self)
+            #expect(trace.kind == "generative" && trace.model?.model == "chat" && trace.model?.deployment == "mock-chat", "\(trace)")
+            #expect(trace.model?.promptSHA256.count == 64 && (trace.model?.inputTokens ?? 0) > 0)
 
             // A slow stream, and a client that reads its first token and hangs up.
             script.enqueue(.reply(String(repeating: "Records are retained for 7 years [1]. ", count: 30)), model: "mock-model")
@@ -233,10 +262,43 @@ struct AssistantProcessTests {
         struct Verdict: Decodable {
             let outcome: String
         }
+        let id: String
         let kind: String
         let text: String
         let citations: [Citation]
         let verdicts: [Verdict]
+    }
+
+    private struct TraceBody: Decodable {
+        struct Access: Decodable {
+            let actor: String
+            let roles: [String]
+            let clearance: String
+        }
+        struct Passage: Decodable {
+            let documentId: String
+            let score: Double
+            let used: Bool
+        }
+        struct Model: Decodable {
+            let model: String
+            let deployment: String?
+            let promptSHA256: String
+            let inputTokens: Int?
+        }
+        struct Guardrail: Decodable {
+            let check: String
+            let subject: String
+            let detail: String
+        }
+        let id: String
+        let kind: String
+        let mode: String
+        let question: String
+        let access: Access
+        let passages: [Passage]
+        let model: Model?
+        let guardrails: [Guardrail]
     }
 
     private struct Token: Decodable { let text: String }
