@@ -14,6 +14,7 @@ public struct Assistant: Sendable {
     private let generative: GenerativeAnswerer?
     private let traces: AnswerTraces
     private let detector = PIIDetector()
+    private let screen = InjectionScreen()
 
     /// Sentences are scored with the search's embedding model, or by term overlap alone when it
     /// runs without one.
@@ -69,11 +70,21 @@ public struct Assistant: Sendable {
     }
 
     /// Records how `answer` came about (AnswerTrace), with personal data redacted from the
-    /// question and the model's claims, and returns it with its id.
+    /// question and the model's claims and the injection screen's flags on the question and
+    /// the passages, and returns it with its id.
     private func record(
         _ answer: Answer, call: AnswerTrace.ModelCall?, hits: [SearchService.Hit], used: Int, question: Question, principal: Principal
     ) async throws -> Answer {
         var guardrails: [AnswerTrace.GuardrailDecision] = []
+        func screened(_ text: String, subject: String) {
+            let verdict = screen.screen(text)
+            guard verdict.flagged else { return }
+            guardrails.append(
+                AnswerTrace.GuardrailDecision(check: "injection", subject: subject, decision: "flagged", detail: verdict.signals.joined(separator: ", "))
+            )
+        }
+        screened(question.text, subject: "question")
+        for hit in hits { screened(hit.text, subject: "passage \(hit.chunkID)") }
         func redacted(_ text: String, subject: String) -> String {
             let kinds = Set(detector.findings(in: text).map(\.kind.rawValue)).sorted()
             guard !kinds.isEmpty else { return text }

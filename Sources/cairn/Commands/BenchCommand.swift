@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Cairn against its anchors; see docs/benchmarks.md.",
-        subcommands: [BenchQueue.self, BenchIngest.self, BenchSearch.self, BenchGateway.self]
+        subcommands: [BenchQueue.self, BenchIngest.self, BenchSearch.self, BenchGateway.self, BenchAnswer.self]
     )
 }
 
