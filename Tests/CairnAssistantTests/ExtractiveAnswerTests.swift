@@ -49,6 +49,17 @@ struct ExtractiveAnswerTests {
         #expect(sentences.map(\.isComplete) == [true, true, false, true, false, true])
     }
 
+    @Test("Sentences run together without a space are split; abbreviations and versions are not")
+    func runTogetherSentences() throws {
+        let text = "Alterations can affect cortical development.A line scan was applied, e.g.The U.S.A team used v1.2 here.To assess effects, infants were studied."
+        let hit = Self.hit(text: text, spans: [(1, 0, text.unicodeScalars.count)])
+        #expect(try EvidenceSentence.sentences(of: hit).map(\.text) == [
+            "Alterations can affect cortical development.",
+            "A line scan was applied, e.g.The U.S.A team used v1.2 here.",
+            "To assess effects, infants were studied.",
+        ])
+    }
+
     @Test("A passage whose spans do not cover its text is an error, not a wrong citation")
     func spansMustCoverText() {
         let broken = Self.hit(text: "Short.", spans: [(1, 0, 400)])

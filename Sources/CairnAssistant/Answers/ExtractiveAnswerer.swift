@@ -19,6 +19,10 @@ struct ExtractiveAnswerer: Sendable {
     static let coverageThreshold = 0.34
     /// Further sentences join the best one when they come this close to it.
     static let companionShare = 0.85
+    /// At most this many sentences, the best covered, are embedded and weighed by meaning:
+    /// embedding is nearly all of the pipeline's time (docs/benchmarks.md), and a sentence
+    /// sharing fewer of the question's terms than eight others rarely answers it better.
+    static let embeddedCandidates = 8
 
     func answer(_ question: String, from hits: [SearchService.Hit]) async throws -> Answer {
         let questionTerms = scorer.contentTerms(of: question)
@@ -34,12 +38,18 @@ struct ExtractiveAnswerer: Sendable {
                 candidates.append((rank, sentence, terms))
             }
         }
-        guard !candidates.isEmpty else { return .refusal }
-        let vectors = try await embedder?.embed([question] + candidates.map(\.sentence.text))
-        let scored = candidates.enumerated().map { offset, candidate in
+        // A sentence below the coverage threshold can never be chosen, whatever its meaning: only
+        // the best covered of the others are embedded, ties in retrieval's order.
+        let eligible = candidates.compactMap { candidate -> (candidate: (rank: Int, sentence: EvidenceSentence, terms: Set<String>), coverage: Double)? in
             let coverage = scorer.coverage(of: questionTerms, in: candidate.terms)
-            let relevance = scorer.score(coverage: coverage, claimVector: vectors?[0], evidenceVector: vectors?[offset + 1])
-            return (candidate: candidate, coverage: coverage, relevance: relevance)
+            return coverage >= Self.coverageThreshold ? (candidate, coverage) : nil
+        }.sorted { ($1.coverage, $0.candidate.rank, $0.candidate.sentence.position) < ($0.coverage, $1.candidate.rank, $1.candidate.sentence.position) }
+            .prefix(Self.embeddedCandidates)
+        guard !eligible.isEmpty else { return .refusal }
+        let vectors = try await embedder?.embed([question] + eligible.map(\.candidate.sentence.text))
+        let scored = eligible.enumerated().map { offset, item in
+            let relevance = scorer.score(coverage: item.coverage, claimVector: vectors?[0], evidenceVector: vectors?[offset + 1])
+            return (candidate: item.candidate, coverage: item.coverage, relevance: relevance)
         }.sorted { $0.relevance > $1.relevance }
         guard let best = scored.first, best.relevance >= Self.relevanceThreshold, best.coverage >= Self.coverageThreshold else {
             return .refusal

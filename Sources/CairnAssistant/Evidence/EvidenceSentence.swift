@@ -111,11 +111,22 @@ enum SentenceBoundaries {
         // A closing quote or bracket stays with the sentence it closes.
         while next < scalars.endIndex, ["\"", "'", ")", "\u{201D}", "\u{2019}"].contains(scalars[next]) { next += 1 }
         guard next < scalars.endIndex else { return true }
-        guard scalars[next].properties.isWhitespace else { return false }
+        guard scalars[next].properties.isWhitespace else { return runTogether(scalars, stop: index, next: next) }
         while next < scalars.endIndex, scalars[next].properties.isWhitespace { next += 1 }
         guard next < scalars.endIndex else { return true }
         let first = scalars[next]
         return first.properties.isUppercase || first.properties.numericType != nil || first == "\"" || first == "\u{201C}"
+    }
+
+    /// Sentences run together without a space, as text extraction sometimes leaves them
+    /// (`…disabilities.A line scan…`): a word of three or more lowercase letters, the stop, then a
+    /// capital followed by a lowercase letter or a space. `U.S.A`, `e.g.The` and `v1.2` stay whole.
+    private static func runTogether(_ scalars: ArraySlice<Unicode.Scalar>, stop: Int, next: Int) -> Bool {
+        guard next == stop + 1, stop - 3 >= scalars.startIndex, next + 1 < scalars.endIndex else { return false }
+        let before = scalars[(stop - 3)..<stop]
+        guard before.allSatisfy(\.properties.isLowercase), scalars[next].properties.isUppercase else { return false }
+        let after = scalars[next + 1]
+        return after.properties.isLowercase || after == " "
     }
 
     /// `e.g.`, `i.e.`, `No.` and the like do not end a sentence, nor does the full stop of a

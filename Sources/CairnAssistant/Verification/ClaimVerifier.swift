@@ -17,22 +17,42 @@ struct ClaimVerifier: Sendable {
     /// clause scored 0.82–1 and a claim its cited passage does not hold 0.38–0.40, with MiniLM
     /// and with term overlap alone (a claim whose figure the source lacks has no candidate).
     static let supportThreshold = 0.55
+    /// At most this many sentences per claim, the best covered, are embedded and weighed by
+    /// meaning; embedding is nearly all of the verifier's time.
+    static let embeddedCandidates = 6
 
     func verify(reply: String, sources: [SearchService.Hit]) async throws -> Answer {
         let claims = WrittenClaim.parse(reply)
         let evidence = try sources.map { source in
-            try EvidenceSentence.sentences(of: source).filter { scorer.contentTerms(of: $0.quote).count >= 2 }
+            try EvidenceSentence.sentences(of: source).map { (sentence: $0, terms: scorer.contentTerms(of: $0.quote)) }.filter { $0.terms.count >= 2 }
         }
-        let cited = claims.flatMap { claim in claim.sources.filter { (1...sources.count).contains($0) }.flatMap { evidence[$0 - 1] } }
+        // Each claim's candidates: the sentences of the sources it cites that hold its figures and
+        // share enough of its terms that their meaning could still lift them over the threshold
+        // (support is half coverage, half cosine). Only these are embedded, which is most of the
+        // verifier's time.
+        let reachable = embedder == nil ? 0 : 2 * Self.supportThreshold - 1
+        let candidates = claims.map { claim -> [(sentence: EvidenceSentence, coverage: Double)] in
+            let terms = scorer.contentTerms(of: claim.text)
+            let figures = terms.filter { $0.contains(where: \.isNumber) }
+            let cited = claim.sources.filter { (1...sources.count).contains($0) }.flatMap { evidence[$0 - 1] }
+            let reaching = cited.compactMap { item -> (sentence: EvidenceSentence, coverage: Double)? in
+                guard figures.isSubset(of: item.terms) else { return nil }
+                let coverage = scorer.coverage(of: terms, in: item.terms)
+                return coverage >= reachable ? (item.sentence, coverage) : nil
+            }
+            return Array(reaching.sorted { $0.coverage > $1.coverage }.prefix(Self.embeddedCandidates))
+        }
         var vectors: [String: [Float]] = [:]
         if let embedder {
-            let texts = Array(Set(claims.map(\.text) + cited.map(\.text)))
-            for (text, vector) in zip(texts, try await embedder.embed(texts)) { vectors[text] = vector }
+            let texts = Array(Set(zip(claims, candidates).flatMap { claim, candidate in candidate.isEmpty ? [] : [claim.text] + candidate.map(\.sentence.text) }))
+            if !texts.isEmpty {
+                for (text, vector) in zip(texts, try await embedder.embed(texts)) { vectors[text] = vector }
+            }
         }
         var sentences: [AnswerSentence] = []
         var citations: [Citation] = []
         var verdicts: [ClaimVerdict] = []
-        for claim in claims {
+        for (claim, candidate) in zip(claims, candidates) {
             guard !claim.sources.isEmpty else {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: [], support: 0, outcome: .uncited))
                 continue
@@ -41,16 +61,10 @@ struct ClaimVerifier: Sendable {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: 0, outcome: .invalidCitation))
                 continue
             }
-            let claimTerms = scorer.contentTerms(of: claim.text)
-            let figures = claimTerms.filter { $0.contains(where: \.isNumber) }
             var best: (sentence: EvidenceSentence, support: Double)?
-            for sentence in claim.sources.flatMap({ evidence[$0 - 1] }) {
-                let terms = scorer.contentTerms(of: sentence.quote)
-                guard figures.isSubset(of: terms) else { continue }
-                let support = scorer.score(
-                    coverage: scorer.coverage(of: claimTerms, in: terms), claimVector: vectors[claim.text], evidenceVector: vectors[sentence.text]
-                )
-                if support > best?.support ?? -1 { best = (sentence, support) }
+            for item in candidate {
+                let support = scorer.score(coverage: item.coverage, claimVector: vectors[claim.text], evidenceVector: vectors[item.sentence.text])
+                if support > best?.support ?? -1 { best = (item.sentence, support) }
             }
             guard let best, best.support >= Self.supportThreshold else {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best?.support ?? 0, outcome: .unsupported))
