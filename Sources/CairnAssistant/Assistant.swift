@@ -48,7 +48,8 @@ public struct Assistant: Sendable {
     public func answer(_ question: Question, for principal: Principal) async throws -> Answer {
         let (writer, hits) = try await prepare(question, for: principal)
         guard let writer else {
-            return try await record(try await extractive.answer(question.text, from: hits), call: nil, hits: hits, used: ExtractiveAnswerer.passages, question: question, principal: principal)
+            let answer = try await extractive.answer(question.text, from: hits)
+            return try await record(answer, call: nil, hits: hits, used: ExtractiveAnswerer.passages, question: question, principal: principal)
         }
         let (answer, call) = try await writer.answer(question.text, from: hits, for: principal)
         return try await record(answer, call: call, hits: hits, used: GenerativeAnswerer.sources, question: question, principal: principal)
