@@ -13,8 +13,10 @@ public struct Assistant: Sendable {
     private let extractive: ExtractiveAnswerer
     private let generative: GenerativeAnswerer?
     private let traces: AnswerTraces
+    private let sessions: AnswerSessions
     private let detector = PIIDetector()
     private let screen = InjectionScreen()
+    private let rewriter = FollowUpRewriter()
 
     /// Sentences are scored with the search's embedding model, or by term overlap alone when it
     /// runs without one.
@@ -22,9 +24,11 @@ public struct Assistant: Sendable {
     /// - Parameters:
     ///   - route: the model that writes generative answers; `nil` answers extractively.
     ///   - traces: where every answer's trace is recorded, with its audit event.
-    public init(search: SearchService, route: AnswerRoute?, traces: AnswerTraces) {
+    ///   - sessions: where questions asked in a session are kept, with their answers.
+    public init(search: SearchService, route: AnswerRoute?, traces: AnswerTraces, sessions: AnswerSessions) {
         self.search = search
         self.traces = traces
+        self.sessions = sessions
         extractive = ExtractiveAnswerer(embedder: search.embedder)
         generative = route.map { GenerativeAnswerer(route: $0, verifier: ClaimVerifier(embedder: search.embedder)) }
     }
@@ -33,12 +37,24 @@ public struct Assistant: Sendable {
         public var text: String
         public var collection: String?
         public var mode: AnswerMode
+        /// The session the question continues: a follow-up is read with the question before it,
+        /// and the turn is kept in the session.
+        public var session: AnswerSessionID?
 
-        public init(_ text: String, collection: String? = nil, mode: AnswerMode = .auto) {
+        public init(_ text: String, collection: String? = nil, mode: AnswerMode = .auto, session: AnswerSessionID? = nil) {
             self.text = text
             self.collection = collection
             self.mode = mode
+            self.session = session
         }
+    }
+
+    /// A question ready to answer: who writes, what retrieval found, and the question as read.
+    private struct Prepared: Sendable {
+        let writer: GenerativeAnswerer?
+        let hits: [SearchService.Hit]
+        /// The question as retrieval and the answerer read it: a follow-up made to stand alone.
+        let standalone: String
     }
 
     /// Passages retrieved for a question.
@@ -46,36 +62,47 @@ public struct Assistant: Sendable {
 
     /// The answer, recorded with its trace (``Answer/id``).
     public func answer(_ question: Question, for principal: Principal) async throws -> Answer {
-        let (writer, hits) = try await prepare(question, for: principal)
-        guard let writer else {
-            let answer = try await extractive.answer(question.text, from: hits)
-            return try await record(answer, call: nil, hits: hits, used: ExtractiveAnswerer.passages, question: question, principal: principal)
+        let prepared = try await prepare(question, for: principal)
+        guard let writer = prepared.writer else {
+            let answer = try await extractive.answer(prepared.standalone, from: prepared.hits)
+            return try await record(answer, call: nil, prepared: prepared, used: ExtractiveAnswerer.passages, question: question, principal: principal)
         }
-        let (answer, call) = try await writer.answer(question.text, from: hits, for: principal)
-        return try await record(answer, call: call, hits: hits, used: GenerativeAnswerer.sources, question: question, principal: principal)
+        let (answer, call) = try await writer.answer(prepared.standalone, from: prepared.hits, for: principal)
+        return try await record(answer, call: call, prepared: prepared, used: GenerativeAnswerer.sources, question: question, principal: principal)
     }
 
     /// The answer as events (``AnswerEvent``); a generative answer's tokens arrive as the model
     /// writes them. What fails before the first event is thrown. The answer is recorded before
     /// its `answer` event is sent, which carries its id.
     public func stream(_ question: Question, for principal: Principal) async throws -> AsyncStream<AnswerEvent> {
-        let (writer, hits) = try await prepare(question, for: principal)
-        guard let writer else {
-            let answer = try await extractive.answer(question.text, from: hits)
-            return try await record(answer, call: nil, hits: hits, used: ExtractiveAnswerer.passages, question: question, principal: principal).stream
+        let prepared = try await prepare(question, for: principal)
+        guard let writer = prepared.writer else {
+            let answer = try await extractive.answer(prepared.standalone, from: prepared.hits)
+            return try await record(answer, call: nil, prepared: prepared, used: ExtractiveAnswerer.passages, question: question, principal: principal).stream
         }
         let assistant = self
-        return try await writer.stream(question.text, from: hits, for: principal) { answer, call in
-            try await assistant.record(answer, call: call, hits: hits, used: GenerativeAnswerer.sources, question: question, principal: principal)
+        return try await writer.stream(prepared.standalone, from: prepared.hits, for: principal) { answer, call in
+            try await assistant.record(answer, call: call, prepared: prepared, used: GenerativeAnswerer.sources, question: question, principal: principal)
         }
+    }
+
+    /// Opens a session for `principal`.
+    public func openSession(for principal: Principal) async throws -> AnswerSession {
+        try await sessions.open(for: principal)
+    }
+
+    /// `principal`'s session `id`, with its turns.
+    public func session(_ id: AnswerSessionID, for principal: Principal) async throws -> AnswerSession {
+        try await sessions.get(id, for: principal)
     }
 
     /// Records how `answer` came about (AnswerTrace), with personal data redacted from the
     /// question and the model's claims and the injection screen's flags on the question and
-    /// the passages, and returns it with its id.
+    /// the passages, adds the turn to the question's session, and returns the answer with its id.
     private func record(
-        _ answer: Answer, call: AnswerTrace.ModelCall?, hits: [SearchService.Hit], used: Int, question: Question, principal: Principal
+        _ answer: Answer, call: AnswerTrace.ModelCall?, prepared: Prepared, used: Int, question: Question, principal: Principal
     ) async throws -> Answer {
+        let hits = prepared.hits
         var guardrails: [AnswerTrace.GuardrailDecision] = []
         func screened(_ text: String, subject: String) {
             let verdict = screen.screen(text)
@@ -94,7 +121,7 @@ public struct Assistant: Sendable {
         }
         let trace = AnswerTrace(
             tenantID: principal.tenantID,
-            question: redacted(question.text, subject: "question"),
+            question: redacted(prepared.standalone, subject: "question"),
             mode: question.mode.rawValue,
             kind: answer.kind.rawValue,
             access: AnswerTrace.Access(principal),
@@ -113,12 +140,24 @@ public struct Assistant: Sendable {
         try await traces.record(trace)
         var recorded = answer
         recorded.id = trace.id
+        if let session = question.session {
+            _ = try await sessions.append(
+                question: question.text, standaloneQuestion: prepared.standalone, answerID: trace.id, answerKind: answer.kind.rawValue,
+                answerText: recorded.text, to: session, for: principal
+            )
+        }
         return recorded
     }
 
-    /// Checks the question, picks who writes the answer, and retrieves as the principal.
-    private func prepare(_ question: Question, for principal: Principal) async throws -> (GenerativeAnswerer?, [SearchService.Hit]) {
+    /// Checks the question, makes a follow-up stand alone, picks who writes the answer, and
+    /// retrieves as the principal.
+    private func prepare(_ question: Question, for principal: Principal) async throws -> Prepared {
         try TextRules.validate(question.text, field: "A question", maximumLength: 2000)
+        var standalone = question.text
+        if let id = question.session {
+            let previous = try await sessions.get(id, for: principal).turns.last?.standaloneQuestion
+            standalone = rewriter.standalone(question.text, after: previous)
+        }
         let writer: GenerativeAnswerer?
         switch question.mode {
         case .extractive: writer = nil
@@ -129,9 +168,16 @@ public struct Assistant: Sendable {
             }
             writer = generative
         }
-        let hits = try await search.search(
-            SearchService.Request(query: question.text, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
-        ).hits
-        return (writer, hits)
+        let hits: [SearchService.Hit]
+        do {
+            hits = try await search.search(
+                SearchService.Request(query: standalone, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
+            ).hits
+        } catch let error as CairnError where error.code == .notFound {
+            // The only thing a search cannot find is the collection the question names: that is
+            // a flaw in the question, not a missing resource at the route (a session, say).
+            throw CairnError(.invalidInput, "There is no collection named '\(question.collection?.prefix(100) ?? "")' to ask in.", underlying: error)
+        }
+        return Prepared(writer: writer, hits: hits, standalone: standalone)
     }
 }

@@ -51,7 +51,7 @@ public struct DocumentServices: Sendable {
     public init(library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil) {
         self.library = library
         self.search = search
-        assistant = Assistant(search: search, route: answerRoute, traces: library.store.answerTraces)
+        assistant = Assistant(search: search, route: answerRoute, traces: library.store.answerTraces, sessions: library.store.answerSessions)
     }
 }
 

@@ -33,6 +33,8 @@ public struct CairnStore: Sendable {
     public var gatewayCatalog: GatewayCatalogRepository { GatewayCatalogRepository(database: database) }
     /// How each of the assistant's answers came about.
     public var answerTraces: AnswerTraces { AnswerTraces(database: database) }
+    /// The assistant's sessions, each its owner's alone.
+    public var answerSessions: AnswerSessions { AnswerSessions(database: database) }
 
     /// Applies and reports schema migrations.
     public func migrator(logger: Logger) -> Migrator { Migrator(database: database, logger: logger) }

@@ -53,7 +53,9 @@ struct AnswerAccessPropertyTests {
                     catalogs: FixedGatewayCatalog(catalog), pool: pool, credentials: ProviderCredentials(environment: [:]), localEmbedder: nil,
                     bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger), logger: logger
                 )
-                let assistant = Assistant(search: search, route: AnswerRoute(gateway: gateway, model: "answers"), traces: store.answerTraces)
+                let assistant = Assistant(
+                    search: search, route: AnswerRoute(gateway: gateway, model: "answers"), traces: store.answerTraces, sessions: store.answerSessions
+                )
                 var cases = 0
                 var leaksChecked = 0
                 for round in 0..<60 {

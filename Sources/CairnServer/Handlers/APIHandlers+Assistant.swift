@@ -8,19 +8,31 @@ import OpenAPIRuntime
 extension APIHandlers {
     func createAnswer(_ input: Operations.CreateAnswer.Input) async throws -> Operations.CreateAnswer.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        let mode: AnswerMode =
-            switch body.mode ?? .auto {
-            case .auto: .auto
-            case .extractive: .extractive
-            case .generative: .generative
-            }
-        let question = Assistant.Question(body.question, collection: body.collection, mode: mode)
-        let principal = try RequestCaller.principal()
-        guard body.stream == true else {
-            return .ok(.init(body: .json(try .init(try await documents.assistant.answer(question, for: principal)))))
+        let session = try body.sessionId.map { text throws(CairnError) -> AnswerSessionID in try Self.sessionID(text) }
+        let question = Assistant.Question(body.question, collection: body.collection, mode: Self.mode(body.mode?.rawValue), session: session)
+        return switch try await respond(to: question, streaming: body.stream == true) {
+        case .json(let answer): .ok(.init(body: .json(answer)))
+        case .events(let events): .ok(.init(body: .textEventStream(events)))
         }
-        let events = try await documents.assistant.stream(question, for: principal)
-        return .ok(.init(body: .textEventStream(HTTPBody(AnswerEventStream(events: events), length: .unknown, iterationBehavior: .single))))
+    }
+
+    func createSession(_ input: Operations.CreateSession.Input) async throws -> Operations.CreateSession.Output {
+        .created(.init(body: .json(.init(try await documents.assistant.openSession(for: try RequestCaller.principal())))))
+    }
+
+    func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
+        .ok(.init(body: .json(.init(try await documents.assistant.session(try Self.sessionID(input.path.sessionId), for: try RequestCaller.principal())))))
+    }
+
+    func postSessionMessage(_ input: Operations.PostSessionMessage.Input) async throws -> Operations.PostSessionMessage.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let question = Assistant.Question(
+            body.question, collection: body.collection, mode: Self.mode(body.mode?.rawValue), session: try Self.sessionID(input.path.sessionId)
+        )
+        return switch try await respond(to: question, streaming: body.stream == true) {
+        case .json(let answer): .ok(.init(body: .json(answer)))
+        case .events(let events): .ok(.init(body: .textEventStream(events)))
+        }
     }
 
     func getAnswerTrace(_ input: Operations.GetAnswerTrace.Input) async throws -> Operations.GetAnswerTrace.Output {
@@ -29,6 +41,29 @@ extension APIHandlers {
         }
         let trace = try await store.answerTraces.get(id, for: try RequestCaller.principal())
         return .ok(.init(body: .json(.init(trace))))
+    }
+
+    /// An answer as JSON, or as its event stream.
+    private enum AnswerResponse {
+        case json(Components.Schemas.Answer)
+        case events(HTTPBody)
+    }
+
+    private func respond(to question: Assistant.Question, streaming: Bool) async throws -> AnswerResponse {
+        let principal = try RequestCaller.principal()
+        guard streaming else { return .json(try .init(try await documents.assistant.answer(question, for: principal))) }
+        let events = try await documents.assistant.stream(question, for: principal)
+        return .events(HTTPBody(AnswerEventStream(events: events), length: .unknown, iterationBehavior: .single))
+    }
+
+    /// The request's mode; the spec's enum admits nothing else.
+    private static func mode(_ raw: String?) -> AnswerMode {
+        raw.flatMap(AnswerMode.init(rawValue:)) ?? .auto
+    }
+
+    private static func sessionID(_ text: String) throws(CairnError) -> AnswerSessionID {
+        guard let id = AnswerSessionID(text) else { throw CairnError(.notFound, "There is no session with id '\(text.prefix(80))'.") }
+        return id
     }
 }
 

@@ -319,6 +319,21 @@ extension Components.Schemas.Citation {
     }
 }
 
+extension Components.Schemas.Session {
+    init(_ session: AnswerSession) {
+        self.init(
+            id: session.id.description,
+            createdAt: session.createdAt,
+            turns: session.turns.map { turn in
+                .init(
+                    position: turn.position, question: turn.question, standaloneQuestion: turn.standaloneQuestion, answerId: turn.answerID.description,
+                    answerKind: .init(rawValue: turn.answerKind) ?? .refusal, answerText: turn.answerText, createdAt: turn.createdAt
+                )
+            }
+        )
+    }
+}
+
 extension Components.Schemas.AnswerTrace {
     init(_ trace: AnswerTrace) {
         self.init(

@@ -54,7 +54,7 @@ struct BenchAnswer: CairnCommand {
             print(String(format: "answer corpus chunks=%d documents=%d build_seconds=%.1f", chunks, chunks / Self.chunksPerDocument, (ContinuousClock.now - began).inSeconds))
 
             let searchTimes = try await Self.time(asked) { question in _ = try await search.search(.init(query: question, k: 8), by: owner) }
-            let extractive = Assistant(search: search, route: nil, traces: store.answerTraces)
+            let extractive = Assistant(search: search, route: nil, traces: store.answerTraces, sessions: store.answerSessions)
             let extractiveTimes = try await Self.time(asked) { question in _ = try await extractive.answer(.init(question, mode: .extractive), for: owner) }
 
             let script = MockScript()
@@ -74,7 +74,9 @@ struct BenchAnswer: CairnCommand {
                     catalogs: FixedGatewayCatalog(catalog), pool: pool, credentials: ProviderCredentials(environment: [:]), localEmbedder: nil,
                     bookkeeping: bookkeeping, logger: logger
                 )
-                let generative = Assistant(search: search, route: AnswerRoute(gateway: gateway, model: "answers"), traces: store.answerTraces)
+                let generative = Assistant(
+                    search: search, route: AnswerRoute(gateway: gateway, model: "answers"), traces: store.answerTraces, sessions: store.answerSessions
+                )
                 do {
                     let times = try await Self.time(asked) { question in _ = try await generative.answer(.init(question, mode: .generative), for: owner) }
                     try await pool.shutdown()

@@ -82,6 +82,33 @@ struct AssistantProcessTests {
         #expect(decisions.map(\.check) == ["pii"] && decisions.first?.subject == "question", "\(decisions)")
         #expect(decisions.first?.detail == "card-number, email, iban")
 
+        // A session: a follow-up is read with the question before it, turns are kept, and the
+        // session is its opener's alone.
+        let opened = try await api.send(.POST, "/v1/sessions", token: analyst, json: nil)
+        #expect(opened.status == 201, "\(opened)")
+        let session = try opened.decode(SessionBody.self)
+        #expect(session.turns.isEmpty)
+        let first = try await api.send(
+            .POST, "/v1/sessions/\(session.id)/messages", token: analyst, json: ["question": "How long are customer account records retained?"]
+        ).decode(AnswerBody.self)
+        #expect(first.text.contains("7 years"), "\(first.text)")
+        let followUp = try await api.send(.POST, "/v1/sessions/\(session.id)/messages", token: analyst, json: ["question": "And call recordings?"])
+            .decode(AnswerBody.self)
+        #expect(followUp.text.contains("5 years"), "\(followUp.text)")
+        let third = try await api.send(
+            .POST, "/v1/answers", token: analyst, json: ["question": "How long are call recordings retained?", "session_id": session.id]
+        ).decode(AnswerBody.self)
+        let kept = try await api.send(.GET, "/v1/sessions/\(session.id)", token: analyst, json: nil).decode(SessionBody.self)
+        #expect(kept.turns.map(\.position) == [1, 2, 3] && kept.turns.map(\.answerId) == [first.id, followUp.id, third.id])
+        #expect(kept.turns[1].question == "And call recordings?")
+        #expect(kept.turns[1].standaloneQuestion == "How long are customer account records retained? And call recordings?")
+        #expect(kept.turns[2].standaloneQuestion == "How long are call recordings retained?", "a full question is taken as asked")
+        try await api.send(.GET, "/v1/sessions/\(session.id)", token: admin, json: nil).expectProblem(404)
+        try await api.send(.POST, "/v1/sessions/\(session.id)/messages", token: admin, json: ["question": "Anything?"]).expectProblem(404)
+        try await api.send(.POST, "/v1/sessions/\(UUID().uuidString)/messages", token: analyst, json: ["question": "Anything?"]).expectProblem(404)
+        try await api.send(.GET, "/v1/sessions/not-a-session", token: analyst, json: nil).expectProblem(404)
+        try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": "Anything?", "session_id": UUID().uuidString]).expectProblem(404)
+
         // The restricted paper answers this for the admin, and for the analyst it does not exist.
         let question = "What consideration does Project Falcon pay to acquire Southbank Holdings?"
         let cleared = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": question]).decode(AnswerBody.self)
@@ -120,7 +147,7 @@ struct AssistantProcessTests {
             (["question": String(repeating: "why ", count: 600)], admin, 422),
             (["question": "Anything?", "mode": "generative"], admin, 422),
             (["question": "Anything?", "mode": "creative"], admin, 422),
-            (["question": "Anything?", "collection": "no-such-collection"], admin, 404),
+            (["question": "Anything?", "collection": "no-such-collection"], admin, 422),
             (["question": "Anything?", "unexpected": true], admin, 422),
             (["question": 42], admin, 422),
             ([:], admin, 422),
@@ -291,6 +318,17 @@ struct AssistantProcessTests {
         let text: String
         let citations: [Citation]
         let verdicts: [Verdict]
+    }
+
+    private struct SessionBody: Decodable {
+        struct Turn: Decodable {
+            let position: Int
+            let question: String
+            let standaloneQuestion: String
+            let answerId: String
+        }
+        let id: String
+        let turns: [Turn]
     }
 
     private struct TraceBody: Decodable {
