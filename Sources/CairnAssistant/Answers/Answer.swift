@@ -48,10 +48,16 @@ public struct Answer: Sendable, Equatable {
     /// The answer as prose, each sentence followed by its citation markers (`[1]`); a refusal's
     /// fixed sentence.
     public var text: String {
-        guard kind != .refusal else { return Self.refusalText }
-        return sentences.map { sentence in
-            sentence.text + sentence.citations.map { " [\($0 + 1)]" }.joined()
-        }.joined(separator: " ")
+        tokens.joined()
+    }
+
+    /// The answer's text in pieces, a sentence with its markers each, so that a streamed
+    /// answer's tokens join into exactly ``text``.
+    var tokens: [String] {
+        guard kind != .refusal else { return [Self.refusalText] }
+        return sentences.enumerated().map { index, sentence in
+            (index == 0 ? "" : " ") + sentence.text + sentence.citations.map { " [\($0 + 1)]" }.joined()
+        }
     }
 }
 

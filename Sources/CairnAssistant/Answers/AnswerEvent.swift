@@ -11,15 +11,6 @@ public enum AnswerEvent: Sendable {
 }
 
 extension Answer {
-    /// The answer's text in pieces, a sentence with its markers each, so that a client shows
-    /// it as it arrives and still ends with exactly ``text``.
-    var tokens: [String] {
-        guard kind != .refusal else { return [text] }
-        return sentences.enumerated().map { index, sentence in
-            (index == 0 ? "" : " ") + sentence.text + sentence.citations.map { " [\($0 + 1)]" }.joined()
-        }
-    }
-
     /// The events of an answer known whole before the first is sent.
     var events: [AnswerEvent] {
         tokens.map(AnswerEvent.token) + citations.map(AnswerEvent.citation) + [.answer(self)]

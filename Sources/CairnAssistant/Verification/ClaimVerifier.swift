@@ -23,8 +23,15 @@ struct ClaimVerifier: Sendable {
 
     func verify(reply: String, sources: [SearchService.Hit]) async throws -> Answer {
         let claims = WrittenClaim.parse(reply)
-        let evidence = try sources.map { source in
-            try EvidenceSentence.sentences(of: source).map { (sentence: $0, terms: scorer.contentTerms(of: $0.quote)) }.filter { $0.terms.count >= 2 }
+        // Only a claim that cites sources, all of them given, can be supported; only the
+        // sources such claims cite are cut into sentences.
+        func citesGivenSources(_ claim: WrittenClaim) -> Bool {
+            !claim.sources.isEmpty && claim.sources.allSatisfy { sources.indices.contains($0 - 1) }
+        }
+        var evidence: [Int: [(sentence: EvidenceSentence, terms: Set<String>)]] = [:]
+        for number in Set(claims.filter(citesGivenSources).flatMap(\.sources)) {
+            evidence[number] = try EvidenceSentence.sentences(of: sources[number - 1])
+                .map { (sentence: $0, terms: scorer.contentTerms(of: $0.quote)) }.filter { $0.terms.count >= 2 }
         }
         // Each claim's candidates: the sentences of the sources it cites that hold its figures and
         // share enough of its terms that their meaning could still lift them over the threshold
@@ -32,9 +39,10 @@ struct ClaimVerifier: Sendable {
         // verifier's time.
         let reachable = embedder == nil ? 0 : 2 * Self.supportThreshold - 1
         let candidates = claims.map { claim -> [(sentence: EvidenceSentence, coverage: Double)] in
+            guard citesGivenSources(claim) else { return [] }
             let terms = scorer.contentTerms(of: claim.text)
             let figures = terms.filter { $0.contains(where: \.isNumber) }
-            let cited = claim.sources.filter { (1...sources.count).contains($0) }.flatMap { evidence[$0 - 1] }
+            let cited = claim.sources.flatMap { evidence[$0] ?? [] }
             let reaching = cited.compactMap { item -> (sentence: EvidenceSentence, coverage: Double)? in
                 guard figures.isSubset(of: item.terms) else { return nil }
                 let coverage = scorer.coverage(of: terms, in: item.terms)
@@ -57,7 +65,7 @@ struct ClaimVerifier: Sendable {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: [], support: 0, outcome: .uncited))
                 continue
             }
-            guard claim.sources.allSatisfy({ (1...sources.count).contains($0) }) else {
+            guard citesGivenSources(claim) else {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: 0, outcome: .invalidCitation))
                 continue
             }
