@@ -39,23 +39,10 @@ struct AnswerAccessPropertyTests {
             let admin = try await makeTenant(store, "northbank")
             _ = try await store.documents.createCollection(by: admin, name: "library", description: "", defaultPolicy: DocumentAccessPolicy())
             let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: Logger(label: "cairn.test.search")), embedder: nil)
-            try await MockModelServer.withRunning { mock in
+            try await withMockAnswerRoute(store: store) { route, script in
                 var generator = SeededRandom(seed: seed)
                 let corpus = try await Self.record(documents: 14, in: store, owner: admin, using: &generator)
-                let catalog = GatewayCatalog(
-                    providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mock.baseURL + "/v1")],
-                    deployments: [ModelDeployment(name: "writer", provider: "mock", model: "writer-model")],
-                    aliases: [ModelAlias(name: "answers", deployments: ["writer"])]
-                )
-                let pool = DeploymentPool()
-                let logger = Logger(label: "cairn.test.assistant")
-                let gateway = ModelGateway(
-                    catalogs: FixedGatewayCatalog(catalog), pool: pool, credentials: ProviderCredentials(environment: [:]), localEmbedder: nil,
-                    bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger), logger: logger
-                )
-                let assistant = Assistant(
-                    search: search, route: AnswerRoute(gateway: gateway, model: "answers"), traces: store.answerTraces, sessions: store.answerSessions
-                )
+                let assistant = Assistant(search: search, route: route, traces: store.answerTraces, sessions: store.answerSessions)
                 var cases = 0
                 var leaksChecked = 0
                 for round in 0..<60 {
@@ -66,7 +53,7 @@ struct AnswerAccessPropertyTests {
                     if let target = hidden.randomElement(using: &generator), Bool.random(using: &generator) { question += " \(target.marker)" }
                     let mode: AnswerMode = round.isMultiple(of: 3) ? .extractive : .generative
                     // Every fifth generative question meets a failing model, to see its error too.
-                    if mode == .generative, round.isMultiple(of: 5) { mock.script.enqueue(.fail(status: 400), model: "writer-model") }
+                    if mode == .generative, round.isMultiple(of: 5) { script.enqueue(.fail(status: 400), model: "writer-model") }
                     var received: [String] = []
                     var answerID: AnswerID?
                     do {
@@ -104,7 +91,6 @@ struct AnswerAccessPropertyTests {
                     cases += 1
                 }
                 #expect(cases == 60 && leaksChecked > 100, "checked \(leaksChecked) hidden documents in \(cases) answers")
-                try await pool.shutdown()
             }
         }
     }

@@ -42,26 +42,8 @@ struct GenerativeAnswerTests {
         embedder: (any SentenceEmbedder)?, _ body: @Sendable (GenerativeAnswerer, MockScript) async throws -> Void
     ) async throws {
         try await withTestStore(.sqlite) { store in
-            try await MockModelServer.withRunning { mock in
-                let catalog = GatewayCatalog(
-                    providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mock.baseURL + "/v1")],
-                    deployments: [ModelDeployment(name: "writer", provider: "mock", model: "writer-model")],
-                    aliases: [ModelAlias(name: "answers", deployments: ["writer"])]
-                )
-                let pool = DeploymentPool()
-                let logger = Logger(label: "cairn.test.assistant")
-                let gateway = ModelGateway(
-                    catalogs: FixedGatewayCatalog(catalog), pool: pool, credentials: ProviderCredentials(environment: [:]), localEmbedder: nil,
-                    bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger), logger: logger
-                )
-                let answerer = GenerativeAnswerer(route: AnswerRoute(gateway: gateway, model: "answers"), verifier: ClaimVerifier(embedder: embedder))
-                do {
-                    try await body(answerer, mock.script)
-                    try await pool.shutdown()
-                } catch {
-                    try? await pool.shutdown()
-                    throw error
-                }
+            try await withMockAnswerRoute(store: store) { route, script in
+                try await body(GenerativeAnswerer(route: route, verifier: ClaimVerifier(embedder: embedder)), script)
             }
         }
     }
@@ -168,7 +150,8 @@ struct GenerativeAnswerTests {
             script.setLatency(MockLatency(perChunk: .milliseconds(150)), model: "writer-model")
             let started = ContinuousClock.now
             var timeline: [(Duration, AnswerEvent)] = []
-            for await event in try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) { answer, _ in answer } {
+            let events = try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) { answer, _ in answer }
+            for await event in events {
                 timeline.append((ContinuousClock.now - started, event))
             }
             let names = timeline.map { item -> String in

@@ -265,11 +265,7 @@ struct AssistantProcessTests {
 
     /// `CAIRN_HOME` for the CLI, with the embedding model linked in when the tests have it.
     private func modelEnvironment() throws -> [String: String] {
-        if let directory = ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] {
-            let models = home + "/models"
-            try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: directory)
-        }
+        if let directory = ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] { try CairnProcess.linkModel(directory, into: home) }
         return ["CAIRN_HOME": home]
     }
 

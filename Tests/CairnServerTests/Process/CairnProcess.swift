@@ -17,6 +17,14 @@ final class CairnProcess: @unchecked Sendable {
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../.build/debug/cairn").standardized.path
     }
 
+    /// Links `directory` (the tests' embedding model, `CAIRN_TEST_MODEL_DIR`) into `home`, where
+    /// `cairn` looks for the model.
+    static func linkModel(_ directory: String, into home: String) throws {
+        let models = home + "/models"
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: directory)
+    }
+
     /// A fresh, empty home directory for one test.
     static func temporaryHome() -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-proc-\(UUID().uuidString)").path

@@ -425,11 +425,7 @@ struct DocumentProcessTests {
     /// collections `corpus` and `policies`. `model` links the test embedding model in, when
     /// `CAIRN_TEST_MODEL_DIR` names one, for hybrid search; otherwise the server is lexical-only.
     private func start(_ environment: [String: String] = [:], model: Bool = false) async throws -> (CairnProcess, DocumentAPIClient, String) {
-        if model, let directory = ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] {
-            let models = home + "/models"
-            try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: directory)
-        }
+        if model, let directory = ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] { try CairnProcess.linkModel(directory, into: home) }
         let admin = try await bootstrapTenant(home: home)
         let server = try await CairnProcess(
             serveWith: ["CAIRN_HOME": home].merging(Self.jobSettings) { _, new in new }.merging(environment) { _, new in new }

@@ -29,9 +29,7 @@ struct GatewayProcessTests {
         .enabled(if: modelDirectory != nil, "needs CAIRN_TEST_MODEL_DIR")
     )
     func openAIPythonSDK() async throws {
-        let models = home + "/models"
-        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: try #require(Self.modelDirectory))
+        try CairnProcess.linkModel(try #require(Self.modelDirectory), into: home)
         let script = MockScript(requiredAPIKey: "mock-upstream-key")
         try await MockModelServer.withRunning(script: script) { mock in
             let catalogPath = home + "/catalog.json"
@@ -83,9 +81,7 @@ struct GatewayProcessTests {
     )
     func secretsNeverLeak() async throws {
         let canary = "sk-canary-" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
-        let models = home + "/models"
-        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: models + "/all-MiniLM-L6-v2", withDestinationPath: try #require(Self.modelDirectory))
+        try CairnProcess.linkModel(try #require(Self.modelDirectory), into: home)
         let script = MockScript(requiredAPIKey: canary)
         try await MockModelServer.withRunning(script: script) { mock in
             let catalogPath = home + "/catalog.json"
