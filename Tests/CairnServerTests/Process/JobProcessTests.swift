@@ -104,7 +104,10 @@ struct JobProcessTests {
     func sagaResumesAfterKill() async throws {
         try await withCLIDatabase(.sqlite, home: home) { environment, store in
             let admin = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("northbank"), actor: "test"))
-            let job = try await store.jobs.enqueue(.init(kind: "probe.saga", payload: #"{"key":"resume","steps":5,"sleepMs":600}"#), by: admin).job
+            // Two seconds a step: the kill must land while steps 3–5 still run, and on a loaded
+            // machine noticing that two steps are done can itself take seconds (at 600 ms a step,
+            // one CI-load rehearsal saw the whole saga finish before the kill).
+            let job = try await store.jobs.enqueue(.init(kind: "probe.saga", payload: #"{"key":"resume","steps":5,"sleepMs":2000}"#), by: admin).job
             let env = environment.merging(jobSettings) { _, new in new }
             let server = try await CairnProcess(serveWith: env)
             let finishedBeforeKill = try await CairnProcess.eventually("two steps to finish", timeout: .seconds(60)) {
