@@ -173,6 +173,7 @@ let package = Package(
                 "CairnCore",
                 "CairnEmbed",
                 "CairnGateway",
+                "CairnJobs",
                 "CairnSearch",
                 "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),

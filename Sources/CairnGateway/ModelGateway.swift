@@ -88,10 +88,12 @@ public struct ModelGateway: Sendable {
             var answer = hit
             answer.cairn?.attempts = 0
             answer.cairn?.cacheHit = true
+            answer.cairn?.cost = .zero
             return answer
         }
         var conversation = request
         var totalAttempts = 0
+        var totalCost = USD.zero
         // Each ask is a call of its own: reserved, charged and recorded on its own.
         for ask in 1...configuration.structuredOutputAttempts {
             let call = try await meter(conversation, hops: hops, for: principal)
@@ -109,11 +111,13 @@ public struct ModelGateway: Sendable {
             totalAttempts += log.attempts
             var answer = completion
             answer.model = request.model
-            answer.cairn = GatewayReceipt(deployment: hop.deployment.name, attempts: totalAttempts, cacheHit: false)
             let text = answer.message?.content ?? ""
             let violations = schema?.violations(in: text) ?? []
             let passed = violations.isEmpty || ask < configuration.structuredOutputAttempts
-            call.finish(passed ? .succeeded : .failed, deployment: hop.deployment, usage: completion.usage, outputBytes: text.utf8.count, attempts: log.attempts)
+            totalCost += call.finish(
+                passed ? .succeeded : .failed, deployment: hop.deployment, usage: completion.usage, outputBytes: text.utf8.count, attempts: log.attempts
+            )
+            answer.cairn = GatewayReceipt(deployment: hop.deployment.name, attempts: totalAttempts, cacheHit: false, cost: totalCost)
             if schema != nil, violations.isEmpty { answer.cairn?.structuredOutputAttempt = ask }
             if violations.isEmpty {
                 if let cacheKey, let cacheTTL { cache.store(answer, key: cacheKey, ttl: cacheTTL) }

@@ -40,18 +40,21 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// The document features the API serves: uploads and lifecycle, and search.
+/// The document features the API serves: uploads and lifecycle, search, the assistant and its
+/// agent.
 public struct DocumentServices: Sendable {
     public let library: DocumentLibrary
     public let search: SearchService
     public let assistant: Assistant
+    public let agent: Agent
 
-    /// - Parameter answerRoute: the model that writes generative answers; `nil` answers
-    ///   extractively.
+    /// - Parameter answerRoute: the model that writes generative answers and that agent runs
+    ///   think with; `nil` answers extractively and refuses agent runs.
     public init(library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil) {
         self.library = library
         self.search = search
         assistant = Assistant(search: search, route: answerRoute, traces: library.store.answerTraces, sessions: library.store.answerSessions)
+        agent = Agent(store: library.store, search: search, route: answerRoute, tenantQueueCap: library.tenantQueueCap)
     }
 }
 

@@ -35,6 +35,8 @@ public struct CairnStore: Sendable {
     public var answerTraces: AnswerTraces { AnswerTraces(database: database) }
     /// The assistant's sessions, each its owner's alone.
     public var answerSessions: AnswerSessions { AnswerSessions(database: database) }
+    /// Agent runs and their steps, and the review proposals runs make.
+    public var agentRuns: AgentRuns { AgentRuns(database: database) }
 
     /// Applies and reports schema migrations.
     public func migrator(logger: Logger) -> Migrator { Migrator(database: database, logger: logger) }

@@ -19,7 +19,8 @@ struct DocumentRuntime: Sendable {
     /// The model in process, when installed, whatever serves search: the gateway's `local`
     /// embeddings model.
     let localEmbedder: LocalSentenceEmbedder?
-    let catalog: JobCatalog
+    /// Ingestion and purges.
+    let handlers: [any JobHandler]
     let uploadLimit: Int
 
     static func load(_ settings: Settings, logger: Logger) throws -> DocumentRuntime {
@@ -41,13 +42,20 @@ struct DocumentRuntime: Sendable {
             PurgeDocument(blobs: blobs),
         ]
         return DocumentRuntime(
-            blobs: blobs, embedder: embedder, localEmbedder: local, catalog: .standard(adding: handlers), uploadLimit: try settings.uploadLimit
+            blobs: blobs, embedder: embedder, localEmbedder: local, handlers: handlers, uploadLimit: try settings.uploadLimit
         )
+    }
+
+    /// The job kinds this process runs: the standard ones, ingestion and purges, and agent runs
+    /// when `agent` is given.
+    func catalog(agent: Agent? = nil) -> JobCatalog {
+        .standard(adding: handlers + (agent.map { [AgentRunHandler(agent: $0)] } ?? []))
     }
 
     /// The API's document services over `store`, with this node's index replicas.
     ///
-    /// - Parameter answerRoute: the model that writes generative answers; `nil` answers extractively.
+    /// - Parameter answerRoute: the model that writes generative answers and runs agents; `nil`
+    ///   answers extractively and refuses agent runs.
     func services(store: CairnStore, tenantQueueCap: Int, answerRoute: AnswerRoute? = nil, logger: Logger) -> DocumentServices {
         let index = SearchIndex(feed: store.indexFeed, dimension: embedder?.dimension, logger: logger)
         return DocumentServices(

@@ -110,31 +110,10 @@ struct AnswerAccessPropertyTests {
             let texts = topics.shuffled(using: &generator).prefix(3).map { topic in
                 "\(index).1 The \(topic) of \(marker) records is owned by the \(marker) team. Every \(topic) is reported to the committee within 5 days."
             }
-            let outcome = try await store.documents.upload(
-                DocumentRepository.Upload(
-                    blob: StoredBlob(digest: BlobDigest(String(format: "%064x", index + 1))!, size: 1, isNew: true), fileName: "\(marker).txt",
-                    mediaType: "text/plain", format: "text", approve: true
-                ),
-                as: DocumentRepository.NewDocument(collection: "library", source: marker, title: title, policy: policy),
-                by: owner, ingestion: JobRepository.NewJob(kind: "document.ingest"), tenantQueueCap: nil
+            let document = try await recordApprovedDocument(
+                title: title, pages: Array(texts), policy: policy, collection: "library", digestSeed: index + 1, in: store, owner: owner
             )
-            guard case .queued(let document, let version, _) = outcome else { throw CairnError(.internalFailure, "A fresh upload was not queued.") }
-            try await store.documents.storePages(
-                texts.enumerated().map { DocumentRepository.PageRecord(number: $0 + 1, text: $1, linesJSON: "[]", source: "text-layer", width: 612, height: 792) },
-                of: version.id, tenant: owner.tenantID
-            )
-            let chunks = texts.enumerated().map { position, text in
-                DocumentRepository.ChunkRecord(
-                    position: position, text: text, firstPage: position + 1, lastPage: position + 1,
-                    spansJSON: #"[{"end":\#(text.unicodeScalars.count),"page":\#(position + 1),"start":0}]"#, boxesJSON: "[]", headingPath: [],
-                    wordPieces: text.split(separator: " ").count
-                )
-            }
-            try await store.documents.storeChunks(chunks, of: version, tenant: owner.tenantID)
-            let (_, current) = try await store.documents.ingestionTarget(version.id, tenant: owner.tenantID)
-            try await store.documents.announceIndexed(current, tenant: owner.tenantID)
-            _ = try await store.documents.activate(version.id, tenant: owner.tenantID)
-            entries.append(Corpus.Entry(id: document.id, title: title, marker: marker, policy: policy))
+            entries.append(Corpus.Entry(id: document, title: title, marker: marker, policy: policy))
         }
         return Corpus(entries: entries)
     }

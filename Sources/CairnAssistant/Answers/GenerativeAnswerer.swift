@@ -28,7 +28,7 @@ struct GenerativeAnswerer: Sendable {
         let completion = try await route.gateway.complete(request, for: principal)
         let call = try AnswerTrace.ModelCall(
             model: route.model, deployment: completion.cairn?.deployment, promptSHA256: Self.promptHash(request),
-            inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens
+            inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens, cost: completion.cairn?.cost
         )
         return (try await verified(completion.message?.content ?? "", sources: sources), call)
     }

@@ -14,15 +14,15 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
         case .admin:
             Set(Permission.allCases)
         case .curator:
-            [.readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readAnswerTraces, .readJobs]
+            [.readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readAnswerTraces, .readJobs, .runAgents]
         case .analyst:
-            [.readSelf, .readDocuments, .askQuestions, .invokeModels]
+            [.readSelf, .readDocuments, .askQuestions, .invokeModels, .runAgents]
         case .reviewer:
             [.readSelf, .readDocuments, .readCases, .reviewCases]
         case .viewer:
             [.readSelf, .readDocuments]
         case .service:
-            [.readSelf, .readDocuments, .writeDocuments, .submitCases, .invokeModels, .readJobs, .manageJobs]
+            [.readSelf, .readDocuments, .writeDocuments, .submitCases, .invokeModels, .readJobs, .manageJobs, .runAgents]
         }
     }
 
@@ -53,6 +53,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case askQuestions = "answers.create"
     /// Read how an answer came about (its trace): curators and auditors.
     case readAnswerTraces = "answers.read-traces"
+    /// Start agent runs, and read and decide the approvals of one's own.
+    case runAgents = "runs.create"
+    /// Read and decide every agent run in the tenant, whoever started it.
+    case manageRuns = "runs.manage"
     /// Call models through the gateway directly.
     case invokeModels = "models.invoke"
     /// Submit case packs for extraction.

@@ -85,13 +85,17 @@ public struct AnswerTrace: Sendable, Equatable {
         public let promptSHA256: String
         public let inputTokens: Int?
         public let outputTokens: Int?
+        /// What the call cost, as the gateway charged it; `nil` when it was not reported (a
+        /// streamed reply's cost is settled after the trace is written).
+        public let cost: USD?
 
-        public init(model: String, deployment: String?, promptSHA256: String, inputTokens: Int?, outputTokens: Int?) {
+        public init(model: String, deployment: String?, promptSHA256: String, inputTokens: Int?, outputTokens: Int?, cost: USD? = nil) {
             self.model = model
             self.deployment = deployment
             self.promptSHA256 = promptSHA256
             self.inputTokens = inputTokens
             self.outputTokens = outputTokens
+            self.cost = cost
         }
     }
 

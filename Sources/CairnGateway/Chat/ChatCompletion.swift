@@ -1,4 +1,5 @@
-public import Foundation
+public import CairnCore
+import Foundation
 
 /// Tokens a call consumed, as the provider reported them.
 public struct TokenUsage: Codable, Sendable, Equatable {
@@ -50,16 +51,20 @@ public struct GatewayReceipt: Codable, Sendable, Equatable {
     public var cacheHit: Bool
     /// For structured output: the ask (1 = first) whose reply passed the schema.
     public var structuredOutputAttempt: Int?
+    /// What the caller was charged for the reply, in nanodollars, across every ask; absent on a
+    /// stream, whose cost is known only once it has ended.
+    public var cost: USD?
 
-    public init(deployment: String, attempts: Int, cacheHit: Bool, structuredOutputAttempt: Int? = nil) {
+    public init(deployment: String, attempts: Int, cacheHit: Bool, structuredOutputAttempt: Int? = nil, cost: USD? = nil) {
         self.deployment = deployment
         self.attempts = attempts
         self.cacheHit = cacheHit
         self.structuredOutputAttempt = structuredOutputAttempt
+        self.cost = cost
     }
 
     enum CodingKeys: String, CodingKey {
-        case deployment, attempts
+        case deployment, attempts, cost
         case cacheHit = "cache_hit"
         case structuredOutputAttempt = "structured_output_attempt"
     }

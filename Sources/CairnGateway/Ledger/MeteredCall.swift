@@ -22,7 +22,8 @@ struct MeteredCall: Sendable {
     /// Commits the cost of what `deployment` delivered, frees the rest of the reservation, and
     /// queues the ledger row. Without `usage` (a stream cut short) the prompt's bound and the
     /// output's byte count stand in: both bound the tokens from above, so a broken call is never
-    /// under-charged.
+    /// under-charged. Returns the cost charged.
+    @discardableResult
     func finish(
         _ status: ModelCallStatus,
         deployment: ModelDeployment?,
@@ -31,7 +32,7 @@ struct MeteredCall: Sendable {
         attempts: Int,
         timeToFirstToken: Duration? = nil,
         cacheHit: Bool = false
-    ) {
+    ) -> USD {
         let delivered = deployment != nil && (usage != nil || outputBytes > 0)
         let input = delivered ? usage?.promptTokens ?? inputBound : 0
         let output = delivered ? usage?.completionTokens ?? outputBytes : 0
@@ -58,5 +59,6 @@ struct MeteredCall: Sendable {
                 at: at
             )
         )
+        return cost
     }
 }

@@ -49,6 +49,12 @@ enum RoutePolicy {
         "createSession": .requires(.permission(.askQuestions)),
         "getSession": .requires(.permission(.askQuestions)),
         "postSessionMessage": .requires(.permission(.askQuestions)),
+        // Whose run it is (the starter's, or anyone's with runs.manage) is the repository's check.
+        "createRun": .requires(.permission(.runAgents)),
+        "listRuns": .requires(.permission(.runAgents)),
+        "getRun": .requires(.permission(.runAgents)),
+        "approveRun": .requires(.permission(.runAgents)),
+        "rejectRun": .requires(.permission(.runAgents)),
         "getGatewayCatalog": .requires(.permission(.manageGateway)),
         "putGatewayProvider": .requires(.permission(.manageGateway)),
         "deleteGatewayProvider": .requires(.permission(.manageGateway)),

@@ -349,13 +349,62 @@ extension Components.Schemas.AnswerTrace {
             passages: trace.passages.map {
                 .init(chunkId: $0.chunkID, documentId: $0.documentID, versionId: $0.versionID, score: $0.score, used: $0.used)
             },
-            model: trace.model.map {
-                .init(model: $0.model, deployment: $0.deployment, promptSHA256: $0.promptSHA256, inputTokens: $0.inputTokens, outputTokens: $0.outputTokens)
-            },
+            model: trace.model.map(Components.Schemas.ModelCall.init),
             verdicts: trace.verdicts.map {
                 .init(claim: $0.claim, sources: $0.sources, support: $0.support, outcome: .init(rawValue: $0.outcome) ?? .unsupported)
             },
-            guardrails: trace.guardrails.map { .init(check: $0.check, subject: $0.subject, decision: $0.decision, detail: $0.detail) }
+            guardrails: trace.guardrails.map(Components.Schemas.GuardrailDecision.init)
+        )
+    }
+}
+
+extension Components.Schemas.ModelCall {
+    init(_ call: AnswerTrace.ModelCall) {
+        self.init(
+            model: call.model, deployment: call.deployment, promptSHA256: call.promptSHA256, inputTokens: call.inputTokens,
+            outputTokens: call.outputTokens, costNanodollars: call.cost?.nanodollars
+        )
+    }
+}
+
+extension Components.Schemas.GuardrailDecision {
+    init(_ decision: AnswerTrace.GuardrailDecision) {
+        self.init(check: decision.check, subject: decision.subject, decision: decision.decision, detail: decision.detail)
+    }
+}
+
+// MARK: Agent runs
+
+extension Components.Schemas.Run {
+    init(_ run: AgentRun) {
+        self.init(
+            id: run.id.description,
+            owner: run.owner,
+            goal: run.goal,
+            tools: run.tools.compactMap { Components.Schemas.AgentTool(rawValue: $0.rawValue) },
+            state: Components.Schemas.RunState(rawValue: run.state.rawValue) ?? .failed,
+            outcome: run.outcome,
+            limits: .init(modelCalls: run.limits.modelCalls, activeMilliseconds: run.limits.activeMilliseconds, costNanodollars: run.limits.cost.nanodollars),
+            usage: .init(modelCalls: run.usage.modelCalls, activeMilliseconds: run.usage.activeMilliseconds, costNanodollars: run.usage.cost.nanodollars),
+            createdAt: run.createdAt,
+            updatedAt: run.updatedAt,
+            steps: run.steps.map { step in
+                .init(
+                    position: step.position,
+                    kind: .init(rawValue: step.kind.rawValue) ?? .tool,
+                    state: .init(rawValue: step.state.rawValue) ?? .failed,
+                    output: step.output,
+                    tool: step.tool,
+                    callId: step.callID,
+                    arguments: step.arguments,
+                    idempotencyKey: step.idempotencyKey,
+                    decidedBy: step.decidedBy,
+                    model: step.model.map(Components.Schemas.ModelCall.init),
+                    guardrails: step.guardrails.map(Components.Schemas.GuardrailDecision.init),
+                    createdAt: step.createdAt,
+                    updatedAt: step.updatedAt
+                )
+            }
         )
     }
 }

@@ -15,6 +15,13 @@ enum JSONText {
         return String(decoding: try! encoder.encode(values), as: UTF8.self)
     }
 
+    /// Any encodable value as JSON with sorted keys (stored records: limits, step details).
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     static func decodeList(_ text: String) throws -> [String] {
         try JSONDecoder().decode([String].self, from: Data(text.utf8))
     }

@@ -92,7 +92,7 @@ struct IngestCommand: CairnCommand {
             let jobs = outcomes.compactMap { item -> JobID? in
                 if case .success(.queued(_, _, let job)) = item.outcome { job.id } else { nil }
             }
-            try await Self.runJobs(jobs, store: store, catalog: runtime.catalog, worker: worker, principal: principal, logger: logger)
+            try await Self.runJobs(jobs, store: store, catalog: runtime.catalog(), worker: worker, principal: principal, logger: logger)
             return try await outcomes.asyncMap { file, outcome in
                 switch outcome {
                 case .failure(let error): (file, "failed: \(error.message)")

@@ -97,43 +97,29 @@ struct Serve: CairnCommand {
         // Recurring tasks and the queue-depth gauge run wherever workers do.
         let documents = try DocumentRuntime.load(settings, logger: logger)
         let queueLimits = try settings.queueLimits
+        let models = try GatewayRuntime.load(settings, store: store, localEmbedder: documents.localEmbedder, logger: logger)
+        let services = documents.services(store: store, tenantQueueCap: queueLimits.perTenant, answerRoute: models.answerRoute, logger: logger)
+        let catalog = documents.catalog(agent: services.agent)
         let jobServices: [any Service] =
             noWorkers
             ? []
             : [
-                Worker(store: store, catalog: documents.catalog, configuration: try settings.worker, logger: logger),
+                Worker(store: store, catalog: catalog, configuration: try settings.worker, logger: logger),
                 RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
                 QueueDepthSampler(store: store, logger: logger),
             ]
-        let deployments = DeploymentPool()
-        let bookkeeping = GatewayBookkeeping(books: store.gatewayBooks, logger: logger)
-        let platformCatalog = try settings.gatewayCatalog
-        let masterKey = try settings.masterKey
-        if masterKey == nil {
-            logger.notice("No master key is configured (CAIRN_MASTER_KEY); tenants cannot store provider credentials.")
-        }
-        let gateway = ModelGateway(
-            catalogs: StoredGatewayCatalog(platform: platformCatalog, repository: store.gatewayCatalog),
-            pool: deployments,
-            credentials: StoredCredentials(repository: store.gatewayCatalog, masterKey: masterKey),
-            localEmbedder: documents.localEmbedder,
-            bookkeeping: bookkeeping,
-            logger: logger
-        )
         let application = try buildApplication(
             configuration: serverConfiguration,
             store: store,
-            jobs: JobQueue(store: store, catalog: documents.catalog, limits: queueLimits),
-            documents: documents.services(
-                store: store, tenantQueueCap: queueLimits.perTenant, answerRoute: settings.assistantModel.map { AnswerRoute(gateway: gateway, model: $0) },
-                logger: logger
-            ),
-            gateway: gateway,
-            gatewayAdministration: GatewayAdministration(platformCatalog: platformCatalog, masterKey: masterKey),
+            jobs: JobQueue(store: store, catalog: catalog, limits: queueLimits),
+            documents: services,
+            gateway: models.gateway,
+            gatewayAdministration: GatewayAdministration(platformCatalog: models.platformCatalog, masterKey: models.masterKey),
             authenticator: authenticator,
             metrics: metrics,
-            // The books are written after the server stops taking calls, before the pool closes.
-            services: [opened.service, keySetRefresher, tracing, bookkeeping, deployments].compactMap { $0 } + jobServices,
+            // The books are written after the server and the workers stop making calls, before
+            // the pool closes.
+            services: [opened.service, keySetRefresher, tracing].compactMap { $0 } + models.services + jobServices,
             logger: logger
         )
         logger.info("Cairn starting", metadata: ["database": "\(location)", "address": "\(serverConfiguration.host):\(serverConfiguration.port)"])

@@ -37,8 +37,11 @@ struct WorkerCommand: CairnCommand {
         try await database.checkConnection()
         let store = CairnStore(database: database)
         let documents = try DocumentRuntime.load(settings, logger: logger)
-        let jobServices: [any Service] = [
-            Worker(store: store, catalog: documents.catalog, configuration: try settings.worker, logger: logger),
+        // Agent runs call models, so a worker holds a gateway of its own, metered like the server's.
+        let models = try GatewayRuntime.load(settings, store: store, localEmbedder: documents.localEmbedder, logger: logger)
+        let agent = documents.services(store: store, tenantQueueCap: try settings.queueLimits.perTenant, answerRoute: models.answerRoute, logger: logger).agent
+        let jobServices: [any Service] = models.services + [
+            Worker(store: store, catalog: documents.catalog(agent: agent), configuration: try settings.worker, logger: logger),
             RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
             QueueDepthSampler(store: store, logger: logger),
         ]

@@ -1,0 +1,32 @@
+public import CairnJobs
+import CairnCore
+import CairnStore
+
+/// Runs `agent.run` jobs: each takes one run as far as it can go (see ``Agent``).
+///
+/// A job killed mid-run is claimed again when its lease lapses and carries on from the stored
+/// steps; an approved side effect commits together with its step, so it is made once.
+public struct AgentRunHandler: JobHandler {
+    public let kind = AgentRuns.jobKind
+    private let agent: Agent
+
+    public init(agent: Agent) { self.agent = agent }
+
+    public func run(_ job: JobContext) async throws -> String? {
+        guard let id = AgentRunID(try job.payload(as: AgentRuns.JobPayload.self).run) else {
+            throw JobFailure.permanent("The job names no agent run.")
+        }
+        do {
+            try await agent.advance(id, tenant: job.job.tenantID) { try job.checkCancellation() }
+        } catch let stop as JobStop {
+            throw stop
+        } catch {
+            // The queue retries the job; on its last attempt the run is told it will not go on.
+            if job.isFinalAttempt {
+                try? await agent.fail(id, tenant: job.job.tenantID, reason: "The run could not go on: \(String(describing: error).prefix(300))")
+            }
+            throw error
+        }
+        return nil
+    }
+}
