@@ -11,14 +11,16 @@ import Foundation
 /// The signals are patterns of the known attack families (overriding earlier instructions,
 /// taking on a new role, exposing the instructions, breaking out of the data fence, steering
 /// tool calls); a text is flagged on one strong signal or two weak ones.
-struct InjectionScreen: Sendable {
-    struct Verdict: Sendable, Equatable {
+public struct InjectionScreen: Sendable {
+    public struct Verdict: Sendable, Equatable {
         /// The signals found, by name (e.g. `override`, `role`), in the order checked.
-        let signals: [String]
-        let flagged: Bool
+        public let signals: [String]
+        public let flagged: Bool
     }
 
-    func screen(_ text: String) -> Verdict {
+    public init() {}
+
+    public func screen(_ text: String) -> Verdict {
         // Most passages are plain prose: the first pass only looks for the trigger words.
         let lowered = text.lowercased()
         guard Self.triggers.contains(where: lowered.contains) else { return Verdict(signals: [], flagged: false) }
@@ -50,6 +52,7 @@ struct InjectionScreen: Sendable {
     private static let triggers = [
         "ignore", "disregard", "forget", "override", "instruction", "you are", "act as", "pretend", "from now on", "system",
         "developer mode", "jailbreak", "prompt", "reveal", "</", "<|", "[inst]", "###", "tool", "function", "call", "execute", "approve",
+        "reply", "respond", "output", "focus", "user", "assistant", "end of", "[system]", "automated", "llm", "ai ",
     ]
 
     private static let signals: [Signal] = [
@@ -66,6 +69,24 @@ struct InjectionScreen: Sendable {
         ),
         Signal("fence", strong: true, #"(</\s*(source|system|instructions?|context)\s*>|<\|im_(start|end)\|>|\[/?inst\]|^\s*###\s*(system|assistant|instruction))"#),
         Signal("system-voice", strong: false, #"\b(system|assistant)\s*:\s"#),
+        // A dialogue written into the data: a turn by the assistant or the system, then the user's.
+        Signal("forged-turns", strong: true, #"\b(assistant|system)\s*:[\s\S]{0,600}?\buser\s*:"#),
+        Signal(
+            "reply-only", strong: true,
+            #"\b(reply|respond|answer|output|print)\b[^.\n]{0,25}\b(only|exactly|simply|just)\b[^.\n]{0,30}\b(following|text|words?|brackets|phrase|string)\b|\b(simply|only|just) (respond|reply|answer|say|print|output) (with|that|:)"#
+        ),
+        Signal("if-asked", strong: false, #"\bif (the )?(user|anyone|someone) (asks?|requests?)\b"#),
+        Signal(
+            "disregard-data", strong: true,
+            #"\b(ignore|disregard)\b[^.\n]{0,30}\b(all|any|other|the rest|them|everything|negative)\b[^.\n]{0,30}\b(info|information|data|content|text|indicators|snippets|documents?)\b"#
+        ),
+        Signal("focus-only", strong: false, #"\bfocus (only|exclusively|solely)\b"#),
+        Signal(
+            "addressed-to-model", strong: true,
+            #"\b(note|message|notice|instructions?) (to|for) (the )?(automated|ai|llm|language model|assistant|analysis|screening)\b|\b(visible|readable) to (the )?(llm|ai|language models?)\b|\bautomated (screening|analysis) (systems?|software)\b"#
+        ),
+        Signal("session-break", strong: true, #"<\s*end of (session|conversation|document|context)\s*>|\[system\]"#),
+        Signal("override-output", strong: true, #"\boverride\b[^.\n]{0,30}\b(scoring|output|evaluation|assessment|decision|review)\b"#),
         Signal(
             "tool-steering", strong: false,
             #"\b(call|invoke|use|run|execute|trigger)\b[^.\n]{0,20}\b(the )?(tool|function|propose_document_review|api)\b|\bwithout (asking for )?(approval|confirmation)\b|\bauto-?approve\b"#

