@@ -74,7 +74,7 @@ public struct ModelGateway: Sendable {
         if let cacheTTL, cacheTTL <= .zero || cacheTTL > ResponseCache.longestTTL {
             throw CairnError(.invalidInput, "A cache lifetime must be between 1 second and 24 hours.")
         }
-        let hops = try await route(request.model, capability: .chat, for: principal)
+        let (hops, redacts) = try await route(request.model, capability: .chat, for: principal)
         let schema = try StructuredOutput(request.responseFormat)
         let cacheKey = cacheTTL.map { _ in ResponseCache.key(for: request, tenant: principal.tenantID) }
         if let cacheKey, let hit = cache.lookup(cacheKey) {
@@ -91,7 +91,7 @@ public struct ModelGateway: Sendable {
             answer.cairn?.cost = .zero
             return answer
         }
-        var conversation = request
+        var conversation = redacts ? PersonalDataRedaction.redacted(request) : request
         var totalAttempts = 0
         var totalCost = USD.zero
         // Each ask is a call of its own: reserved, charged and recorded on its own.
@@ -139,15 +139,16 @@ public struct ModelGateway: Sendable {
     /// event; output from two deployments is never spliced together.
     public func stream(_ request: ChatRequest, for principal: Principal) async throws -> GatewayChatStream {
         try ChatRequestRules.check(request)
-        let hops = try await route(request.model, capability: .chat, for: principal)
+        let (hops, redacts) = try await route(request.model, capability: .chat, for: principal)
         let schema = try StructuredOutput(request.responseFormat)
         let call = try await meter(request, hops: hops, for: principal)
+        let outbound = redacts ? PersonalDataRedaction.redacted(request) : request
         var log = AttemptLog()
         let opened: OpenedStream
         let hop: GatewayCatalog.Hop
         do {
             (opened, hop) = try await attempt(hops, for: principal.tenantID, operation: .chat, log: &log) { provider, target in
-                var iterator = try await provider.stream(request, on: target).makeAsyncIterator()
+                var iterator = try await provider.stream(outbound, on: target).makeAsyncIterator()
                 // Read up to the first chunk that carries output (or the end of a reply with none);
                 // a failure before then fails this attempt, so the next deployment can take over.
                 var head: [ChatCompletionChunk] = []
@@ -248,7 +249,8 @@ public struct ModelGateway: Sendable {
             call.finish(.succeeded, deployment: ModelDeployment(name: local.modelName, provider: "local", model: local.modelName), usage: usage, attempts: 1)
             return GatewayEmbeddings(vectors: vectors, promptTokens: inputBound, receipt: GatewayReceipt(deployment: local.modelName, attempts: 1, cacheHit: false))
         }
-        let hops = try await route(name, capability: .embeddings, for: principal)
+        let (hops, redacts) = try await route(name, capability: .embeddings, for: principal)
+        let outbound = redacts ? texts.map(PersonalDataRedaction.redacted) : texts
         let worstCase = hops.map { $0.deployment.price.cost(input: inputBound, output: 0) }.max() ?? .zero
         let call = try await admit(
             alias: name, operation: .embeddings, streamed: false, inputBound: inputBound, estimatedTokens: inputBound / 4, worstCase: worstCase, for: principal
@@ -261,7 +263,7 @@ public struct ModelGateway: Sendable {
                 guard let embedder = provider as? any EmbeddingProvider else {
                     throw UpstreamFailure(.unavailable, deployment: target.deployment.name, detail: "\(target.provider.kind.rawValue) serves no embeddings")
                 }
-                return try await embedder.embed(texts, dimensions: dimensions, on: target)
+                return try await embedder.embed(outbound, dimensions: dimensions, on: target)
             }
         } catch {
             call.finish(.failed, deployment: nil, usage: nil, attempts: log.attempts)
@@ -306,13 +308,17 @@ public struct ModelGateway: Sendable {
 
     // MARK: - Routing
 
-    private func route(_ name: String, capability: DeploymentCapability, for principal: Principal) async throws -> [GatewayCatalog.Hop] {
+    /// The deployments to try for `name`, and whether the tenant's policy redacts personal data
+    /// from what is sent to them.
+    private func route(
+        _ name: String, capability: DeploymentCapability, for principal: Principal
+    ) async throws -> (hops: [GatewayCatalog.Hop], redactsPersonalData: Bool) {
         let catalog = try await catalogs.catalog(for: principal.tenantID)
         var generator = SystemRandomNumberGenerator()
         guard let hops = catalog.route(name, capability: capability, using: &generator) else {
             throw CairnError(.notFound, "There is no \(capability == .chat ? "chat" : "embeddings") model named '\(name.prefix(100))'.")
         }
-        return hops
+        return (hops, catalog.redactsPersonalData)
     }
 
     /// Tries `hops` in order: each deployment its circuit breaker and concurrency limit admit

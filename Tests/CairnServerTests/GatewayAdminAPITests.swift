@@ -408,4 +408,43 @@ struct GatewayAdminAPITests {
             }
         }
     }
+
+    @Test("With the tenant's privacy policy on, personal data leaves for the provider redacted; the other tenant's calls and checksum look-alikes are untouched")
+    func redactsOutboundPersonalData() async throws {
+        try await MockModelServer.withRunning { mock in
+            let platform = GatewayCatalog(
+                providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mock.baseURL + "/v1")],
+                deployments: [ModelDeployment(name: "platform-chat", provider: "mock", model: "platform-model")],
+                aliases: [ModelAlias(name: "chat", deployments: ["platform-chat"])]
+            )
+            try await withTestApp(platformCatalog: platform) { client, fixture in
+                let admin = fixture.northbankAdmin
+                // A valid IBAN and e-mail address, and a policy reference that only looks like a card number.
+                let text = "Refund GB82 WEST 1234 5698 7654 32 and write to jane.doe@example.com; see policy 4111 1111 1111 1112."
+                let ask = #"{"model":"chat","messages":[{"role":"user","content":"\#(text)"}],"max_tokens":16}"#
+                func sent() throws -> String {
+                    let request = try #require(mock.script.lastRequest(model: "platform-model")?.json)
+                    return "\(request)"
+                }
+                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
+                #expect(try sent().contains("jane.doe@example.com"), "the policy is off by default")
+                let policy = try await client.send(.get, "/v1/gateway/privacy", token: admin)
+                #expect(String(buffer: policy.body) == #"{"redactPersonalData":false}"#)
+
+                let set = try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":true}"#)
+                #expect(set.status == .ok, "\(String(buffer: set.body))")
+                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
+                let redacted = try sent()
+                #expect(!redacted.contains("jane.doe@example.com") && !redacted.contains("GB82 WEST"), "\(redacted)")
+                #expect(redacted.contains("[REDACTED:email]") && redacted.contains("[REDACTED:iban]") && redacted.contains("4111 1111 1111 1112"))
+
+                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: fixture.southbankAdmin, json: ask).status == .ok)
+                #expect(try sent().contains("jane.doe@example.com"), "another tenant's policy is its own")
+
+                #expect(try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":"yes"}"#).status == .unprocessableContent)
+                let audit = try await client.send(.get, "/v1/audit?action=gateway.privacy.set", token: admin)
+                #expect(String(buffer: audit.body).contains("gateway.privacy.set"))
+            }
+        }
+    }
 }

@@ -53,6 +53,7 @@ extension GatewayCatalog {
     /// A tenant's stored entries as a catalog of their own.
     public init(_ entries: TenantGatewayEntries) {
         self.init(providers: entries.providers, deployments: entries.deployments, aliases: entries.aliases)
+        redactsPersonalData = entries.redactsPersonalData
     }
 
     /// Checks the tenant entries a change would leave, laid over this (the platform) catalog:

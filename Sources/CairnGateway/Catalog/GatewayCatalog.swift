@@ -6,6 +6,9 @@ public struct GatewayCatalog: Sendable, Equatable {
     public var providers: [String: ModelProviderConfiguration]
     public var deployments: [String: ModelDeployment]
     public var aliases: [String: ModelAlias]
+    /// The tenant's policy: personal data is redacted from every request sent to a provider
+    /// (``PersonalDataRedaction``). The platform catalog never sets it; a tenant does.
+    public var redactsPersonalData = false
 
     public init(providers: [ModelProviderConfiguration] = [], deployments: [ModelDeployment] = [], aliases: [ModelAlias] = []) {
         self.providers = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
@@ -19,6 +22,7 @@ public struct GatewayCatalog: Sendable, Equatable {
         merged.providers.merge(overrides.providers) { _, tenant in tenant }
         merged.deployments.merge(overrides.deployments) { _, tenant in tenant }
         merged.aliases.merge(overrides.aliases) { _, tenant in tenant }
+        merged.redactsPersonalData = redactsPersonalData || overrides.redactsPersonalData
         return merged
     }
 

@@ -63,6 +63,8 @@ enum RoutePolicy {
         "putGatewayAlias": .requires(.permission(.manageGateway)),
         "deleteGatewayAlias": .requires(.permission(.manageGateway)),
         "listGatewayCredentials": .requires(.permission(.manageGateway)),
+        "getGatewayPrivacy": .requires(.permission(.manageGateway)),
+        "putGatewayPrivacy": .requires(.permission(.manageGateway)),
         "putGatewayCredential": .requires(.permission(.manageGateway)),
         "deleteGatewayCredential": .requires(.permission(.manageGateway)),
         "listGatewayBudgets": .requires(.permission(.manageGateway)),

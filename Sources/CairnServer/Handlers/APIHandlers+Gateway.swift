@@ -16,6 +16,19 @@ extension APIHandlers {
         return .ok(.init(body: .json(.init(platform: gatewayAdministration.platformCatalog, tenant: entries))))
     }
 
+    func getGatewayPrivacy(_ input: Operations.GetGatewayPrivacy.Input) async throws -> Operations.GetGatewayPrivacy.Output {
+        let entries = try await store.gatewayCatalog.entries(of: try RequestCaller.principal().tenantID)
+        return .ok(.init(body: .json(.init(redactPersonalData: entries.redactsPersonalData))))
+    }
+
+    func putGatewayPrivacy(_ input: Operations.PutGatewayPrivacy.Input) async throws -> Operations.PutGatewayPrivacy.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        let principal = try RequestCaller.principal()
+        try await store.gatewayCatalog.setRedactsPersonalData(body.redactPersonalData, tenant: principal.tenantID, actor: principal.auditActor)
+        gateway.catalogChanged(tenant: principal.tenantID)
+        return .ok(.init(body: .json(.init(redactPersonalData: body.redactPersonalData))))
+    }
+
     func putGatewayProvider(_ input: Operations.PutGatewayProvider.Input) async throws -> Operations.PutGatewayProvider.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         let name = try Self.catalogName(input.path.name, "provider")

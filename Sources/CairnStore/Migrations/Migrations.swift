@@ -1,6 +1,6 @@
 /// Every schema change Cairn knows, oldest first. Append only; never edit a shipped entry.
 public enum Migrations {
-    public static let all: [Migration] = [platformSpine, jobs, workflows, queueMaintenance, keyedJobsIndex, documents, gateway, answers, sessions, agentRuns]
+    public static let all: [Migration] = [platformSpine, jobs, workflows, queueMaintenance, keyedJobsIndex, documents, gateway, answers, sessions, agentRuns, gatewayPrivacy]
 
     /// Tables whose rows belong to one tenant; each gets the row-level security policy on PostgreSQL.
     static let tenantOwnedTables = ["api_keys", "principals", "audit_events"]
@@ -413,6 +413,26 @@ public enum Migrations {
         sqlite: agentRunTables,
         postgres: agentRunTables + ["agent_runs", "agent_steps", "document_review_proposals"].flatMap(rowLevelSecurity)
     )
+
+    /// A tenant's policy for what its model calls send out: with `redact_personal_data`, personal
+    /// data is redacted from every request to a provider.
+    static let gatewayPrivacy = Migration(
+        version: 11,
+        name: "gateway_privacy",
+        sqlite: gatewayPrivacyTables,
+        postgres: gatewayPrivacyTables + rowLevelSecurity("gateway_privacy")
+    )
+
+    private static let gatewayPrivacyTables = [
+        """
+        CREATE TABLE gateway_privacy (
+            tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),
+            redact_personal_data BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            updated_by TEXT NOT NULL
+        )
+        """,
+    ]
 
     private static let agentRunTables = [
         """

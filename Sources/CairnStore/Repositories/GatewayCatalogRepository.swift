@@ -9,17 +9,21 @@ public struct TenantGatewayEntries: Sendable, Equatable {
     public var deployments: [ModelDeployment]
     public var aliases: [ModelAlias]
     public var credentialNames: Set<String>
+    /// The tenant's policy: personal data is redacted from every request sent to a provider.
+    public var redactsPersonalData: Bool
 
     public init(
         providers: [ModelProviderConfiguration] = [],
         deployments: [ModelDeployment] = [],
         aliases: [ModelAlias] = [],
-        credentialNames: Set<String> = []
+        credentialNames: Set<String> = [],
+        redactsPersonalData: Bool = false
     ) {
         self.providers = providers
         self.deployments = deployments
         self.aliases = aliases
         self.credentialNames = credentialNames
+        self.redactsPersonalData = redactsPersonalData
     }
 }
 
@@ -207,6 +211,31 @@ public struct GatewayCatalogRepository: Sendable {
         }
     }
 
+    // MARK: - Privacy
+
+    /// Sets whether personal data is redacted from the tenant's requests to providers; audited
+    /// as `gateway.privacy.set`.
+    public func setRedactsPersonalData(_ redacts: Bool, tenant: TenantID, actor: String) async throws {
+        let now = EpochMilliseconds.milliseconds(Date())
+        try await database.transaction(.tenant(tenant)) { transaction in
+            try await transaction.sql.raw(
+                """
+                INSERT INTO gateway_privacy (tenant_id, redact_personal_data, updated_at, updated_by)
+                VALUES (\(bind: tenant.description), \(bind: redacts ? 1 : 0), \(bind: now), \(bind: actor))
+                ON CONFLICT (tenant_id) DO UPDATE SET redact_personal_data = excluded.redact_personal_data, updated_at = excluded.updated_at,
+                                                      updated_by = excluded.updated_by
+                """
+            ).run()
+            try await AuditLog.append(
+                AuditRecord(
+                    actor: actor, action: "gateway.privacy.set", targetType: "tenant", targetID: tenant.description,
+                    details: ["redact_personal_data": String(redacts)]
+                ),
+                tenantID: tenant, in: transaction
+            )
+        }
+    }
+
     /// The tenant's stored credentials by name, without their secrets.
     public func credentials(of tenant: TenantID) async throws -> [StoredCredential] {
         let rows = try await database.transaction(.tenant(tenant)) { transaction in
@@ -328,7 +357,11 @@ public struct GatewayCatalogRepository: Sendable {
             return ModelAlias(name: try row.string("name"), strategy: strategy, deployments: try row.list("deployments"))
         }
         let credentials = try await sql.raw("SELECT name FROM gateway_credentials WHERE tenant_id = \(bind: id)").all().map { try $0.string("name") }
-        return TenantGatewayEntries(providers: providers, deployments: deployments, aliases: aliases, credentialNames: Set(credentials))
+        let redacts = try await sql.raw("SELECT redact_personal_data FROM gateway_privacy WHERE tenant_id = \(bind: id)").first()
+            .map { try $0.int64("redact_personal_data") != 0 } ?? false
+        return TenantGatewayEntries(
+            providers: providers, deployments: deployments, aliases: aliases, credentialNames: Set(credentials), redactsPersonalData: redacts
+        )
     }
 }
 
