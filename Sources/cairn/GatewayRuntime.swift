@@ -12,11 +12,21 @@ struct GatewayRuntime: Sendable {
     let gateway: ModelGateway
     let platformCatalog: GatewayCatalog
     let masterKey: MasterKey?
-    /// Run while the gateway is used, started before it and stopped after: the ledger writer
-    /// and the deployments' connection pools.
-    let services: [any Service]
+    /// The ledger writer and the deployments' connection pools: services to run while the
+    /// gateway is used, started before it and stopped after.
+    let bookkeeping: GatewayBookkeeping
+    let deployments: DeploymentPool
     /// The model the assistant writes answers and agent runs think with, when configured.
     let answerRoute: AnswerRoute?
+
+    var services: [any Service] { [bookkeeping, deployments] }
+
+    /// For a one-shot command that used the gateway without running its services: writes the
+    /// ledger and closes the deployments' connections.
+    func finish() async throws {
+        try await bookkeeping.flush()
+        try await deployments.shutdown()
+    }
 
     static func load(_ settings: Settings, store: CairnStore, localEmbedder: LocalSentenceEmbedder?, logger: Logger) throws -> GatewayRuntime {
         let deployments = DeploymentPool()
@@ -35,7 +45,7 @@ struct GatewayRuntime: Sendable {
             logger: logger
         )
         return GatewayRuntime(
-            gateway: gateway, platformCatalog: platformCatalog, masterKey: masterKey, services: [bookkeeping, deployments],
+            gateway: gateway, platformCatalog: platformCatalog, masterKey: masterKey, bookkeeping: bookkeeping, deployments: deployments,
             answerRoute: settings.assistantModel.map { AnswerRoute(gateway: gateway, model: $0) }
         )
     }

@@ -225,6 +225,20 @@ struct AssistantProcessTests {
             #expect(trace.kind == "generative" && trace.model?.model == "chat" && trace.model?.deployment == "mock-chat", "\(trace)")
             #expect(trace.model?.promptSHA256.count == 64 && (trace.model?.inputTokens ?? 0) > 0)
 
+            // The CLI streams the model's draft as it is written, then says what verification kept.
+            script.enqueue(.reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."), model: "mock-model")
+            let asked = try await CairnProcess.run(
+                ["ask", "How long are customer account records retained?", "--tenant", "northbank"],
+                environment: ["CAIRN_HOME": home, "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key", "CAIRN_ASSISTANT_MODEL": "chat"]
+            )
+            #expect(asked.status == 0, "\(asked.stderr)")
+            #expect(asked.stdout.hasPrefix("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."))
+            #expect(
+                asked.stdout.contains("Verification kept only what the cited pages support:\nCustomer account records are retained for 7 years after the relationship ends. [1]"),
+                "\(asked.stdout)"
+            )
+            #expect(asked.stdout.contains(", page 1 (version 1)") && asked.stdout.contains("(generative answer: every sentence verified against the page it cites)"), "\(asked.stdout)")
+
             // A passage that tries to steer the model into a tool call: the model obeys, but the
             // assistant offers no tools and runs none; the answer is a refusal and the trace
             // flags the passage.
