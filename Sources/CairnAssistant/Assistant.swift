@@ -23,14 +23,16 @@ public struct Assistant: Sendable {
     ///
     /// - Parameters:
     ///   - route: the model that writes generative answers; `nil` answers extractively.
+    ///   - judge: the model asked about each claim the check finds supported; `nil` asks none.
     ///   - traces: where every answer's trace is recorded, with its audit event.
     ///   - sessions: where questions asked in a session are kept, with their answers.
-    public init(search: SearchService, route: AnswerRoute?, traces: AnswerTraces, sessions: AnswerSessions) {
+    public init(search: SearchService, route: AnswerRoute?, judge: AnswerRoute? = nil, traces: AnswerTraces, sessions: AnswerSessions) {
         self.search = search
         self.traces = traces
         self.sessions = sessions
         extractive = ExtractiveAnswerer(embedder: search.embedder)
-        generative = route.map { GenerativeAnswerer(route: $0, verifier: ClaimVerifier(embedder: search.embedder)) }
+        let verifier = ClaimVerifier(embedder: search.embedder, judge: judge.map(ClaimJudge.init))
+        generative = route.map { GenerativeAnswerer(route: $0, verifier: verifier) }
     }
 
     public struct Question: Sendable {
@@ -132,7 +134,7 @@ public struct Assistant: Sendable {
             verdicts: answer.verdicts.enumerated().map { index, verdict in
                 AnswerTrace.Verdict(
                     claim: redacted(verdict.claim, subject: "claim \(index + 1)"), sources: verdict.sources, support: verdict.support,
-                    outcome: verdict.outcome.rawValue
+                    outcome: verdict.outcome.rawValue, judgement: verdict.judgement?.rawValue
                 )
             },
             guardrails: guardrails

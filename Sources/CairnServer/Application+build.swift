@@ -48,12 +48,16 @@ public struct DocumentServices: Sendable {
     public let assistant: Assistant
     public let agent: Agent
 
-    /// - Parameter answerRoute: the model that writes generative answers and that agent runs
-    ///   think with; `nil` answers extractively and refuses agent runs.
-    public init(library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil) {
+    /// - Parameters:
+    ///   - answerRoute: the model that writes generative answers and that agent runs think
+    ///     with; `nil` answers extractively and refuses agent runs.
+    ///   - judgeRoute: the model asked about each claim verification finds supported.
+    public init(library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil, judgeRoute: AnswerRoute? = nil) {
         self.library = library
         self.search = search
-        assistant = Assistant(search: search, route: answerRoute, traces: library.store.answerTraces, sessions: library.store.answerSessions)
+        assistant = Assistant(
+            search: search, route: answerRoute, judge: judgeRoute, traces: library.store.answerTraces, sessions: library.store.answerSessions
+        )
         agent = Agent(store: library.store, search: search, route: answerRoute, tenantQueueCap: library.tenantQueueCap)
     }
 }

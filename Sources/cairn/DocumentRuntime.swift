@@ -54,14 +54,16 @@ struct DocumentRuntime: Sendable {
 
     /// The API's document services over `store`, with this node's index replicas.
     ///
-    /// - Parameter answerRoute: the model that writes generative answers and runs agents; `nil`
-    ///   answers extractively and refuses agent runs.
-    func services(store: CairnStore, tenantQueueCap: Int, answerRoute: AnswerRoute? = nil, logger: Logger) -> DocumentServices {
+    /// - Parameter models: the gateway's routes for the assistant: the model that writes
+    ///   generative answers and runs agents, and the judge; `nil` answers extractively and
+    ///   refuses agent runs.
+    func services(store: CairnStore, tenantQueueCap: Int, models: GatewayRuntime? = nil, logger: Logger) -> DocumentServices {
         let index = SearchIndex(feed: store.indexFeed, dimension: embedder?.dimension, logger: logger)
         return DocumentServices(
             library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: uploadLimit, tenantQueueCap: tenantQueueCap),
             search: SearchService(store: store, index: index, embedder: embedder),
-            answerRoute: answerRoute
+            answerRoute: models?.answerRoute,
+            judgeRoute: models?.judgeRoute
         )
     }
 

@@ -18,6 +18,8 @@ struct GatewayRuntime: Sendable {
     let deployments: DeploymentPool
     /// The model the assistant writes answers and agent runs think with, when configured.
     let answerRoute: AnswerRoute?
+    /// The model asked about each claim verification finds supported, when configured.
+    let judgeRoute: AnswerRoute?
 
     var services: [any Service] { [bookkeeping, deployments] }
 
@@ -46,7 +48,8 @@ struct GatewayRuntime: Sendable {
         )
         return GatewayRuntime(
             gateway: gateway, platformCatalog: platformCatalog, masterKey: masterKey, bookkeeping: bookkeeping, deployments: deployments,
-            answerRoute: settings.assistantModel.map { AnswerRoute(gateway: gateway, model: $0) }
+            answerRoute: settings.assistantModel.map { AnswerRoute(gateway: gateway, model: $0) },
+            judgeRoute: settings.assistantJudgeModel.map { AnswerRoute(gateway: gateway, model: $0) }
         )
     }
 }

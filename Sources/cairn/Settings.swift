@@ -61,6 +61,7 @@ struct Setting: Sendable {
     static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
     static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
     static let assistantModel = Setting(key: "cairn.assistant.model", defaultValue: nil, isSecret: false, summary: "The gateway model (an alias) that writes generative answers; unset answers extractively.")
+    static let assistantJudgeModel = Setting(key: "cairn.assistant.judge.model", defaultValue: nil, isSecret: false, summary: "A gateway model asked about every claim verification finds supported (a second opinion that can only remove claims); unset asks none.")
     static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
     static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
@@ -71,7 +72,7 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, masterKey, masterKeyFile,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, assistantJudgeModel, masterKey, masterKeyFile,
         logLevel, otlpEndpoint,
     ]
 }
@@ -195,6 +196,7 @@ struct Settings: Sendable {
 
     /// The gateway model that writes generative answers, if one is configured.
     var assistantModel: String? { string(.assistantModel) }
+    var assistantJudgeModel: String? { string(.assistantJudgeModel) }
 
     /// The platform's model catalog, from the file `cairn.gateway.catalog` names; empty when unset.
     var gatewayCatalog: GatewayCatalog {

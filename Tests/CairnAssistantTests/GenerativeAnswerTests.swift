@@ -75,6 +75,38 @@ struct GenerativeAnswerTests {
         }
     }
 
+    @Test("A judge model can remove a claim the check passed, is never asked about one it failed, and when unreachable leaves the check's verdict")
+    func judgeIsASecondOpinion() async throws {
+        try await withTestStore(.sqlite) { store in
+            try await withMockAnswerRoute(store: store) { route, script in
+                let judge = ClaimJudge(route: AnswerRoute(gateway: route.gateway, model: "judge"))
+                let answerer = GenerativeAnswerer(route: route, verifier: ClaimVerifier(embedder: nil, judge: judge))
+                let reply = "The Board approves the technology risk appetite statement at least once a year [1]. Complaints must be acknowledged within 2 business days [1]."
+                func ask() async throws -> Answer {
+                    script.enqueue(.reply(reply), model: "writer-model")
+                    return try await answerer.verifiedAnswer("What must the Board approve?", from: [Self.governance], for: Self.principal)
+                }
+
+                script.enqueue(.reply("UNSUPPORTED"), model: "judge-model")
+                let vetoed = try await ask()
+                #expect(vetoed.kind == .refusal && vetoed.verdicts.map(\.outcome) == [.unsupported, .unsupported])
+                #expect(vetoed.verdicts.map(\.judgement) == [.unsupported, nil], "the claim the check failed is never put to the judge")
+                #expect(script.requestCount(model: "judge-model") == 1)
+                let sent = "\(script.lastRequest(model: "judge-model")?.json ?? .null)"
+                #expect(sent.contains("3.2 The Board approves the technology risk appetite statement at least once a year."))
+
+                script.enqueue(.reply("Supported."), model: "judge-model")
+                let kept = try await ask()
+                #expect(kept.kind == .generative && kept.verdicts.map(\.judgement) == [.supported, nil])
+                #expect(kept.text == "The Board approves the technology risk appetite statement at least once a year. [1]")
+
+                script.enqueue(.fail(status: 400), model: "judge-model")
+                let unjudged = try await ask()
+                #expect(unjudged.kind == .generative && unjudged.verdicts.first?.judgement == .unavailable)
+            }
+        }
+    }
+
     @Test("A restatement of the right clause is kept from whichever source it cites; the wrong figure or no citation is removed")
     func figuresAndCitationsMatter() async throws {
         for embedder in Self.embedders {

@@ -132,7 +132,7 @@ public struct Agent: Sendable {
                 model: route.model, deployment: completion.cairn?.deployment, promptSHA256: try GenerativeAnswerer.promptHash(request),
                 inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens, cost: completion.cairn?.cost
             )
-            var turn = [AgentRuns.NewStep(kind: .model, state: .completed, output: message?.content, model: call)]
+            var turn = [AgentRuns.NewStep(kind: .model, state: .completed, output: message?.content, model: call, guardrails: goalScreen(run))]
             for toolCall in message?.toolCalls ?? [] {
                 turn.append(try await step(for: toolCall, in: run, as: principal))
             }
@@ -172,6 +172,16 @@ public struct Agent: Sendable {
             step.output = try AgentToolbox.json(["error": error.message])
         }
         return step
+    }
+
+    /// The injection screen's flag on the goal, on the run's first model step: the goal is the
+    /// user's input, screened as a question is. A flagged goal still runs; what it can make the
+    /// agent do is bounded by the tools and approvals all the same.
+    private func goalScreen(_ run: AgentRun) -> [AnswerTrace.GuardrailDecision] {
+        guard run.steps.isEmpty else { return [] }
+        let verdict = InjectionScreen().screen(run.goal)
+        guard verdict.flagged else { return [] }
+        return [.init(check: "injection", subject: "goal", decision: "flagged", detail: verdict.signals.joined(separator: ", "))]
     }
 
     /// Gateway refusals no retry changes: the run is failed with the reason.

@@ -105,4 +105,16 @@ public struct ClaimVerdict: Sendable, Equatable {
     /// The best support found among the sources it cited, from 0 to 1.
     public let support: Double
     public let outcome: Outcome
+    /// The judge model's word on a claim the check found supported, when a judge is configured.
+    public var judgement: Judgement? = nil
+
+    /// What the judge model said of a claim.
+    public enum Judgement: String, Sendable {
+        /// The source states it: kept.
+        case supported
+        /// The source does not state it: removed, whatever the check found.
+        case unsupported
+        /// The judge could not be asked: the check's verdict stands.
+        case unavailable
+    }
 }

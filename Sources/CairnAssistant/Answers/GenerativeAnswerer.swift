@@ -30,7 +30,7 @@ struct GenerativeAnswerer: Sendable {
             model: route.model, deployment: completion.cairn?.deployment, promptSHA256: Self.promptHash(request),
             inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens, cost: completion.cairn?.cost
         )
-        return (try await verified(completion.message?.content ?? "", sources: sources), call)
+        return (try await verified(completion.message?.content ?? "", sources: sources, for: principal), call)
     }
 
     /// Streams the model's words as it writes them, then the verified citations and answer.
@@ -83,7 +83,7 @@ struct GenerativeAnswerer: Sendable {
                         model: model, deployment: upstream.receipt.deployment, promptSHA256: promptHash,
                         inputTokens: outcome.usage?.promptTokens, outputTokens: outcome.usage?.completionTokens
                     )
-                    let answer = try await record(try await answerer.verified(reply, sources: sources), call)
+                    let answer = try await record(try await answerer.verified(reply, sources: sources, for: principal), call)
                     if !released { continuation.yield(.token(answer.text)) }
                     for event in answer.events where !event.isToken { continuation.yield(event) }
                 }
@@ -112,9 +112,9 @@ struct GenerativeAnswerer: Sendable {
         return SHA256.hash(data: try encoder.encode(request.messages)).hexString
     }
 
-    private func verified(_ reply: String, sources: [SearchService.Hit]) async throws -> Answer {
+    private func verified(_ reply: String, sources: [SearchService.Hit], for principal: Principal) async throws -> Answer {
         guard reply.trimmingCharacters(in: .whitespacesAndNewlines) != Self.notCovered else { return .refusal }
-        return try await verifier.verify(reply: reply, sources: sources)
+        return try await verifier.verify(reply: reply, sources: sources, for: principal)
     }
 }
 

@@ -1,3 +1,4 @@
+import CairnCore
 import CairnEmbed
 import CairnSearch
 import Foundation
@@ -11,6 +12,8 @@ import Foundation
 /// its words. The backing sentence becomes the citation's quote, at its exact page span.
 struct ClaimVerifier: Sendable {
     let embedder: (any SentenceEmbedder)?
+    /// Asked about every claim the check finds supported, when configured.
+    var judge: ClaimJudge? = nil
     let scorer = SupportScorer()
 
     /// A claim this well backed is kept. In GenerativeAnswerTests, faithful restatements of a
@@ -21,7 +24,7 @@ struct ClaimVerifier: Sendable {
     /// meaning; embedding is nearly all of the verifier's time.
     static let embeddedCandidates = 6
 
-    func verify(reply: String, sources: [SearchService.Hit]) async throws -> Answer {
+    func verify(reply: String, sources: [SearchService.Hit], for principal: Principal) async throws -> Answer {
         let claims = WrittenClaim.parse(reply)
         // Only a claim that cites sources, all of them given, can be supported; only the
         // sources such claims cite are cut into sentences.
@@ -57,10 +60,20 @@ struct ClaimVerifier: Sendable {
                 for (text, vector) in zip(texts, try await embedder.embed(texts)) { vectors[text] = vector }
             }
         }
+        // The best-backed sentence of each claim, then the judge's word on those that pass.
+        let backing = zip(claims, candidates).map { claim, candidate -> (sentence: EvidenceSentence, support: Double)? in
+            var best: (sentence: EvidenceSentence, support: Double)?
+            for item in candidate {
+                let support = scorer.score(coverage: item.coverage, claimVector: vectors[claim.text], evidenceVector: vectors[item.sentence.text])
+                if support > best?.support ?? -1 { best = (item.sentence, support) }
+            }
+            return best
+        }
+        let judgements = try await judgements(of: claims, backedBy: backing, for: principal)
         var sentences: [AnswerSentence] = []
         var citations: [Citation] = []
         var verdicts: [ClaimVerdict] = []
-        for (claim, candidate) in zip(claims, candidates) {
+        for (index, claim) in claims.enumerated() {
             guard !claim.sources.isEmpty else {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: [], support: 0, outcome: .uncited))
                 continue
@@ -69,16 +82,16 @@ struct ClaimVerifier: Sendable {
                 verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: 0, outcome: .invalidCitation))
                 continue
             }
-            var best: (sentence: EvidenceSentence, support: Double)?
-            for item in candidate {
-                let support = scorer.score(coverage: item.coverage, claimVector: vectors[claim.text], evidenceVector: vectors[item.sentence.text])
-                if support > best?.support ?? -1 { best = (item.sentence, support) }
-            }
-            guard let best, best.support >= Self.supportThreshold else {
-                verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best?.support ?? 0, outcome: .unsupported))
+            guard let best = backing[index], best.support >= Self.supportThreshold else {
+                verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: backing[index]?.support ?? 0, outcome: .unsupported))
                 continue
             }
-            verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best.support, outcome: .supported))
+            let judgement = judgements[index]
+            guard judgement != .unsupported else {
+                verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best.support, outcome: .unsupported, judgement: judgement))
+                continue
+            }
+            verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best.support, outcome: .supported, judgement: judgement))
             let quote = best.sentence
             let position =
                 citations.firstIndex { $0.chunkID == quote.hit.chunkID && $0.span == quote.span }
@@ -96,6 +109,25 @@ struct ClaimVerifier: Sendable {
         }
         guard !sentences.isEmpty else { return Answer(kind: .refusal, sentences: [], citations: [], verdicts: verdicts) }
         return Answer(kind: .generative, sentences: sentences, citations: citations, verdicts: verdicts)
+    }
+
+    /// The judge's word on each claim whose backing reaches the threshold, asked concurrently;
+    /// `nil` for the others, and for all of them without a judge.
+    private func judgements(
+        of claims: [WrittenClaim], backedBy backing: [(sentence: EvidenceSentence, support: Double)?], for principal: Principal
+    ) async throws -> [ClaimVerdict.Judgement?] {
+        guard let judge else { return Array(repeating: nil, count: claims.count) }
+        return await withTaskGroup(of: (Int, ClaimVerdict.Judgement).self) { group in
+            for (index, claim) in claims.enumerated() {
+                guard let best = backing[index], best.support >= Self.supportThreshold else { continue }
+                group.addTask {
+                    (index, await judge.judge(claim.text, sentence: best.sentence.quote, passage: best.sentence.hit.text, for: principal))
+                }
+            }
+            var judgements = [ClaimVerdict.Judgement?](repeating: nil, count: claims.count)
+            for await (index, judgement) in group { judgements[index] = judgement }
+            return judgements
+        }
     }
 }
 

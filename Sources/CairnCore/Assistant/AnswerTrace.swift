@@ -105,12 +105,15 @@ public struct AnswerTrace: Sendable, Equatable {
         public let sources: [Int]
         public let support: Double
         public let outcome: String
+        /// The judge model's word, when one is configured and the check found the claim supported.
+        public let judgement: String?
 
-        public init(claim: String, sources: [Int], support: Double, outcome: String) {
+        public init(claim: String, sources: [Int], support: Double, outcome: String, judgement: String? = nil) {
             self.claim = claim
             self.sources = sources
             self.support = support
             self.outcome = outcome
+            self.judgement = judgement
         }
     }
 

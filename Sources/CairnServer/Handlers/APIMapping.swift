@@ -303,7 +303,10 @@ extension Components.Schemas.Answer {
                     case .uncited: .uncited
                     case .invalidCitation: .invalidCitation
                     }
-                return .init(claim: verdict.claim, sources: verdict.sources, support: verdict.support, outcome: outcome)
+                return .init(
+                    claim: verdict.claim, sources: verdict.sources, support: verdict.support, outcome: outcome,
+                    judgement: verdict.judgement.flatMap { .init(rawValue: $0.rawValue) }
+                )
             }
         )
     }
@@ -351,7 +354,10 @@ extension Components.Schemas.AnswerTrace {
             },
             model: trace.model.map(Components.Schemas.ModelCall.init),
             verdicts: trace.verdicts.map {
-                .init(claim: $0.claim, sources: $0.sources, support: $0.support, outcome: .init(rawValue: $0.outcome) ?? .unsupported)
+                .init(
+                    claim: $0.claim, sources: $0.sources, support: $0.support, outcome: .init(rawValue: $0.outcome) ?? .unsupported,
+                    judgement: $0.judgement.flatMap { .init(rawValue: $0) }
+                )
             },
             guardrails: trace.guardrails.map(Components.Schemas.GuardrailDecision.init)
         )

@@ -38,7 +38,7 @@ struct AskCommand: CairnCommand {
                 throw CairnError(.notFound, "There is no tenant named '\(tenantName)'; 'bash scripts/run.sh' creates it with the demo policies.")
             }
             let models = try GatewayRuntime.load(settings, store: store, localEmbedder: runtime.localEmbedder, logger: logger)
-            let assistant = runtime.services(store: store, tenantQueueCap: 1, answerRoute: models.answerRoute, logger: logger).assistant
+            let assistant = runtime.services(store: store, tenantQueueCap: 1, models: models, logger: logger).assistant
             do {
                 let answer = try await Self.write(assistant.stream(.init(question, collection: collection, mode: mode), for: .localAdministrator(of: tenant)))
                 try await models.finish()

@@ -98,7 +98,7 @@ struct Serve: CairnCommand {
         let documents = try DocumentRuntime.load(settings, logger: logger)
         let queueLimits = try settings.queueLimits
         let models = try GatewayRuntime.load(settings, store: store, localEmbedder: documents.localEmbedder, logger: logger)
-        let services = documents.services(store: store, tenantQueueCap: queueLimits.perTenant, answerRoute: models.answerRoute, logger: logger)
+        let services = documents.services(store: store, tenantQueueCap: queueLimits.perTenant, models: models, logger: logger)
         let catalog = documents.catalog(agent: services.agent)
         let jobServices: [any Service] =
             noWorkers

@@ -39,7 +39,7 @@ struct WorkerCommand: CairnCommand {
         let documents = try DocumentRuntime.load(settings, logger: logger)
         // Agent runs call models, so a worker holds a gateway of its own, metered like the server's.
         let models = try GatewayRuntime.load(settings, store: store, localEmbedder: documents.localEmbedder, logger: logger)
-        let agent = documents.services(store: store, tenantQueueCap: try settings.queueLimits.perTenant, answerRoute: models.answerRoute, logger: logger).agent
+        let agent = documents.services(store: store, tenantQueueCap: try settings.queueLimits.perTenant, models: models, logger: logger).agent
         let jobServices: [any Service] = models.services + [
             Worker(store: store, catalog: documents.catalog(agent: agent), configuration: try settings.worker, logger: logger),
             RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
