@@ -190,6 +190,19 @@ struct AgentTests {
             #expect(run.steps[5].state == .failed && run.steps[5].output?.contains("There is no document nonsense") == true)
             let everything = run.steps.compactMap(\.output).joined()
             #expect(!everything.contains("Vendor Note") && !everything.contains("archived"))
+
+            // Approved, but the document was retired while the call waited: the call fails, the
+            // model is told, and nothing is proposed.
+            fixture.script.enqueue(
+                .toolCall(name: "propose_document_review", arguments: #"{"document_id":"\#(fixture.retention)","reason":"Out of date."}"#), model: "writer-model"
+            )
+            let waiting = try await fixture.advance(try await fixture.agent.start(goal: "Propose a review.", tools: ["propose_document_review"], by: analyst))
+            #expect(waiting.state == .awaitingApproval)
+            _ = try await fixture.store.documents.retire(fixture.retention, by: fixture.admin)
+            fixture.script.enqueue(.reply("The policy is no longer served."), model: "writer-model")
+            let ended = try await fixture.advance(try await fixture.agent.decide(.approve, on: waiting.id, by: analyst))
+            #expect(ended.state == .completed && ended.steps[1].state == .failed && ended.steps[1].output?.contains("no document") == true, "\(ended)")
+            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).isEmpty)
         }
     }
 

@@ -358,93 +358,91 @@ struct GatewayAdminAPITests {
 
     @Test("A tenant alias overriding the platform's routes the tenant's next call, and the stored credential reaches the upstream")
     func overrideTakesEffect() async throws {
-        try await MockModelServer.withRunning { mock in
-            let platform = GatewayCatalog(
-                providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mock.baseURL + "/v1")],
-                deployments: [ModelDeployment(name: "platform-chat", provider: "mock", model: "platform-model")],
-                aliases: [ModelAlias(name: "chat", deployments: ["platform-chat"])]
+        try await Self.withMockPlatform { client, fixture, mock in
+            let admin = fixture.northbankAdmin
+            let ask = #"{"model":"chat","messages":[{"role":"user","content":"What is the KYC refresh period?"}],"max_tokens":16}"#
+            let before = try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask)
+            #expect(before.status == .ok, "\(String(buffer: before.body))")
+            #expect(before.headers[HTTPField.Name("x-cairn-deployment")!] == "platform-chat")
+
+            #expect(
+                try await client.send(.put, "/v1/gateway/credentials/mock-key", token: admin, json: #"{"secret":"sk-tenant-5150"}"#).status
+                    == .noContent
             )
-            try await withTestApp(platformCatalog: platform) { client, fixture in
-                let admin = fixture.northbankAdmin
-                let ask = #"{"model":"chat","messages":[{"role":"user","content":"What is the KYC refresh period?"}],"max_tokens":16}"#
-                let before = try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask)
-                #expect(before.status == .ok, "\(String(buffer: before.body))")
-                #expect(before.headers[HTTPField.Name("x-cairn-deployment")!] == "platform-chat")
+            let provider = #"{"kind":"mock","baseURL":"\#(mock.baseURL)/v1","credential":"stored:mock-key"}"#
+            #expect(try await client.send(.put, "/v1/gateway/providers/own-mock", token: admin, json: provider).status == .created)
+            let deployment = #"{"provider":"own-mock","model":"tenant-model"}"#
+            #expect(try await client.send(.put, "/v1/gateway/deployments/tenant-chat", token: admin, json: deployment).status == .created)
+            #expect(
+                try await client.send(.put, "/v1/gateway/aliases/chat", token: admin, json: #"{"deployments":["tenant-chat"]}"#).status
+                    == .created
+            )
 
-                #expect(
-                    try await client.send(.put, "/v1/gateway/credentials/mock-key", token: admin, json: #"{"secret":"sk-tenant-5150"}"#).status
-                        == .noContent
-                )
-                let provider = #"{"kind":"mock","baseURL":"\#(mock.baseURL)/v1","credential":"stored:mock-key"}"#
-                #expect(try await client.send(.put, "/v1/gateway/providers/own-mock", token: admin, json: provider).status == .created)
-                let deployment = #"{"provider":"own-mock","model":"tenant-model"}"#
-                #expect(try await client.send(.put, "/v1/gateway/deployments/tenant-chat", token: admin, json: deployment).status == .created)
-                #expect(
-                    try await client.send(.put, "/v1/gateway/aliases/chat", token: admin, json: #"{"deployments":["tenant-chat"]}"#).status
-                        == .created
-                )
+            // At once, on this node: no cache lifetime to wait out.
+            let after = try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask)
+            #expect(after.status == .ok, "\(String(buffer: after.body))")
+            #expect(after.headers[HTTPField.Name("x-cairn-deployment")!] == "tenant-chat")
+            #expect(mock.script.requestCount(model: "tenant-model") == 1)
+            #expect(mock.script.lastRequest(model: "tenant-model")?.header("authorization") == "Bearer sk-tenant-5150")
+            // The platform deployment sends no credential, and the tenant's went nowhere else.
+            #expect(mock.script.lastRequest(model: "platform-model")?.header("authorization") == nil)
 
-                // At once, on this node: no cache lifetime to wait out.
-                let after = try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask)
-                #expect(after.status == .ok, "\(String(buffer: after.body))")
-                #expect(after.headers[HTTPField.Name("x-cairn-deployment")!] == "tenant-chat")
-                #expect(mock.script.requestCount(model: "tenant-model") == 1)
-                #expect(mock.script.lastRequest(model: "tenant-model")?.header("authorization") == "Bearer sk-tenant-5150")
-                // The platform deployment sends no credential, and the tenant's went nowhere else.
-                #expect(mock.script.lastRequest(model: "platform-model")?.header("authorization") == nil)
+            // The other tenant still gets the platform's alias.
+            let other = try await client.send(.post, "/openai/v1/chat/completions", token: fixture.southbankAdmin, json: ask)
+            #expect(other.headers[HTTPField.Name("x-cairn-deployment")!] == "platform-chat")
+            #expect(mock.script.requestCount(model: "platform-model") == 2)
 
-                // The other tenant still gets the platform's alias.
-                let other = try await client.send(.post, "/openai/v1/chat/completions", token: fixture.southbankAdmin, json: ask)
-                #expect(other.headers[HTTPField.Name("x-cairn-deployment")!] == "platform-chat")
-                #expect(mock.script.requestCount(model: "platform-model") == 2)
-
-                // A replaced secret is used from the next call on.
-                #expect(
-                    try await client.send(.put, "/v1/gateway/credentials/mock-key", token: admin, json: #"{"secret":"sk-rotated"}"#).status
-                        == .noContent
-                )
-                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
-                #expect(mock.script.lastRequest(model: "tenant-model")?.header("authorization") == "Bearer sk-rotated")
-            }
+            // A replaced secret is used from the next call on.
+            #expect(
+                try await client.send(.put, "/v1/gateway/credentials/mock-key", token: admin, json: #"{"secret":"sk-rotated"}"#).status
+                    == .noContent
+            )
+            #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
+            #expect(mock.script.lastRequest(model: "tenant-model")?.header("authorization") == "Bearer sk-rotated")
         }
     }
 
     @Test("With the tenant's privacy policy on, personal data leaves for the provider redacted; the other tenant's calls and checksum look-alikes are untouched")
     func redactsOutboundPersonalData() async throws {
+        try await Self.withMockPlatform { client, fixture, mock in
+            let admin = fixture.northbankAdmin
+            // A valid IBAN and e-mail address, and a policy reference that only looks like a card number.
+            let text = "Refund GB82 WEST 1234 5698 7654 32 and write to jane.doe@example.com; see policy 4111 1111 1111 1112."
+            let ask = #"{"model":"chat","messages":[{"role":"user","content":"\#(text)"}],"max_tokens":16}"#
+            func sent() throws -> String {
+                let request = try #require(mock.script.lastRequest(model: "platform-model")?.json)
+                return "\(request)"
+            }
+            #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
+            #expect(try sent().contains("jane.doe@example.com"), "the policy is off by default")
+            let policy = try await client.send(.get, "/v1/gateway/privacy", token: admin)
+            #expect(String(buffer: policy.body) == #"{"redactPersonalData":false}"#)
+
+            let set = try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":true}"#)
+            #expect(set.status == .ok, "\(String(buffer: set.body))")
+            #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
+            let redacted = try sent()
+            #expect(!redacted.contains("jane.doe@example.com") && !redacted.contains("GB82 WEST"), "\(redacted)")
+            #expect(redacted.contains("[REDACTED:email]") && redacted.contains("[REDACTED:iban]") && redacted.contains("4111 1111 1111 1112"))
+
+            #expect(try await client.send(.post, "/openai/v1/chat/completions", token: fixture.southbankAdmin, json: ask).status == .ok)
+            #expect(try sent().contains("jane.doe@example.com"), "another tenant's policy is its own")
+
+            #expect(try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":"yes"}"#).status == .unprocessableContent)
+            let audit = try await client.send(.get, "/v1/audit?action=gateway.privacy.set", token: admin)
+            #expect(String(buffer: audit.body).contains("gateway.privacy.set"))
+        }
+    }
+
+    /// Runs `body` against an app whose platform catalog routes `chat` to the mock's `platform-model`.
+    static func withMockPlatform(_ body: @escaping @Sendable (any TestClientProtocol, Fixture, MockModelServer.Running) async throws -> Void) async throws {
         try await MockModelServer.withRunning { mock in
             let platform = GatewayCatalog(
                 providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mock.baseURL + "/v1")],
                 deployments: [ModelDeployment(name: "platform-chat", provider: "mock", model: "platform-model")],
                 aliases: [ModelAlias(name: "chat", deployments: ["platform-chat"])]
             )
-            try await withTestApp(platformCatalog: platform) { client, fixture in
-                let admin = fixture.northbankAdmin
-                // A valid IBAN and e-mail address, and a policy reference that only looks like a card number.
-                let text = "Refund GB82 WEST 1234 5698 7654 32 and write to jane.doe@example.com; see policy 4111 1111 1111 1112."
-                let ask = #"{"model":"chat","messages":[{"role":"user","content":"\#(text)"}],"max_tokens":16}"#
-                func sent() throws -> String {
-                    let request = try #require(mock.script.lastRequest(model: "platform-model")?.json)
-                    return "\(request)"
-                }
-                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
-                #expect(try sent().contains("jane.doe@example.com"), "the policy is off by default")
-                let policy = try await client.send(.get, "/v1/gateway/privacy", token: admin)
-                #expect(String(buffer: policy.body) == #"{"redactPersonalData":false}"#)
-
-                let set = try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":true}"#)
-                #expect(set.status == .ok, "\(String(buffer: set.body))")
-                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: admin, json: ask).status == .ok)
-                let redacted = try sent()
-                #expect(!redacted.contains("jane.doe@example.com") && !redacted.contains("GB82 WEST"), "\(redacted)")
-                #expect(redacted.contains("[REDACTED:email]") && redacted.contains("[REDACTED:iban]") && redacted.contains("4111 1111 1111 1112"))
-
-                #expect(try await client.send(.post, "/openai/v1/chat/completions", token: fixture.southbankAdmin, json: ask).status == .ok)
-                #expect(try sent().contains("jane.doe@example.com"), "another tenant's policy is its own")
-
-                #expect(try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":"yes"}"#).status == .unprocessableContent)
-                let audit = try await client.send(.get, "/v1/audit?action=gateway.privacy.set", token: admin)
-                #expect(String(buffer: audit.body).contains("gateway.privacy.set"))
-            }
+            try await withTestApp(platformCatalog: platform) { client, fixture in try await body(client, fixture, mock) }
         }
     }
 }

@@ -92,21 +92,11 @@ public struct Agent: Sendable {
             // Another job already moved the run on (a retried request, a duplicate job).
             guard run.state == .running else { return }
             if let step = run.steps.first(where: { $0.kind == .tool && !$0.state.isSettled }) {
-                switch step.state {
-                case .awaitingApproval:
+                if step.state == .awaitingApproval {
                     try await store.agentRuns.transition(id, tenant: tenant, to: .awaitingApproval, activeMilliseconds: stopwatch.lap())
                     return
-                case .approved:
-                    let (document, reason) = try await toolbox.proposal(step.arguments ?? "", as: principal)
-                    try await store.agentRuns.recordProposal(documentID: document, reason: reason, step: step.position, of: id, tenant: tenant)
-                default:
-                    let tool = step.tool.flatMap(AgentTool.init(rawValue:)) ?? .searchDocuments
-                    let result = try await toolbox.read(tool, arguments: step.arguments ?? "", as: principal)
-                    try await store.agentRuns.settle(
-                        step: step.position, of: id, tenant: tenant, state: result.failed ? .failed : .completed, output: result.output,
-                        guardrails: result.guardrails
-                    )
                 }
+                try await make(step, of: id, tenant: tenant, as: principal)
                 continue
             }
             if let limit = run.usage.exhausted(run.limits) {
@@ -141,6 +131,31 @@ public struct Agent: Sendable {
                 try await store.agentRuns.transition(id, tenant: tenant, to: .completed, outcome: message?.content ?? "", activeMilliseconds: stopwatch.lap())
                 return
             }
+        }
+    }
+
+    /// Makes a pending read-only call, or an approved side effect, and settles its step. A call
+    /// that cannot be made (the document is no longer visible, say) settles as failed, and the
+    /// model is told why.
+    private func make(_ step: AgentStep, of id: AgentRunID, tenant: TenantID, as principal: Principal) async throws {
+        // Steps are written with a known tool or refused, so a pending one always names a tool.
+        let tool = step.tool.flatMap(AgentTool.init(rawValue:))
+        do {
+            switch (step.state, tool) {
+            case (.approved, .proposeDocumentReview?):
+                let (document, reason) = try await toolbox.proposal(step.arguments ?? "", as: principal)
+                try await store.agentRuns.recordProposal(documentID: document, reason: reason, step: step.position, of: id, tenant: tenant)
+            case (.pending, let tool?) where !tool.hasSideEffects:
+                let result = try await toolbox.read(tool, arguments: step.arguments ?? "", as: principal)
+                try await store.agentRuns.settle(
+                    step: step.position, of: id, tenant: tenant, state: result.failed ? .failed : .completed, output: result.output,
+                    guardrails: result.guardrails
+                )
+            default:
+                throw AgentToolError("The step cannot be made: \(step.tool ?? "no tool") in state \(step.state.rawValue).")
+            }
+        } catch let error as AgentToolError {
+            try await store.agentRuns.settle(step: step.position, of: id, tenant: tenant, state: .failed, output: try AgentToolbox.json(["error": error.message]))
         }
     }
 

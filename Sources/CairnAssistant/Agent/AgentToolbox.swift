@@ -86,24 +86,10 @@ struct AgentToolbox: Sendable {
         let query = try arguments.text("query", maximumLength: 2000)
         let collection = try arguments.optionalText("collection", maximumLength: 100)
         let hits = try await search.search(SearchService.Request(query: query, k: 5, collection: collection, mode: .hybrid), by: principal).hits
-        var guardrails: [AnswerTrace.GuardrailDecision] = []
-        let passages = hits.map { hit in
-            let verdict = screen.screen(hit.text)
-            if verdict.flagged {
-                // Quoted all the same: the passage may be evidence. The flag is for the people
-                // reading the trace, and what a tool returns can never widen the run's tools.
-                guardrails.append(
-                    AnswerTrace.GuardrailDecision(
-                        check: "injection", subject: "passage \(hit.chunkID)", decision: "flagged", detail: verdict.signals.joined(separator: ", ")
-                    )
-                )
-            }
-            return Passage(
-                documentId: hit.documentID.description, title: hit.title, firstPage: hit.firstPage, lastPage: hit.lastPage, text: hit.text,
-                flaggedAsInjection: verdict.flagged
-            )
+        let excerpts = hits.map { hit in
+            excerpt(of: hit.documentID, title: hit.title, pages: hit.firstPage...hit.lastPage, text: hit.text, subject: "passage \(hit.chunkID)")
         }
-        return Result(output: try Self.json(passages), guardrails: guardrails, failed: false)
+        return Result(output: try Self.json(excerpts.map(\.excerpt)), guardrails: excerpts.compactMap(\.flag), failed: false)
     }
 
     private func readPage(_ arguments: Arguments, as principal: Principal) async throws -> Result {
@@ -112,18 +98,12 @@ struct AgentToolbox: Sendable {
         let (document, _) = try await store.documents.detail(id, for: principal)
         guard let version = document.activeVersionID else { throw AgentToolError("Document \(id) has no approved version.") }
         let page = try await store.documents.page(number, of: version, for: principal)
-        let verdict = screen.screen(page.text)
-        let guardrails =
-            verdict.flagged
-            ? [AnswerTrace.GuardrailDecision(check: "injection", subject: "page \(number) of \(id)", decision: "flagged", detail: verdict.signals.joined(separator: ", "))]
-            : []
-        return Result(
-            output: try Self.json(PageText(documentId: id.description, title: document.title, page: number, text: page.text, flaggedAsInjection: verdict.flagged)),
-            guardrails: guardrails, failed: false
-        )
+        let read = excerpt(of: id, title: document.title, pages: number...number, text: page.text, subject: "page \(number) of \(id)")
+        return Result(output: try Self.json(read.excerpt), guardrails: read.flag.map { [$0] } ?? [], failed: false)
     }
 
-    private struct Passage: Encodable {
+    /// Document text as a tool returns it, marked when the injection screen flags it.
+    private struct Excerpt: Encodable {
         let documentId: String
         let title: String
         let firstPage: Int
@@ -132,12 +112,19 @@ struct AgentToolbox: Sendable {
         let flaggedAsInjection: Bool
     }
 
-    private struct PageText: Encodable {
-        let documentId: String
-        let title: String
-        let page: Int
-        let text: String
-        let flaggedAsInjection: Bool
+    /// `text` screened for injection, and the guardrail decision naming `subject` when flagged.
+    /// A flagged text is returned all the same: it may be evidence. The flag is for the people
+    /// reading the run, and what a tool returns can never widen the run's tools.
+    private func excerpt(
+        of document: DocumentID, title: String, pages: ClosedRange<Int>, text: String, subject: String
+    ) -> (excerpt: Excerpt, flag: AnswerTrace.GuardrailDecision?) {
+        let verdict = screen.screen(text)
+        let excerpt = Excerpt(
+            documentId: document.description, title: title, firstPage: pages.lowerBound, lastPage: pages.upperBound, text: text,
+            flaggedAsInjection: verdict.flagged
+        )
+        guard verdict.flagged else { return (excerpt, nil) }
+        return (excerpt, AnswerTrace.GuardrailDecision(check: "injection", subject: subject, decision: "flagged", detail: verdict.signals.joined(separator: ", ")))
     }
 
     private struct ListedDocument: Encodable {

@@ -243,7 +243,7 @@ public struct AgentRuns: Sendable {
         }
     }
 
-    /// Settles a pending (read-only) tool call with its result.
+    /// Settles a tool call not yet made (pending, or approved and not made) with its result.
     public func settle(
         step position: Int, of id: AgentRunID, tenant: TenantID, state: AgentStep.State, output: String, guardrails: [AnswerTrace.GuardrailDecision] = []
     ) async throws {
@@ -252,7 +252,7 @@ public struct AgentRuns: Sendable {
                 """
                 UPDATE agent_steps SET state = \(bind: state.rawValue), output = \(bind: output), guardrails = \(bind: try JSONText.json(guardrails)),
                                        updated_at = \(bind: EpochMilliseconds.milliseconds(Date()))
-                WHERE run_id = \(bind: id.description) AND position = \(bind: position) AND state = 'pending'
+                WHERE run_id = \(bind: id.description) AND position = \(bind: position) AND state IN ('pending', 'approved')
                 """
             ).run()
         }

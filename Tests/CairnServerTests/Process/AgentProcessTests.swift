@@ -34,7 +34,10 @@ struct AgentProcessTests {
                 let server = try await CairnProcess(serveWith: settings)
                 let api = DocumentAPIClient(port: server.port)
                 try await api.createCollection("policies", token: admin)
-                let document = try await upload(api: api, token: admin)
+                let document = try await api.uploadServing(
+                    "# Records Retention\n\n2.1 Customer account records are retained for 7 years after the relationship ends.\n", named: "retention.md",
+                    classification: "internal", token: admin
+                )
 
                 let proposal = #"{"document_id":"\#(document)","reason":"The retention period may be out of date."}"#
                 script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
@@ -94,19 +97,6 @@ struct AgentProcessTests {
                 try await restartedAPI.expectHealthy()
             }
         }
-    }
-
-    /// Uploads the retention policy to `policies`, approved, and waits until it serves.
-    private func upload(api: DocumentAPIClient, token: String) async throws -> String {
-        let response = try await api.upload(
-            metadata: ["collection": "policies", "approve": true, "policy": ["classification": "internal"]], fileName: "retention.md",
-            bytes: Data("# Records Retention\n\n2.1 Customer account records are retained for 7 years after the relationship ends.\n".utf8), token: token
-        )
-        #expect(response.status == 202, "\(response)")
-        let result = try response.decode(DocumentAPI.UploadResult.self)
-        let version = try await api.settled(result.version.id, of: result.document.id, token: token)
-        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
-        return result.document.id
     }
 
     private struct RunBody: Decodable {

@@ -38,8 +38,8 @@ struct AssistantProcessTests {
     func answers() async throws {
         let (server, api, admin) = try await start()
         defer { server.stop() }
-        let retention = try await upload(Self.retention, named: "retention.md", classification: "internal", api: api, token: admin)
-        _ = try await upload(Self.acquisition, named: "falcon.md", classification: "restricted", api: api, token: admin)
+        let retention = try await api.uploadServing(Self.retention, named: "retention.md", classification: "internal", token: admin)
+        _ = try await api.uploadServing(Self.acquisition, named: "falcon.md", classification: "restricted", token: admin)
         let analyst = try await api.createKey(named: "analyst", roles: ["analyst"], clearance: "internal", token: admin)
 
         // Cited: the quote is the page's text cut at the span.
@@ -212,7 +212,7 @@ struct AssistantProcessTests {
             defer { server.stop() }
             let api = DocumentAPIClient(port: server.port)
             try await api.createCollection("policies", token: admin)
-            _ = try await upload(Self.retention, named: "retention.md", classification: "internal", api: api, token: admin)
+            _ = try await api.uploadServing(Self.retention, named: "retention.md", classification: "internal", token: admin)
 
             script.enqueue(.reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."), model: "mock-model")
             let written = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": "How long are customer account records retained?"])
@@ -242,7 +242,7 @@ struct AssistantProcessTests {
             // A passage that tries to steer the model into a tool call: the model obeys, but the
             // assistant offers no tools and runs none; the answer is a refusal and the trace
             // flags the passage.
-            _ = try await upload(Self.injected, named: "vendor-note.md", classification: "internal", api: api, token: admin)
+            _ = try await api.uploadServing(Self.injected, named: "vendor-note.md", classification: "internal", token: admin)
             script.enqueue(.toolCall(name: "propose_document_review", arguments: #"{"document":"all"}"#), model: "mock-model")
             let steered = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": "How are customer account records archived by the records team?"])
             let steeredAnswer = try steered.decode(AnswerBody.self)
@@ -290,19 +290,6 @@ struct AssistantProcessTests {
         let api = DocumentAPIClient(port: server.port)
         try await api.createCollection("policies", token: admin)
         return (server, api, admin)
-    }
-
-    /// Uploads `text` to `policies`, approved, and waits until it serves; returns the document's id.
-    private func upload(_ text: String, named name: String, classification: String, api: DocumentAPIClient, token: String) async throws -> String {
-        let response = try await api.upload(
-            metadata: ["collection": "policies", "approve": true, "policy": ["classification": classification]],
-            fileName: name, bytes: Data(text.utf8), token: token
-        )
-        #expect(response.status == 202, "\(response)")
-        let result = try response.decode(DocumentAPI.UploadResult.self)
-        let version = try await api.settled(result.version.id, of: result.document.id, token: token)
-        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
-        return result.document.id
     }
 
     private struct AnswerBody: Decodable {

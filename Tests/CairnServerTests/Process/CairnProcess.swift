@@ -56,6 +56,9 @@ final class CairnProcess: @unchecked Sendable {
     }
 
     private let process: Process
+
+    /// The process id, as workers name themselves in leases (`host:pid:…`).
+    var processIdentifier: Int32 { process.processIdentifier }
     private let stderrText: PipeDrain
     /// The HTTP port, for `serve`; 0 for processes that do not listen.
     private(set) var port = 0

@@ -142,6 +142,19 @@ struct DocumentAPIClient: Sendable {
         }
     }
 
+    /// Uploads `text` as `name` to `policies`, approved (with `classification` when given), and
+    /// waits until it serves; returns the document's id.
+    func uploadServing(_ text: String, named name: String, classification: String? = nil, token: String) async throws -> String {
+        var metadata: [String: Any] = ["collection": "policies", "approve": true]
+        if let classification { metadata["policy"] = ["classification": classification] }
+        let response = try await upload(metadata: metadata, fileName: name, bytes: Data(text.utf8), token: token)
+        #expect(response.status == 202, "\(response)")
+        let result = try response.decode(DocumentAPI.UploadResult.self)
+        let version = try await settled(result.version.id, of: result.document.id, token: token)
+        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
+        return result.document.id
+    }
+
     /// `/healthz` answers 200 with `{"status":"ok"}`.
     func expectHealthy(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let health = try await send(.GET, "/healthz", token: nil)

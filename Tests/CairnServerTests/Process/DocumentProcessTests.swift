@@ -208,11 +208,8 @@ struct DocumentProcessTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
-        let baseline = try await uploadReady(
-            "# Liquidity\n\nThe treasury desk files the liquidity coverage report every Tuesday.\n",
-            named: "liquidity.md",
-            api: api,
-            token: admin
+        let baseline = try await api.uploadServing(
+            "# Liquidity\n\nThe treasury desk files the liquidity coverage report every Tuesday.\n", named: "liquidity.md", token: admin
         )
 
         func upload(_ bytes: Data, named name: String, mediaType: String? = nil) async throws -> DocumentAPIClient.Response {
@@ -433,21 +430,6 @@ struct DocumentProcessTests {
         let api = DocumentAPIClient(port: server.port)
         for name in ["corpus", "policies"] { try await api.createCollection(name, token: admin) }
         return (server, api, admin)
-    }
-
-    /// Uploads `text` to `policies` with approve and waits until it serves; returns the document's id.
-    private func uploadReady(_ text: String, named name: String, api: DocumentAPIClient, token: String) async throws -> String {
-        let response = try await api.upload(
-            metadata: ["collection": "policies", "approve": true],
-            fileName: name,
-            bytes: Data(text.utf8),
-            token: token
-        )
-        #expect(response.status == 202, "\(response)")
-        let result = try response.decode(DocumentAPI.UploadResult.self)
-        let version = try await api.settled(result.version.id, of: result.document.id, token: token)
-        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
-        return result.document.id
     }
 
     /// A DOCX whose document.xml is one paragraph and 64 MiB of spaces, about 64 KiB deflated:

@@ -38,7 +38,11 @@ struct JobProcessTests {
             var kills = 0
             while kills < 6 {
                 try await Self.waitForRunningJobs(in: store)
-                let victim = Int.random(in: 0..<workers.count)
+                // A worker that holds leases right now, so the kill interrupts jobs: with two
+                // workers and short jobs, a worker chosen blindly was sometimes idle.
+                let holders = try await Self.leaseHolders(in: store)
+                let busy = workers.indices.filter { holders.contains(workers[$0].processIdentifier) }
+                let victim = busy.randomElement() ?? Int.random(in: 0..<workers.count)
                 workers[victim].signal(SIGKILL)
                 _ = try await workers[victim].waitForExit()
                 kills += 1
@@ -150,6 +154,16 @@ struct JobProcessTests {
             return try await count(in: store, where: "state <> 'succeeded'") == 0 ? true : nil
         }
         try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
+    }
+
+    /// The process ids of the workers holding a running job's lease (worker ids are `host:pid:…`).
+    private static func leaseHolders(in store: CairnStore) async throws -> Set<Int32> {
+        let rows = try await store.database.transaction(.platform) { transaction in
+            try await transaction.sql.raw("SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running'").all()
+        }
+        return Set(try rows.compactMap { row in
+            try row.decode(column: "lease_owner", as: String?.self)?.split(separator: ":").dropFirst().first.flatMap { Int32($0) }
+        })
     }
 
     /// A tenant with `total` `probe.effect` jobs queued (10–40 ms each, enough attempts to
