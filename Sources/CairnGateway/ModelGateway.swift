@@ -76,7 +76,10 @@ public struct ModelGateway: Sendable {
         }
         let (hops, redacts) = try await route(request.model, capability: .chat, for: principal)
         let schema = try StructuredOutput(request.responseFormat)
-        let cacheKey = cacheTTL.map { _ in ResponseCache.key(for: request, tenant: principal.tenantID) }
+        let outbound = redacts ? PersonalDataRedaction.redacted(request) : request
+        // Keyed by what is sent: an answer cached before the tenant turned redaction on is not
+        // served to a request that would now go out redacted.
+        let cacheKey = cacheTTL.map { _ in ResponseCache.key(for: outbound, tenant: principal.tenantID) }
         if let cacheKey, let hit = cache.lookup(cacheKey) {
             // A hit costs nothing but still counts against the key's rate limits, and is on the ledger.
             let call = try await admit(
@@ -91,7 +94,7 @@ public struct ModelGateway: Sendable {
             answer.cairn?.cost = .zero
             return answer
         }
-        var conversation = redacts ? PersonalDataRedaction.redacted(request) : request
+        var conversation = outbound
         var totalAttempts = 0
         var totalCost = USD.zero
         // Each ask is a call of its own: reserved, charged and recorded on its own.

@@ -51,7 +51,7 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
 
     /// How any error a handler throws is recorded: `CairnError`s about the input or stored
     /// state are permanent, everything else (timeouts, unavailable dependencies) retryable.
-    static func describing(_ error: any Error) -> JobFailure {
+    public static func describing(_ error: any Error) -> JobFailure {
         switch error {
         case let failure as JobFailure:
             return failure

@@ -110,7 +110,9 @@ struct AgentTests {
             // A duplicate job while waiting changes nothing.
             #expect(try await fixture.advance(started).state == .awaitingApproval)
 
-            let approved = try await fixture.agent.decide(.approve, on: started.id, by: analyst)
+            // A decision names the step its maker read; another step is a conflict, and nothing changes.
+            await #expect(throws: CairnError.self) { try await fixture.agent.decide(.approve, on: started.id, step: held.position + 1, by: analyst) }
+            let approved = try await fixture.agent.decide(.approve, on: started.id, step: held.position, by: analyst)
             #expect(approved.state == .running && approved.steps[held.position - 1].state == .approved)
             await #expect(throws: CairnError.self) { try await fixture.agent.decide(.approve, on: started.id, by: analyst) }
             fixture.script.enqueue(.reply("Review proposed."), model: "writer-model")
@@ -236,7 +238,16 @@ struct AgentTests {
             #expect(await refusal("Do it.", nil, as: viewer)?.code == .forbidden)
             // Another principal's run is not theirs to see or decide; an administrator's is.
             await #expect(throws: CairnError.self) { try await fixture.agent.run(run.id, for: viewer) }
-            #expect(try await fixture.agent.run(run.id, for: fixture.admin).id == run.id)
+            #expect(try await fixture.agent.run(run.id, for: fixture.admin).steps[1].output != nil, "whoever holds the database reads all")
+            // A manager sees and decides every run, but not what its tools returned: that quotes the
+            // starter's documents, which the manager may not be cleared for.
+            let manager = Principal(
+                tenantID: analyst.tenantID, tenantName: analyst.tenantName, subject: "m", roles: [.admin], groups: [], attributes: AccessAttributes(),
+                credential: .apiKey(APIKeyID())
+            )
+            let managed = try await fixture.agent.run(run.id, for: manager)
+            #expect(managed.steps.count == run.steps.count && managed.steps.allSatisfy { $0.output == nil } && managed.outcome == nil)
+            #expect(managed.steps[1].tool == "list_documents" && managed.steps[1].arguments == "{}")
             #expect(try await fixture.agent.runs(for: viewer, state: nil, limit: 10, after: nil).items.isEmpty)
             #expect(try await fixture.agent.runs(for: analyst, state: .failed, limit: 10, after: nil).items.map(\.id) == [run.id])
         }

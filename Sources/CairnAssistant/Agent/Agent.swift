@@ -39,12 +39,11 @@ public struct Agent: Sendable {
         guard route != nil else {
             throw CairnError(.invalidInput, "Agent runs need a model route for the assistant (CAIRN_ASSISTANT_MODEL), and none is configured.")
         }
-        try TextRules.validate(goal, field: "A goal", maximumLength: 4000)
-        guard goal.contains(where: { !$0.isWhitespace }) else { throw CairnError(.invalidInput, "A goal must say something, not only spaces.") }
+        try Self.validate(goal: goal)
         let allowed = AgentTool.allowed(for: principal.roles)
         var tools = allowed
         if let names {
-            guard !names.isEmpty, names.count <= AgentTool.allCases.count * 4 else {
+            guard !names.isEmpty, names.count <= Self.maximumToolNames else {
                 throw CairnError(.invalidInput, "Name between one tool and every tool once; leave 'tools' out to give the agent every tool your roles allow.")
             }
             tools = []
@@ -64,6 +63,19 @@ public struct Agent: Sendable {
         return try await store.agentRuns.start(goal: goal, tools: tools.sorted(), limits: limits, by: principal, tenantQueueCap: tenantQueueCap)
     }
 
+    /// The most tool names a start may list (repeats included), as the API spec says.
+    static let maximumToolNames = 20
+
+    /// A goal is 1–4,000 characters, not all spaces; unlike a name it may run over several lines.
+    private static func validate(goal: String) throws(CairnError) {
+        guard (1...4000).contains(goal.unicodeScalars.count), goal.contains(where: { !$0.isWhitespace }) else {
+            throw CairnError(.invalidInput, "A goal must be 1–4000 characters and say something.")
+        }
+        guard !goal.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
+            throw CairnError(.invalidInput, "A goal must not contain control characters other than line breaks and tabs.")
+        }
+    }
+
     /// The run `id` with its steps, if `principal` may see it.
     public func run(_ id: AgentRunID, for principal: Principal) async throws -> AgentRun {
         try await store.agentRuns.get(id, for: principal)
@@ -74,9 +86,10 @@ public struct Agent: Sendable {
         try await store.agentRuns.list(for: principal, state: state, limit: limit, after: cursor)
     }
 
-    /// Approves or rejects the call run `id` waits on, and hands the run back to a worker.
-    public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, by principal: Principal) async throws -> AgentRun {
-        try await store.agentRuns.decide(decision, on: id, by: principal, tenantQueueCap: tenantQueueCap)
+    /// Approves or rejects the call run `id` waits on (step `expected`, when given), and hands
+    /// the run back to a worker.
+    public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal) async throws -> AgentRun {
+        try await store.agentRuns.decide(decision, on: id, step: expected, by: principal, tenantQueueCap: tenantQueueCap)
     }
 
     // MARK: Worker side
@@ -126,11 +139,14 @@ public struct Agent: Sendable {
             for toolCall in message?.toolCalls ?? [] {
                 turn.append(try await step(for: toolCall, in: run, as: principal))
             }
-            try await store.agentRuns.recordModelTurn(turn, cost: completion.cairn?.cost ?? .zero, activeMilliseconds: stopwatch.lap(), of: id, tenant: tenant)
-            if turn.count == 1 {
-                try await store.agentRuns.transition(id, tenant: tenant, to: .completed, outcome: message?.content ?? "", activeMilliseconds: stopwatch.lap())
-                return
-            }
+            // A turn without tool calls is the final answer, recorded with the run's completion.
+            let final = turn.count == 1
+            let recorded = try await store.agentRuns.recordModelTurn(
+                turn, cost: completion.cairn?.cost ?? .zero, activeMilliseconds: stopwatch.lap(), completing: final ? message?.content ?? "" : nil,
+                after: run.steps.last?.position ?? 0, of: id, tenant: tenant
+            )
+            // Not recorded: another job moved the run on meanwhile, and carries it from there.
+            if final || !recorded { return }
         }
     }
 

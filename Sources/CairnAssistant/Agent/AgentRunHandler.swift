@@ -18,12 +18,17 @@ public struct AgentRunHandler: JobHandler {
         }
         do {
             try await agent.advance(id, tenant: job.job.tenantID) { try job.checkCancellation() }
+        } catch JobStop.cancellationRequested {
+            try? await agent.fail(id, tenant: job.job.tenantID, reason: "The run was cancelled.")
+            throw JobStop.cancellationRequested
         } catch let stop as JobStop {
             throw stop
         } catch {
-            // The queue retries the job; on its last attempt the run is told it will not go on.
-            if job.isFinalAttempt {
-                try? await agent.fail(id, tenant: job.job.tenantID, reason: "The run could not go on: \(String(describing: error).prefix(300))")
+            // The queue retries what may pass; a run whose job will not run again is told so.
+            let failure = JobFailure.describing(error)
+            if !failure.retryable || job.isFinalAttempt {
+                let reason = (error as? CairnError)?.message ?? "an internal error; the log has its detail"
+                try? await agent.fail(id, tenant: job.job.tenantID, reason: "The run could not go on: \(reason)")
             }
             throw error
         }

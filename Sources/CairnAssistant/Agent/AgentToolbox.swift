@@ -87,7 +87,7 @@ struct AgentToolbox: Sendable {
         let collection = try arguments.optionalText("collection", maximumLength: 100)
         let hits = try await search.search(SearchService.Request(query: query, k: 5, collection: collection, mode: .hybrid), by: principal).hits
         let excerpts = hits.map { hit in
-            excerpt(of: hit.documentID, title: hit.title, pages: hit.firstPage...hit.lastPage, text: hit.text, subject: "passage \(hit.chunkID)")
+            excerpt(of: hit.documentID, title: hit.title, firstPage: hit.firstPage, lastPage: hit.lastPage, text: hit.text, subject: "passage \(hit.chunkID)")
         }
         return Result(output: try Self.json(excerpts.map(\.excerpt)), guardrails: excerpts.compactMap(\.flag), failed: false)
     }
@@ -98,7 +98,7 @@ struct AgentToolbox: Sendable {
         let (document, _) = try await store.documents.detail(id, for: principal)
         guard let version = document.activeVersionID else { throw AgentToolError("Document \(id) has no approved version.") }
         let page = try await store.documents.page(number, of: version, for: principal)
-        let read = excerpt(of: id, title: document.title, pages: number...number, text: page.text, subject: "page \(number) of \(id)")
+        let read = excerpt(of: id, title: document.title, firstPage: number, lastPage: number, text: page.text, subject: "page \(number) of \(id)")
         return Result(output: try Self.json(read.excerpt), guardrails: read.flag.map { [$0] } ?? [], failed: false)
     }
 
@@ -116,11 +116,11 @@ struct AgentToolbox: Sendable {
     /// A flagged text is returned all the same: it may be evidence. The flag is for the people
     /// reading the run, and what a tool returns can never widen the run's tools.
     private func excerpt(
-        of document: DocumentID, title: String, pages: ClosedRange<Int>, text: String, subject: String
+        of document: DocumentID, title: String, firstPage: Int, lastPage: Int, text: String, subject: String
     ) -> (excerpt: Excerpt, flag: AnswerTrace.GuardrailDecision?) {
         let verdict = screen.screen(text)
         let excerpt = Excerpt(
-            documentId: document.description, title: title, firstPage: pages.lowerBound, lastPage: pages.upperBound, text: text,
+            documentId: document.description, title: title, firstPage: firstPage, lastPage: lastPage, text: text,
             flaggedAsInjection: verdict.flagged
         )
         guard verdict.flagged else { return (excerpt, nil) }

@@ -52,7 +52,8 @@ public struct InjectionScreen: Sendable {
     private static let triggers = [
         "ignore", "disregard", "forget", "override", "instruction", "you are", "act as", "pretend", "from now on", "system",
         "developer mode", "jailbreak", "prompt", "reveal", "</", "<|", "[inst]", "###", "tool", "function", "call", "execute", "approve",
-        "reply", "respond", "output", "focus", "user", "assistant", "end of", "[system]", "automated", "llm", "ai ",
+        "reply", "respond", "output", "answer", "print", "say", "focus", "user", "assistant", "end of", "[system]", "note", "message", "notice",
+        "automated", "analysis", "screening", "visible", "readable", "model", "llm", "ai",
     ]
 
     private static let signals: [Signal] = [
@@ -73,7 +74,7 @@ public struct InjectionScreen: Sendable {
         Signal("forged-turns", strong: true, #"\b(assistant|system)\s*:[\s\S]{0,600}?\buser\s*:"#),
         Signal(
             "reply-only", strong: true,
-            #"\b(reply|respond|answer|output|print)\b[^.\n]{0,25}\b(only|exactly|simply|just)\b[^.\n]{0,30}\b(following|text|words?|brackets|phrase|string)\b|\b(simply|only|just) (respond|reply|answer|say|print|output) (with|that|:)"#
+            #"\b(reply|respond|answer|output|print)\b[^.\n]{0,25}\b(only|exactly|simply|just)\b[^.\n]{0,30}\b(following|text|words?|brackets|phrase|string)\b|\b(simply|only|just) (respond|reply|answer|say|print|output)\s*(with|that|:)"#
         ),
         Signal("if-asked", strong: false, #"\bif (the )?(user|anyone|someone) (asks?|requests?)\b"#),
         Signal(

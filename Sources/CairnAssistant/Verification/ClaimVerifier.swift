@@ -69,7 +69,7 @@ struct ClaimVerifier: Sendable {
             }
             return best
         }
-        let judgements = try await judgements(of: claims, backedBy: backing, for: principal)
+        let judgements = await judgements(of: claims, backedBy: backing, for: principal)
         var sentences: [AnswerSentence] = []
         var citations: [Citation] = []
         var verdicts: [ClaimVerdict] = []
@@ -111,23 +111,32 @@ struct ClaimVerifier: Sendable {
         return Answer(kind: .generative, sentences: sentences, citations: citations, verdicts: verdicts)
     }
 
-    /// The judge's word on each claim whose backing reaches the threshold, asked concurrently;
+    /// Judge calls in flight at once for one answer.
+    static let concurrentJudgements = 4
+
+    /// The judge's word on each claim whose backing reaches the threshold, a few at a time;
     /// `nil` for the others, and for all of them without a judge.
     private func judgements(
         of claims: [WrittenClaim], backedBy backing: [(sentence: EvidenceSentence, support: Double)?], for principal: Principal
-    ) async throws -> [ClaimVerdict.Judgement?] {
-        guard let judge else { return Array(repeating: nil, count: claims.count) }
-        return await withTaskGroup(of: (Int, ClaimVerdict.Judgement).self) { group in
-            for (index, claim) in claims.enumerated() {
-                guard let best = backing[index], best.support >= Self.supportThreshold else { continue }
-                group.addTask {
-                    (index, await judge.judge(claim.text, sentence: best.sentence.quote, passage: best.sentence.hit.text, for: principal))
-                }
+    ) async -> [ClaimVerdict.Judgement?] {
+        var judgements = [ClaimVerdict.Judgement?](repeating: nil, count: claims.count)
+        guard let judge else { return judgements }
+        var waiting = claims.indices.compactMap { index -> (Int, String, EvidenceSentence)? in
+            guard let best = backing[index], best.support >= Self.supportThreshold else { return nil }
+            return (index, claims[index].text, best.sentence)
+        }[...]
+        await withTaskGroup(of: (Int, ClaimVerdict.Judgement).self) { group in
+            func askNext() {
+                guard let (index, claim, sentence) = waiting.popFirst() else { return }
+                group.addTask { (index, await judge.judge(claim, sentence: sentence.quote, passage: sentence.hit.text, for: principal)) }
             }
-            var judgements = [ClaimVerdict.Judgement?](repeating: nil, count: claims.count)
-            for await (index, judgement) in group { judgements[index] = judgement }
-            return judgements
+            for _ in 0..<Self.concurrentJudgements { askNext() }
+            for await (index, judgement) in group {
+                judgements[index] = judgement
+                askNext()
+            }
         }
+        return judgements
     }
 }
 

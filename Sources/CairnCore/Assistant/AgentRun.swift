@@ -193,3 +193,23 @@ public struct AgentStep: Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 }
+
+extension AgentRun {
+    /// The run as someone other than its starter reads it (a manager deciding an approval):
+    /// what tools returned and what the model wrote are left out, since they quote documents
+    /// the reader may not be cleared for. The goal, every call with its arguments, the states,
+    /// deciders and guardrail decisions stay.
+    public var withoutContent: AgentRun {
+        AgentRun(
+            id: id, tenantID: tenantID, owner: owner, goal: goal, tools: tools, state: state, outcome: nil, limits: limits, usage: usage,
+            createdAt: createdAt, updatedAt: updatedAt,
+            steps: steps.map { step in
+                AgentStep(
+                    position: step.position, kind: step.kind, state: step.state, output: nil, tool: step.tool, callID: step.callID,
+                    arguments: step.arguments, idempotencyKey: step.idempotencyKey, decidedBy: step.decidedBy, model: step.model,
+                    guardrails: step.guardrails, createdAt: step.createdAt, updatedAt: step.updatedAt
+                )
+            }
+        )
+    }
+}

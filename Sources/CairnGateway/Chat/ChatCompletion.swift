@@ -64,7 +64,8 @@ public struct GatewayReceipt: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case deployment, attempts, cost
+        case deployment, attempts
+        case cost = "cost_nanodollars"
         case cacheHit = "cache_hit"
         case structuredOutputAttempt = "structured_output_attempt"
     }

@@ -14,7 +14,7 @@ extension APIHandlers {
     func listRuns(_ input: Operations.ListRuns.Input) async throws -> Operations.ListRuns.Output {
         let query = input.query
         let page = try await documents.agent.runs(
-            for: try RequestCaller.principal(), state: query.state.flatMap { AgentRun.State(rawValue: $0.rawValue) }, limit: query.limit ?? 50,
+            for: try RequestCaller.principal(), state: query.state.flatMap { AgentRun.State(rawValue: $0.rawValue) }, limit: query.limit ?? 100,
             after: query.cursor
         )
         return .ok(.init(body: .json(.init(runs: page.items.map(Components.Schemas.Run.init), nextCursor: page.nextCursor))))
@@ -25,14 +25,19 @@ extension APIHandlers {
     }
 
     func approveRun(_ input: Operations.ApproveRun.Input) async throws -> Operations.ApproveRun.Output {
-        let run = try await documents.agent.decide(.approve, on: try Self.runID(input.path.runId), by: try RequestCaller.principal())
+        var step: Int?
+        if case .json(let body)? = input.body { step = body.step }
+        let run = try await documents.agent.decide(.approve, on: try Self.runID(input.path.runId), step: step, by: try RequestCaller.principal())
         return .ok(.init(body: .json(.init(run))))
     }
 
     func rejectRun(_ input: Operations.RejectRun.Input) async throws -> Operations.RejectRun.Output {
+        var step: Int?
         var reason: String?
-        if case .json(let body)? = input.body { reason = body.reason }
-        let run = try await documents.agent.decide(.reject(reason: reason), on: try Self.runID(input.path.runId), by: try RequestCaller.principal())
+        if case .json(let body)? = input.body { (step, reason) = (body.step, body.reason) }
+        let run = try await documents.agent.decide(
+            .reject(reason: reason), on: try Self.runID(input.path.runId), step: step, by: try RequestCaller.principal()
+        )
         return .ok(.init(body: .json(.init(run))))
     }
 

@@ -56,12 +56,12 @@ public struct AgentRuns: Sendable {
             guard let run = try await Self.read(id, tenant: principal.tenantID, in: transaction), Self.visible(run.owner, to: principal) else {
                 throw Self.notFound(id)
             }
-            return run
+            return Self.readsInFull(run.owner, principal) ? run : run.withoutContent
         }
     }
 
     /// Runs `principal` may see, newest first, without their steps.
-    public func list(for principal: Principal, state: AgentRun.State? = nil, limit: Int = 50, after cursor: String? = nil) async throws -> Page<AgentRun> {
+    public func list(for principal: Principal, state: AgentRun.State? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<AgentRun> {
         try PageCursor.validate(limit: limit)
         let position = try NewestFirstPosition(cursor: cursor)
         let rows = try await database.transaction(.tenant(principal.tenantID)) { transaction in
@@ -73,7 +73,11 @@ public struct AgentRuns: Sendable {
             query += " LIMIT \(bind: limit + 1)"
             return try await transaction.sql.raw(query).all()
         }
-        return Page(fetched: try rows.map { try Self.run($0, steps: []) }, limit: limit) {
+        let runs = try rows.map { row in
+            let run = try Self.run(row, steps: [])
+            return Self.readsInFull(run.owner, principal) ? run : run.withoutContent
+        }
+        return Page(fetched: runs, limit: limit) {
             NewestFirstPosition.position(createdAt: $0.createdAt, id: $0.id.description)
         }
     }
@@ -86,8 +90,12 @@ public struct AgentRuns: Sendable {
     }
 
     /// Settles the side-effecting call `id` waits on and hands the run back to a worker;
-    /// audited as `run.approve` or `run.reject`. A run not waiting is a conflict.
-    public func decide(_ decision: Decision, on id: AgentRunID, by principal: Principal, tenantQueueCap: Int?) async throws -> AgentRun {
+    /// audited as `run.approve` or `run.reject`. A run not waiting is a conflict, and so is one
+    /// waiting on another step than `expected` (when given): a decision is about the call its
+    /// maker saw, never about whichever call waits by the time it arrives.
+    public func decide(
+        _ decision: Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal, tenantQueueCap: Int?
+    ) async throws -> AgentRun {
         if case .reject(let reason?) = decision { try TextRules.validate(reason, field: "A reason", maximumLength: 2000) }
         let now = EpochMilliseconds.milliseconds(Date())
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
@@ -107,6 +115,9 @@ public struct AgentRuns: Sendable {
                 throw CairnError(.conflict, "Run \(id) is not waiting for an approval.")
             }
             let position = try step.int64("position")
+            if let expected, Int64(expected) != position {
+                throw CairnError(.conflict, "Run \(id) waits on step \(position), not step \(expected); read the run again before deciding.")
+            }
             let action: String
             switch decision {
             case .approve:
@@ -119,7 +130,8 @@ public struct AgentRuns: Sendable {
                 ).run()
             case .reject(let reason):
                 action = "run.reject"
-                let output = "A person (\(principal.auditActor)) rejected this call" + (reason.map { ": \($0)" } ?? ".")
+                // Who rejected stays in Cairn (decided_by, the audit event); the model is told only why.
+                let output = "A person rejected this call" + (reason.map { ": \($0)" } ?? ".")
                 try await transaction.sql.raw(
                     """
                     UPDATE agent_steps SET state = 'rejected', decided_by = \(bind: principal.auditActor), output = \(bind: output), updated_at = \(bind: now)
@@ -155,9 +167,13 @@ public struct AgentRuns: Sendable {
         }
     }
 
-    /// Review proposals recorded in the tenant, oldest first.
+    /// Review proposals recorded in the tenant, oldest first, for those who act on them:
+    /// `documents.approve` (curators) or `runs.manage`.
     public func proposals(for principal: Principal) async throws -> [ReviewProposal] {
-        try await database.transaction(.tenant(principal.tenantID)) { transaction in
+        guard principal.has(.approveDocuments) || principal.has(.manageRuns) else {
+            throw CairnError(.forbidden, "Reading review proposals needs the 'documents.approve' or 'runs.manage' permission.")
+        }
+        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
             try await transaction.sql.raw(
                 "SELECT * FROM document_review_proposals WHERE tenant_id = \(bind: principal.tenantID.description) ORDER BY created_at, id"
             ).all().map { row in
@@ -214,12 +230,26 @@ public struct AgentRuns: Sendable {
 
     /// Appends a model call and the tool calls it asked for, and charges it to the run, in one
     /// transaction: the calls exist exactly when the model turn that made them does. A
-    /// side-effecting call's idempotency key is fixed here, before anyone can approve it.
-    public func recordModelTurn(_ turn: [NewStep], cost: USD, activeMilliseconds: Int64, of id: AgentRunID, tenant: TenantID) async throws {
+    /// side-effecting call's idempotency key is fixed here, before anyone can approve it. With
+    /// `outcome` (a turn without tool calls: the final answer) the run completes in the same
+    /// transaction.
+    ///
+    /// Returns `false`, writing nothing, when the run has moved on since the turn's
+    /// conversation was read (it is no longer running, or has steps after `lastPosition`):
+    /// another job got there first.
+    public func recordModelTurn(
+        _ turn: [NewStep], cost: USD, activeMilliseconds: Int64, completing outcome: String?, after lastPosition: Int, of id: AgentRunID,
+        tenant: TenantID
+    ) async throws -> Bool {
         let now = EpochMilliseconds.milliseconds(Date())
-        try await database.transaction(.tenant(tenant)) { transaction in
+        return try await database.transaction(.tenant(tenant)) { transaction in
+            guard
+                try await transaction.sql.raw("SELECT state FROM agent_runs WHERE id = \(bind: id.description)\(transaction.rowLockClause)")
+                    .first()?.string("state") == AgentRun.State.running.rawValue
+            else { return false }
             let last = try await transaction.sql.raw("SELECT MAX(position) AS last FROM agent_steps WHERE run_id = \(bind: id.description)")
                 .first().flatMap { try $0.optionalInt64("last") } ?? 0
+            guard last == Int64(lastPosition) else { return false }
             for (offset, step) in turn.enumerated() {
                 let position = last + 1 + Int64(offset)
                 let key = step.state == .awaitingApproval ? "agent-run:\(id):step-\(position)" : nil
@@ -236,10 +266,13 @@ public struct AgentRuns: Sendable {
             try await transaction.sql.raw(
                 """
                 UPDATE agent_runs SET model_calls = model_calls + 1, cost_nanodollars = cost_nanodollars + \(bind: cost.nanodollars),
-                                      active_ms = active_ms + \(bind: activeMilliseconds), updated_at = \(bind: now)
+                                      active_ms = active_ms + \(bind: activeMilliseconds), updated_at = \(bind: now),
+                                      state = \(bind: outcome == nil ? AgentRun.State.running.rawValue : AgentRun.State.completed.rawValue),
+                                      outcome = \(bind: outcome)
                 WHERE id = \(bind: id.description)
                 """
             ).run()
+            return true
         }
     }
 
@@ -272,9 +305,11 @@ public struct AgentRuns: Sendable {
                     SELECT s.idempotency_key, s.decided_by, r.owner FROM agent_steps s JOIN agent_runs r ON r.id = s.run_id
                     WHERE s.run_id = \(bind: id.description) AND s.position = \(bind: position) AND s.state = 'approved'
                     """
-                ).first(),
-                let key = try step.decode(column: "idempotency_key", as: String?.self)
-            else { return }
+                ).first()
+            else { return }  // Made already, by this job before a crash or by another: once is enough.
+            guard let key = try step.decode(column: "idempotency_key", as: String?.self) else {
+                throw CairnError(.integrityViolation, "Step \(position) of run \(id) is approved but has no idempotency key.")
+            }
             let approver = try step.decode(column: "decided_by", as: String?.self) ?? "unknown"
             let owner = try step.string("owner")
             let proposal = UUID().uuidString.lowercased()
@@ -297,7 +332,7 @@ public struct AgentRuns: Sendable {
             }
             try await transaction.sql.raw(
                 """
-                UPDATE agent_steps SET state = 'completed', output = \(bind: "Review of document \(documentID) proposed (proposal \(key))."),
+                UPDATE agent_steps SET state = 'completed', output = \(bind: "Review of document \(documentID) proposed, under key \(key)."),
                                        updated_at = \(bind: EpochMilliseconds.milliseconds(Date()))
                 WHERE run_id = \(bind: id.description) AND position = \(bind: position)
                 """
@@ -305,14 +340,15 @@ public struct AgentRuns: Sendable {
         }
     }
 
-    /// Moves the run to `state` (with its outcome) and adds the time worked since the last charge.
+    /// Moves a running run to `state` (with its outcome) and adds the time worked since the last
+    /// charge. A run another job has already moved on is left as it is.
     public func transition(_ id: AgentRunID, tenant: TenantID, to state: AgentRun.State, outcome: String? = nil, activeMilliseconds: Int64) async throws {
         try await database.transaction(.tenant(tenant)) { transaction in
             try await transaction.sql.raw(
                 """
                 UPDATE agent_runs SET state = \(bind: state.rawValue), outcome = \(bind: outcome), active_ms = active_ms + \(bind: activeMilliseconds),
                                       updated_at = \(bind: EpochMilliseconds.milliseconds(Date()))
-                WHERE id = \(bind: id.description)
+                WHERE id = \(bind: id.description) AND state = 'running'
                 """
             ).run()
         }
@@ -329,6 +365,13 @@ public struct AgentRuns: Sendable {
 
     private static func visible(_ owner: String, to principal: Principal) -> Bool {
         owner == principal.auditActor || principal.has(.manageRuns)
+    }
+
+    /// Whether `principal` reads what the run's tools returned and its model wrote: its starter,
+    /// and whoever holds the database. A manager may lack the clearance, entities or groups of
+    /// the starter, whose documents those texts quote.
+    private static func readsInFull(_ owner: String, _ principal: Principal) -> Bool {
+        owner == principal.auditActor || principal.credential == .localAdministrator
     }
 
     private static func read(_ id: AgentRunID, tenant: TenantID, in transaction: Transaction) async throws -> AgentRun? {
@@ -437,8 +480,10 @@ private struct PrincipalSnapshot: Codable {
             credential = .apiKey(id)
         } else if self.credential.hasPrefix("oidc:") {
             credential = .oidc(issuer: String(self.credential.dropFirst("oidc:".count)))
-        } else {
+        } else if self.credential == "cli" {
             credential = .localAdministrator
+        } else {
+            throw CairnError(.integrityViolation, "A stored agent run names a credential Cairn does not know.")
         }
         return Principal(
             tenantID: tenant,

@@ -108,7 +108,7 @@ struct EvalCommand: AsyncParsableCommand {
         func run(settings: Settings, logger: Logger) async throws {
             let screen = InjectionScreen()
             var scores = InjectionScreenScores()
-            for (number, line) in try Self.lines(of: data).enumerated() {
+            for (number, line) in try Self.lines(of: data).enumerated() where !line.allSatisfy(\.isWhitespace) {
                 guard let row = try? JSONDecoder().decode(Labelled.self, from: Data(line.utf8)), [0, 1].contains(row.label) else {
                     throw CairnError(.invalidInput, "Line \(number + 1) of \(data) is not {\"label\": 0 or 1, \"source\", \"text\"}.")
                 }
@@ -116,7 +116,7 @@ struct EvalCommand: AsyncParsableCommand {
             }
             if let benignBeir {
                 let corpus = URL(fileURLWithPath: benignBeir).appendingPathComponent("corpus.jsonl").path
-                for (number, line) in try Self.lines(of: corpus).enumerated() {
+                for (number, line) in try Self.lines(of: corpus).enumerated() where !line.allSatisfy(\.isWhitespace) {
                     guard let passage = try? JSONDecoder().decode(Passage.self, from: Data(line.utf8)) else {
                         throw CairnError(.invalidInput, "Line \(number + 1) of \(corpus) is not a BEIR passage.")
                     }
@@ -133,7 +133,8 @@ struct EvalCommand: AsyncParsableCommand {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw CairnError(.invalidInput, "Cannot read \(path) as UTF-8 text.")
             }
-            return text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+            // Numbered as the file is (blank lines count), for the error messages that cite them.
+            return text.split(separator: "\n", omittingEmptySubsequences: false)
         }
 
         private static func summary(_ counts: InjectionScreenScores.Counts) -> String {

@@ -9,7 +9,7 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "Inspect agent runs, and approve or reject the calls they wait on.",
-        subcommands: [List.self, Show.self, Approve.self, Reject.self]
+        subcommands: [List.self, Show.self, Approve.self, Reject.self, Proposals.self]
     )
 
     struct List: CairnCommand {
@@ -71,8 +71,11 @@ struct RunsCommand: AsyncParsableCommand {
         @Argument(help: "The run id.")
         var id: String
 
+        @Option(help: "The waiting step you read (as 'cairn runs show' lists it); another step waiting is refused.")
+        var step: Int?
+
         func run(settings: Settings, logger: Logger) async throws {
-            let run = try await RunsCommand.decide(.approve, id: id, settings: settings, logger: logger)
+            let run = try await RunsCommand.decide(.approve, id: id, step: step, settings: settings, logger: logger)
             print("Approved; run \(run.id) goes on.")
         }
     }
@@ -86,16 +89,43 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(help: "What the agent is told.")
         var reason: String?
 
+        @Option(help: "The waiting step you read (as 'cairn runs show' lists it); another step waiting is refused.")
+        var step: Int?
+
         func run(settings: Settings, logger: Logger) async throws {
-            let run = try await RunsCommand.decide(.reject(reason: reason), id: id, settings: settings, logger: logger)
+            let run = try await RunsCommand.decide(.reject(reason: reason), id: id, step: step, settings: settings, logger: logger)
             print("Rejected; run \(run.id) goes on without the call.")
         }
     }
 
-    private static func decide(_ decision: AgentRuns.Decision, id: String, settings: Settings, logger: Logger) async throws -> AgentRun {
+    struct Proposals: CairnCommand {
+        static let configuration = CommandConfiguration(abstract: "List the review proposals that approved agent calls made, oldest first.")
+
+        @Option(help: "Tenant name.")
+        var tenant: String
+
+        func run(settings: Settings, logger: Logger) async throws {
+            let tenantName = try TenantName(tenant)
+            let proposals = try await withStore(settings, logger: logger) { store in
+                guard let tenant = try await store.tenants.find(name: tenantName) else {
+                    throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
+                }
+                return try await store.agentRuns.proposals(for: .localAdministrator(of: tenant))
+            }
+            for proposal in proposals {
+                print(
+                    "\(proposal.createdAt.formatted(.iso8601))  document \(proposal.documentID)  proposed by \(proposal.proposedBy), "
+                        + "approved by \(proposal.approvedBy)  run \(proposal.runID): \(proposal.reason)"
+                )
+            }
+            if proposals.isEmpty { print("No review proposals.") }
+        }
+    }
+
+    private static func decide(_ decision: AgentRuns.Decision, id: String, step: Int?, settings: Settings, logger: Logger) async throws -> AgentRun {
         let cap = try settings.queueLimits.perTenant
         return try await asAdministrator(ofRun: id, settings: settings, logger: logger) { store, runID, administrator in
-            try await store.agentRuns.decide(decision, on: runID, by: administrator, tenantQueueCap: cap)
+            try await store.agentRuns.decide(decision, on: runID, step: step, by: administrator, tenantQueueCap: cap)
         }
     }
 

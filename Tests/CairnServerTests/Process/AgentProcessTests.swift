@@ -56,7 +56,9 @@ struct AgentProcessTests {
                 defer { restarted.stop() }
                 let restartedAPI = DocumentAPIClient(port: restarted.port)
                 script.enqueue(.reply("The review is proposed."), model: "mock-model")
-                let approve = try await CairnProcess.run(["runs", "approve", id], environment: environment)
+                let wrongStep = try await CairnProcess.run(["runs", "approve", id, "--step", "3"], environment: environment)
+                #expect(wrongStep.status == 1 && wrongStep.stderr.contains("waits on step 2, not step 3"), "\(wrongStep.stderr)")
+                let approve = try await CairnProcess.run(["runs", "approve", id, "--step", "2"], environment: environment)
                 #expect(approve.status == 0 && approve.stdout.contains("Approved"), "\(approve.stderr)")
                 let finished = try await CairnProcess.eventually("the run to complete", timeout: .seconds(60)) {
                     let run = try await restartedAPI.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self)
@@ -72,12 +74,14 @@ struct AgentProcessTests {
                 #expect(script.requestCount(model: "mock-model") == 2, "one model call before the kill, one after the approval")
 
                 // Deciding again is a conflict; the CLI shows the whole run.
-                let again = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: admin)
+                let again = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: admin, json: ["step": 2])
                 #expect(again.status == 409, "\(again)")
                 let show = try await CairnProcess.run(["runs", "show", id], environment: environment)
                 #expect(show.stdout.contains("step 2 tool propose_document_review") && show.stdout.contains(": completed by cli"), "\(show.stdout)")
                 let list = try await CairnProcess.run(["runs", "list", "--tenant", "northbank", "--state", "completed"], environment: environment)
                 #expect(list.stdout.contains(id), "\(list.stdout)")
+                let proposed = try await CairnProcess.run(["runs", "proposals", "--tenant", "northbank"], environment: environment)
+                #expect(proposed.stdout.contains("document \(document)") && proposed.stdout.contains("approved by cli"), "\(proposed.stdout)")
 
                 // Rejected over HTTP: the model is told, and nothing more is proposed.
                 script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
