@@ -93,3 +93,13 @@ where Choice.RawValue == String {
     return choice
 }
 
+
+extension TenantRepository {
+    /// The tenant a command names; a sentence saying how to create it when there is none.
+    func existing(_ name: TenantName) async throws -> Tenant {
+        guard let tenant = try await find(name: name) else {
+            throw CairnError(.notFound, "There is no tenant named '\(name)'; create it with 'cairn tenant create \(name)'.")
+        }
+        return tenant
+    }
+}

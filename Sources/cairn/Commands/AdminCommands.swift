@@ -64,9 +64,7 @@ struct KeyCommand: AsyncParsableCommand {
             let grant = APIKeyGrant(subject: subject ?? keyName, roles: Set(roles), groups: group, attributes: attributes)
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
             let created = try await withStore(settings, logger: logger) { store in
-                guard let tenant = try await store.tenants.find(name: tenantName) else {
-                    throw CairnError(.notFound, "There is no tenant named '\(tenantName)'; create it with 'cairn tenant create \(tenantName)'.")
-                }
+                let tenant = try await store.tenants.existing(tenantName)
                 return try await store.apiKeys.create(by: .localAdministrator(of: tenant), name: keyName, grant: grant, expiresAt: expiresAt)
             }
             print("Created API key \(created.key.id) for \(tenantName) with roles \(roles.map(\.rawValue).joined(separator: ","))")

@@ -70,9 +70,7 @@ struct IngestCommand: CairnCommand {
         let worker = try settings.worker
         let queueLimits = try settings.queueLimits
         let outcomes = try await withStore(settings, logger: logger) { store in
-            guard let tenant = try await store.tenants.find(name: tenantName) else {
-                throw CairnError(.notFound, "There is no tenant named '\(tenantName)'; create it with 'cairn tenant create \(tenantName)'.")
-            }
+            let tenant = try await store.tenants.existing(tenantName)
             let principal = Principal.localAdministrator(of: tenant)
             if try await !store.documents.collections(for: principal).contains(where: { $0.name == collection }) {
                 _ = try await store.documents.createCollection(by: principal, name: collection, description: "", defaultPolicy: policy)
@@ -255,9 +253,7 @@ struct SearchCommand: CairnCommand {
         let mode: SearchMode = try parseChoice(mode, as: "a search mode")
         let runtime = try DocumentRuntime.load(settings, logger: logger)
         let response = try await withStore(settings, logger: logger) { store in
-            guard let tenant = try await store.tenants.find(name: tenantName) else {
-                throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
-            }
+            let tenant = try await store.tenants.existing(tenantName)
             let search = runtime.services(store: store, tenantQueueCap: 1, logger: logger).search
             return try await search.search(.init(query: query, k: k, collection: collection, mode: mode), by: .localAdministrator(of: tenant))
         }

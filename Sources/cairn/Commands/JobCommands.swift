@@ -30,9 +30,7 @@ struct JobsCommand: AsyncParsableCommand {
             let tenantName = try TenantName(tenant)
             let jobState = try state.map { text throws(CairnError) -> JobState in try parseChoice(text, as: "a job state") }
             let page = try await withStore(settings, logger: logger) { store in
-                guard let tenant = try await store.tenants.find(name: tenantName) else {
-                    throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
-                }
+                let tenant = try await store.tenants.existing(tenantName)
                 return try await store.jobs.list(for: .localAdministrator(of: tenant), state: jobState, kind: kind, limit: limit)
             }
             for job in page.items { print(JobsCommand.summary(job)) }

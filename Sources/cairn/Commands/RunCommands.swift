@@ -28,9 +28,7 @@ struct RunsCommand: AsyncParsableCommand {
             let tenantName = try TenantName(tenant)
             let runState = try state.map { text throws(CairnError) -> AgentRun.State in try parseChoice(text, as: "a run state") }
             let page = try await withStore(settings, logger: logger) { store in
-                guard let tenant = try await store.tenants.find(name: tenantName) else {
-                    throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
-                }
+                let tenant = try await store.tenants.existing(tenantName)
                 return try await store.agentRuns.list(for: .localAdministrator(of: tenant), state: runState, limit: limit)
             }
             for run in page.items { print(RunsCommand.summary(run)) }
@@ -107,9 +105,7 @@ struct RunsCommand: AsyncParsableCommand {
         func run(settings: Settings, logger: Logger) async throws {
             let tenantName = try TenantName(tenant)
             let proposals = try await withStore(settings, logger: logger) { store in
-                guard let tenant = try await store.tenants.find(name: tenantName) else {
-                    throw CairnError(.notFound, "There is no tenant named '\(tenantName)'.")
-                }
+                let tenant = try await store.tenants.existing(tenantName)
                 return try await store.agentRuns.proposals(for: .localAdministrator(of: tenant))
             }
             for proposal in proposals {
