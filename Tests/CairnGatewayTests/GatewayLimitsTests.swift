@@ -138,7 +138,9 @@ struct GatewayLimitsTests {
                     try await gateway.complete(Self.request(stream: false), for: principal)
                 } throws: { error in
                     guard let error = error as? CairnError, let wait = error.retryAfter else { return false }
-                    return error.code == .overloaded && wait > .seconds(5) && wait <= .seconds(20)
+                    // A token comes back every 20 s; the three calls before may have taken a loaded
+                    // machine most of that, so only the bounds are certain.
+                    return error.code == .overloaded && wait > .zero && wait <= .seconds(20)
                 }
             }
         }
