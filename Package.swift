@@ -166,7 +166,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The grounded assistant: answers built from the approved passages a principal may
-        // see, each sentence citing its page, or an honest refusal.
+        // see, each sentence citing its page, or an honest refusal; and the agent, whose runs
+        // advance in jobs and whose side effects wait for a person.
         .target(
             name: "CairnAssistant",
             dependencies: [
