@@ -51,6 +51,7 @@ struct Setting: Sendable {
     static let queueMax = Setting(key: "cairn.jobs.queue.max", defaultValue: "100000", isSecret: false, summary: "Waiting jobs across all tenants; past it enqueueing answers 429.")
     static let jobsRetentionDays = Setting(key: "cairn.jobs.retention.days", defaultValue: "30", isSecret: false, summary: "Finished jobs (succeeded, cancelled, dead) older than this are pruned.")
     static let scheduleRetention = Setting(key: "cairn.schedule.retention", defaultValue: "15 3 * * *", isSecret: false, summary: "When the retention task runs (cron, UTC).")
+    static let scheduleAgentRunSweep = Setting(key: "cairn.schedule.agent.sweep", defaultValue: "*/5 * * * *", isSecret: false, summary: "When agent runs left running with no job are failed (cron, UTC).")
     static let scheduleAuditVerify = Setting(key: "cairn.schedule.audit.verify", defaultValue: "45 2 * * *", isSecret: false, summary: "When every audit chain is re-verified (cron, UTC).")
     static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
     static let uploadMaxBytes = Setting(key: "cairn.upload.max.bytes", defaultValue: "104857600", isSecret: false, summary: "Largest document upload accepted, in bytes.")
@@ -71,7 +72,7 @@ struct Setting: Sendable {
         home, databaseURL, httpHost, httpPort, maximumBodyBytes, corsOrigins, operatorToken, authCacheSeconds,
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
-        jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, idempotencyHours,
+        jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, scheduleAgentRunSweep, idempotencyHours,
         uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, assistantJudgeModel, masterKey, masterKeyFile,
         logLevel, otlpEndpoint,
     ]
@@ -314,10 +315,12 @@ struct Settings: Sendable {
         let keep = Duration.seconds(86_400 * (try integer(.jobsRetentionDays, in: 1...36_500)))
         let retention = try schedule(.scheduleRetention)
         let audit = try schedule(.scheduleAuditVerify)
+        let sweep = try schedule(.scheduleAgentRunSweep)
         guard let store else { return [] }
         return [
             .retention(store: store, schedule: retention, keepFinishedJobs: keep),
             .auditVerification(store: store, schedule: audit),
+            .agentRunSweep(store: store, schedule: sweep),
         ]
     }
 

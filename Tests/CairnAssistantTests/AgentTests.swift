@@ -6,6 +6,7 @@ import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
+import SQLKit
 import Testing
 
 /// The agent loop against the real gateway and the `mock` provider over loopback HTTP, on both
@@ -205,6 +206,28 @@ struct AgentTests {
             let ended = try await fixture.advance(try await fixture.agent.decide(.approve, on: waiting.id, by: analyst))
             #expect(ended.state == .completed && ended.steps[1].state == .failed && ended.steps[1].output?.contains("no document") == true, "\(ended)")
             #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).isEmpty)
+        }
+    }
+
+    @Test("A run left running with no job to move it is failed by the sweep; one whose job waits is not", arguments: TestEngine.all)
+    func orphanedRunsAreFailed(engine: TestEngine) async throws {
+        try await withFixture(engine) { fixture in
+            let analyst = fixture.analyst()
+            let orphan = try await fixture.agent.start(goal: "Find the retention period.", tools: nil, by: analyst)
+            let waiting = try await fixture.agent.start(goal: "Find the retention period again.", tools: nil, by: analyst)
+            let later = Date().addingTimeInterval(3600)
+            #expect(try await fixture.store.agentRuns.failOrphaned(now: later) == 0, "both runs' start jobs are queued")
+            // The orphan's job went dead behind the handler's back (leases lapsed on every attempt).
+            try await fixture.store.database.transaction(.platform) { transaction in
+                try await transaction.sql.raw(
+                    "UPDATE jobs SET state = 'dead' WHERE kind = 'agent.run' AND payload = \(bind: #"{"run":"\#(orphan.id)"}"#)"
+                ).run()
+            }
+            #expect(try await fixture.store.agentRuns.failOrphaned() == 0, "a run changed in the last ten minutes is left alone")
+            #expect(try await fixture.store.agentRuns.failOrphaned(now: later) == 1)
+            let failed = try await fixture.agent.run(orphan.id, for: analyst)
+            #expect(failed.state == .failed && failed.outcome?.contains("its job ended without finishing it") == true)
+            #expect(try await fixture.agent.run(waiting.id, for: analyst).state == .running)
         }
     }
 

@@ -354,6 +354,29 @@ public struct AgentRuns: Sendable {
         }
     }
 
+    /// Fails runs left `running` with no job to move them: their job went dead without its
+    /// handler seeing an error (every attempt's worker was killed, so leases lapsed), or was
+    /// removed. Only runs unchanged for `quietFor` are touched. Returns how many were failed.
+    public func failOrphaned(quietFor: Duration = .seconds(600), now: Date = Date()) async throws -> Int {
+        let cutoff = EpochMilliseconds.milliseconds(now) - Int64(quietFor.components.seconds) * 1000
+        let outcome = "The run stopped: its job ended without finishing it (its workers were lost on every attempt)."
+        return try await database.transaction(.platform) { transaction in
+            // A run's jobs carry exactly `{"run":"<id>"}` (JobPayload, sorted keys), on either engine.
+            try await transaction.sql.raw(
+                """
+                UPDATE agent_runs SET state = 'failed', outcome = \(bind: outcome), updated_at = \(bind: EpochMilliseconds.milliseconds(now))
+                WHERE state = 'running' AND updated_at < \(bind: cutoff)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM jobs j
+                    WHERE j.tenant_id = agent_runs.tenant_id AND j.kind = \(bind: Self.jobKind) AND j.state IN ('queued', 'running', 'failed')
+                      AND j.payload = '{"run":"' || agent_runs.id || '"}'
+                  )
+                RETURNING id
+                """
+            ).all().count
+        }
+    }
+
     // MARK: Rows
 
     private static func enqueue(_ id: AgentRunID, key: String, tenant: TenantID, cap: Int?, in transaction: Transaction) async throws {
