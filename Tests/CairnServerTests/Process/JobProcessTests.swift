@@ -108,19 +108,29 @@ struct JobProcessTests {
     func sagaResumesAfterKill() async throws {
         try await withCLIDatabase(.sqlite, home: home) { environment, store in
             let admin = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("northbank"), actor: "test"))
-            // Two seconds a step: the kill must land while steps 3–5 still run, and on a loaded
-            // machine noticing that two steps are done can itself take seconds (at 600 ms a step,
-            // one CI-load rehearsal saw the whole saga finish before the kill).
-            let job = try await store.jobs.enqueue(.init(kind: "probe.saga", payload: #"{"key":"resume","steps":5,"sleepMs":2000}"#), by: admin).job
             let env = environment.merging(jobSettings) { _, new in new }
-            let server = try await CairnProcess(serveWith: env)
-            let finishedBeforeKill = try await CairnProcess.eventually("two steps to finish", timeout: .seconds(60)) {
-                let steps = try await store.jobs.detail(job.id, for: admin).steps
-                let done = steps.filter { $0.state == .succeeded }.map(\.position)
-                return done.count >= 2 ? done : nil
+            // The kill must land while later steps still run. Steps take 2 s each, ten of them;
+            // yet on a loaded machine noticing that two steps are done has itself taken longer
+            // than the rest of a saga (one CI-load rehearsal saw a whole 5 × 2 s saga finish
+            // before the kill). A saga that beat its kill proves nothing, so that round is run
+            // again with a fresh saga.
+            var killed: (job: Job, key: String, finishedBeforeKill: [Int])?
+            for round in 1...3 where killed == nil {
+                let key = "resume-\(round)"
+                let job = try await store.jobs.enqueue(
+                    .init(kind: "probe.saga", payload: #"{"key":"\#(key)","steps":10,"sleepMs":2000}"#), by: admin
+                ).job
+                let server = try await CairnProcess(serveWith: env)
+                let done = try await CairnProcess.eventually("two steps to finish", timeout: .seconds(60)) {
+                    let steps = try await store.jobs.detail(job.id, for: admin).steps
+                    let done = steps.filter { $0.state == .succeeded }.map(\.position)
+                    return done.count >= 2 ? done : nil
+                }
+                server.signal(SIGKILL)
+                _ = try await server.waitForExit()
+                if try await store.jobs.get(job.id, for: admin).state != .succeeded { killed = (job, key, done) }
             }
-            server.signal(SIGKILL)
-            _ = try await server.waitForExit()
+            let (job, key, finishedBeforeKill) = try #require(killed, "in three rounds, every saga finished before its kill")
 
             let restarted = try await CairnProcess(serveWith: env)
             _ = try await CairnProcess.eventually("the saga to finish", timeout: .seconds(120)) {
@@ -129,16 +139,16 @@ struct JobProcessTests {
             let (finished, steps) = try await store.jobs.detail(job.id, for: admin)
             #expect(finished.attempt == 2, "one attempt was killed, the second finished")
             #expect(steps.allSatisfy { $0.state == .succeeded })
-            let effects = try await store.queueProbes.effects(for: admin)
+            let effects = try await store.queueProbes.effects(for: admin).filter { $0.key.hasPrefix("\(key):") }
             for position in finishedBeforeKill {
                 #expect(steps[position - 1].runs == 1, "step \(position) finished before the kill and did not run again")
-                #expect(effects["resume:step-\(position)"] == 1)
+                #expect(effects["\(key):step-\(position)"] == 1)
             }
-            #expect(Set(effects.keys) == Set((1...5).map { "resume:step-\($0)" }))
+            #expect(Set(effects.keys) == Set((1...10).map { "\(key):step-\($0)" }))
             restarted.signal(SIGTERM)
             #expect(try await restarted.waitForExit() == 0)
             let show = try await CairnProcess.run(["jobs", "show", job.id.description], environment: environment)
-            #expect(show.stdout.contains("step 1 step-1: succeeded (runs: 1)") && show.stdout.contains("step 5 step-5: succeeded (runs: 1)"), "\(show.stdout)")
+            #expect(show.stdout.contains("step 1 step-1: succeeded (runs: 1)") && show.stdout.contains("step 10 step-10: succeeded (runs: 1)"), "\(show.stdout)")
         }
     }
 
