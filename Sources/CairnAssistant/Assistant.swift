@@ -105,16 +105,8 @@ public struct Assistant: Sendable {
         _ answer: Answer, call: AnswerTrace.ModelCall?, prepared: Prepared, used: Int, question: Question, principal: Principal
     ) async throws -> Answer {
         let hits = prepared.hits
-        var guardrails: [AnswerTrace.GuardrailDecision] = []
-        func screened(_ text: String, subject: String) {
-            let verdict = screen.screen(text)
-            guard verdict.flagged else { return }
-            guardrails.append(
-                AnswerTrace.GuardrailDecision(check: "injection", subject: subject, decision: "flagged", detail: verdict.signals.joined(separator: ", "))
-            )
-        }
-        screened(question.text, subject: "question")
-        for hit in hits { screened(hit.text, subject: "passage \(hit.chunkID)") }
+        var guardrails = [screen.screen(question.text).decision(about: "question")].compactMap { $0 }
+        guardrails += hits.compactMap { screen.screen($0.text).decision(about: "passage \($0.chunkID)") }
         func redacted(_ text: String, subject: String) -> String {
             let kinds = Set(detector.findings(in: text).map(\.kind.rawValue)).sorted()
             guard !kinds.isEmpty else { return text }

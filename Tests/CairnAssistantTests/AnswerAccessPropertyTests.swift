@@ -2,7 +2,7 @@ import CairnAssistant
 import CairnCore
 import CairnGateway
 import CairnMockLLM
-import CairnSearch
+@testable import CairnSearch
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -40,7 +40,7 @@ struct AnswerAccessPropertyTests {
             _ = try await store.documents.createCollection(by: admin, name: "library", description: "", defaultPolicy: DocumentAccessPolicy())
             let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: Logger(label: "cairn.test.search")), embedder: nil)
             try await withMockAnswerRoute(store: store) { route, script in
-                var generator = SeededRandom(seed: seed)
+                var generator = SeededGenerator(seed: seed)
                 let corpus = try await Self.record(documents: 14, in: store, owner: admin, using: &generator)
                 let assistant = Assistant(search: search, route: route, traces: store.answerTraces, sessions: store.answerSessions)
                 var cases = 0
@@ -96,7 +96,7 @@ struct AnswerAccessPropertyTests {
     }
 
     /// `count` documents with random policies, each a few passages on the shared topics plus its own marker.
-    static func record(documents count: Int, in store: CairnStore, owner: Principal, using generator: inout SeededRandom) async throws -> Corpus {
+    static func record(documents count: Int, in store: CairnStore, owner: Principal, using generator: inout SeededGenerator) async throws -> Corpus {
         var entries: [Corpus.Entry] = []
         for index in 0..<count {
             let marker = "zq\(index)x\(UInt32.random(in: 1000...9999, using: &generator))"
@@ -118,7 +118,7 @@ struct AnswerAccessPropertyTests {
         return Corpus(entries: entries)
     }
 
-    static func randomPrincipal(of admin: Principal, using generator: inout SeededRandom) -> Principal {
+    static func randomPrincipal(of admin: Principal, using generator: inout SeededGenerator) -> Principal {
         Principal(
             tenantID: admin.tenantID,
             tenantName: admin.tenantName,
@@ -131,20 +131,5 @@ struct AnswerAccessPropertyTests {
             ),
             credential: .apiKey(APIKeyID())
         )
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing case can be replayed from the seed it prints.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }

@@ -210,9 +210,7 @@ public struct Agent: Sendable {
     /// agent do is bounded by the tools and approvals all the same.
     private func goalScreen(_ run: AgentRun) -> [AnswerTrace.GuardrailDecision] {
         guard run.steps.isEmpty else { return [] }
-        let verdict = InjectionScreen().screen(run.goal)
-        guard verdict.flagged else { return [] }
-        return [.init(check: "injection", subject: "goal", decision: "flagged", detail: verdict.signals.joined(separator: ", "))]
+        return [InjectionScreen().screen(run.goal).decision(about: "goal")].compactMap { $0 }
     }
 
     /// Gateway refusals no retry changes: the run is failed with the reason.
@@ -265,7 +263,6 @@ private struct Stopwatch {
     mutating func lap() -> Int64 {
         let now = ContinuousClock.now
         defer { last = now }
-        let elapsed = (now - last).components
-        return elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        return (now - last).wholeMilliseconds
     }
 }

@@ -123,8 +123,7 @@ struct AgentToolbox: Sendable {
             documentId: document.description, title: title, firstPage: firstPage, lastPage: lastPage, text: text,
             flaggedAsInjection: verdict.flagged
         )
-        guard verdict.flagged else { return (excerpt, nil) }
-        return (excerpt, AnswerTrace.GuardrailDecision(check: "injection", subject: subject, decision: "flagged", detail: verdict.signals.joined(separator: ", ")))
+        return (excerpt, verdict.decision(about: subject))
     }
 
     private struct ListedDocument: Encodable {

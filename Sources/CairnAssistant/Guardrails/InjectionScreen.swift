@@ -1,3 +1,4 @@
+public import CairnCore
 import Foundation
 
 /// Screens text for prompt injection: instructions aimed at the model rather than information
@@ -16,6 +17,13 @@ public struct InjectionScreen: Sendable {
         /// The signals found, by name (e.g. `override`, `role`), in the order checked.
         public let signals: [String]
         public let flagged: Bool
+
+        /// The guardrail decision a trace records about `subject` (`question`, `goal`,
+        /// `passage <chunk id>`), naming the signals; `nil` when nothing was flagged.
+        public func decision(about subject: String) -> AnswerTrace.GuardrailDecision? {
+            guard flagged else { return nil }
+            return AnswerTrace.GuardrailDecision(check: "injection", subject: subject, decision: "flagged", detail: signals.joined(separator: ", "))
+        }
     }
 
     public init() {}

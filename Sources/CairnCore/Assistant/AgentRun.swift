@@ -73,13 +73,13 @@ public struct AgentRun: Sendable, Equatable {
     public let tools: [AgentTool]
     public let state: State
     /// The final answer, or why the run failed.
-    public let outcome: String?
+    public fileprivate(set) var outcome: String?
     public let limits: AgentLimits
     public let usage: Usage
     public let createdAt: Date
     public let updatedAt: Date
     /// Oldest first.
-    public let steps: [AgentStep]
+    public fileprivate(set) var steps: [AgentStep]
 
     public init(
         id: AgentRunID, tenantID: TenantID, owner: String, goal: String, tools: [AgentTool], state: State, outcome: String?, limits: AgentLimits,
@@ -156,7 +156,7 @@ public struct AgentStep: Sendable, Equatable {
     public let kind: Kind
     public let state: State
     /// For a model step: the text it wrote, if any. For a tool step: the result the model reads.
-    public let output: String?
+    public fileprivate(set) var output: String?
     /// For a tool step: the tool as the model named it (it may name one that does not exist).
     public let tool: String?
     /// For a tool step: the model's id for the call, which its result answers.
@@ -200,16 +200,9 @@ extension AgentRun {
     /// the reader may not be cleared for. The goal, every call with its arguments, the states,
     /// deciders and guardrail decisions stay.
     public var withoutContent: AgentRun {
-        AgentRun(
-            id: id, tenantID: tenantID, owner: owner, goal: goal, tools: tools, state: state, outcome: nil, limits: limits, usage: usage,
-            createdAt: createdAt, updatedAt: updatedAt,
-            steps: steps.map { step in
-                AgentStep(
-                    position: step.position, kind: step.kind, state: step.state, output: nil, tool: step.tool, callID: step.callID,
-                    arguments: step.arguments, idempotencyKey: step.idempotencyKey, decidedBy: step.decidedBy, model: step.model,
-                    guardrails: step.guardrails, createdAt: step.createdAt, updatedAt: step.updatedAt
-                )
-            }
-        )
+        var run = self
+        run.outcome = nil
+        for index in run.steps.indices { run.steps[index].output = nil }
+        return run
     }
 }

@@ -358,7 +358,7 @@ public struct AgentRuns: Sendable {
     /// handler seeing an error (every attempt's worker was killed, so leases lapsed), or was
     /// removed. Only runs unchanged for `quietFor` are touched. Returns how many were failed.
     public func failOrphaned(quietFor: Duration = .seconds(600), now: Date = Date()) async throws -> Int {
-        let cutoff = EpochMilliseconds.milliseconds(now) - Int64(quietFor.components.seconds) * 1000
+        let cutoff = EpochMilliseconds.milliseconds(now) - quietFor.wholeMilliseconds
         let outcome = "The run stopped: its job ended without finishing it (its workers were lost on every attempt)."
         return try await database.transaction(.platform) { transaction in
             // A run's jobs carry exactly `{"run":"<id>"}` (JobPayload, sorted keys), on either engine.
