@@ -176,3 +176,31 @@ struct PaginationTests {
         }
     }
 }
+
+@Suite("Transactions")
+struct TransactionTests {
+    @Test("A transaction whose task is cancelled mid-body rolls back, and the connection takes the next one", arguments: TestEngine.all)
+    func cancelledTransactionRollsBack(engine: TestEngine) async throws {
+        try await withTestStore(engine) { store in
+            let admin = try await makeTenant(store, "northbank")
+            let started = AsyncStream.makeStream(of: Void.self)
+            let cancelled = Task {
+                try await store.database.transaction(.tenant(admin.tenantID)) { transaction in
+                    try await transaction.sql.raw("UPDATE tenants SET audit_head_seq = 999 WHERE id = \(bind: admin.tenantID.description)").run()
+                    started.continuation.yield()
+                    try await Task.sleep(for: .seconds(30))
+                }
+            }
+            for await _ in started.stream { break }
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            // On SQLite a cancelled task's ROLLBACK was once dropped, leaving the one connection
+            // inside the transaction: the next BEGIN failed.
+            let head = try await store.database.transaction(.tenant(admin.tenantID)) { transaction in
+                try await transaction.sql.raw("SELECT audit_head_seq FROM tenants WHERE id = \(bind: admin.tenantID.description)").first()?
+                    .decode(column: "audit_head_seq", as: Int64.self)
+            }
+            #expect(head != 999, "the cancelled transaction's change was rolled back")
+        }
+    }
+}

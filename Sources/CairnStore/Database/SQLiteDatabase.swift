@@ -73,18 +73,27 @@ public final class SQLiteDatabase: Database {
             let jobsAnnounced = CommitFlag()
             do {
                 let result = try await body(Transaction(sqlite: sql, jobsAnnounced: jobsAnnounced))
-                try await sql.raw("COMMIT").run()
+                try await Self.end(with: "COMMIT", on: sql)
                 await gate.leave()
                 if jobsAnnounced.isSet { bell.ring() }
                 return result
             } catch {
-                do { try await sql.raw("ROLLBACK").run() } catch { logger.error("SQLite rollback failed: \(String(reflecting: error))") }
+                do { try await Self.end(with: "ROLLBACK", on: sql) } catch { logger.error("SQLite rollback failed: \(String(reflecting: error))") }
                 throw error
             }
         } catch {
             await gate.leave()
             throw error
         }
+    }
+
+    /// Runs COMMIT or ROLLBACK whether or not the calling task has been cancelled. SQLite's
+    /// statements run on NIO's thread pool, which drops work submitted by a cancelled task: a
+    /// worker cancelled at shutdown then left the one shared connection inside its transaction,
+    /// and every later BEGIN failed ("cannot start a transaction within a transaction"). A new
+    /// task does not inherit the cancellation.
+    private static func end(with statement: SQLQueryString, on sql: any SQLDatabase) async throws {
+        try await Task { try await sql.raw(statement).run() }.value
     }
 
     public func ping() async throws {
