@@ -35,17 +35,17 @@ struct JobProcessTests {
                 try await CairnProcess(["worker"], environment: env, readyWhen: "Worker started"),
                 try await CairnProcess(["worker"], environment: env, readyWhen: "Worker started"),
             ]
-            var kills = 0
-            while kills < 6 {
-                try await Self.waitForRunningJobs(in: store)
+            for kill in 1...6 {
                 // A worker that holds leases right now, so the kill interrupts jobs: with two
                 // workers and short jobs, a worker chosen blindly was sometimes idle.
-                let holders = try await Self.leaseHolders(in: store)
-                let busy = workers.indices.filter { holders.contains(workers[$0].processIdentifier) }
-                let victim = busy.randomElement() ?? Int.random(in: 0..<workers.count)
+                let victim = try await CairnProcess.eventually("a worker to hold leases before kill \(kill)", timeout: .seconds(60)) {
+                    try await Self.expectWorkLeft(in: store, before: kill)
+                    let holders = try await Self.leaseHolders(in: store)
+                    return workers.indices.filter { holders.contains(workers[$0].processIdentifier) }.randomElement()
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
                 workers[victim].signal(SIGKILL)
                 _ = try await workers[victim].waitForExit()
-                kills += 1
                 workers[victim] = try await CairnProcess(["worker"], environment: env, readyWhen: "Worker started")
             }
             try await expectAllSucceeded(2000, tenant: tenant, store: store)
@@ -62,8 +62,8 @@ struct JobProcessTests {
             let tenant = try await enqueueEffects(2000, in: store)
             let env = environment.merging(jobSettings) { _, new in new }.merging(["CAIRN_JOBS_CONCURRENCY": "8"]) { _, new in new }
             var server = try await CairnProcess(serveWith: env)
-            for _ in 0..<5 {
-                try await Self.waitForRunningJobs(in: store)
+            for kill in 1...5 {
+                try await Self.waitForRunningJobs(in: store, before: kill)
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
                 server = try await CairnProcess(serveWith: env)
@@ -157,13 +157,20 @@ struct JobProcessTests {
     /// Waits until some jobs hold a lease, then a random 100–600 ms more, so that the kill that
     /// follows lands mid-job. A fixed pause from start-up could end before a slow machine's
     /// worker has claimed anything, and the kill would then interrupt nothing.
-    private static func waitForRunningJobs(in store: CairnStore) async throws {
-        _ = try await CairnProcess.eventually("jobs to be running", timeout: .seconds(60)) {
-            if try await count(in: store, where: "state = 'running'") > 0 { return true }
-            // All done already (a fast machine): nothing is left to interrupt.
-            return try await count(in: store, where: "state <> 'succeeded'") == 0 ? true : nil
+    private static func waitForRunningJobs(in store: CairnStore, before kill: Int) async throws {
+        _ = try await CairnProcess.eventually("jobs to be running before kill \(kill)", timeout: .seconds(60)) {
+            try await expectWorkLeft(in: store, before: kill)
+            return try await count(in: store, where: "state = 'running'") > 0 ? true : nil
         }
         try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
+    }
+
+    /// A kill after the queue has drained interrupts nothing, and the test would then pass or
+    /// fail on how fast the machine is (a CI run drained 2,000 short jobs after four of its six
+    /// kills). The jobs are sized to outlast the kills; this says so if they ever do not.
+    private static func expectWorkLeft(in store: CairnStore, before kill: Int) async throws {
+        let left = try await count(in: store, where: "state <> 'succeeded'")
+        try #require(left > 0, "every job finished before kill \(kill); the jobs are too short to test kills")
     }
 
     /// The process ids of the workers holding a running job's lease (worker ids are `host:pid:…`).
@@ -176,12 +183,13 @@ struct JobProcessTests {
         })
     }
 
-    /// A tenant with `total` `probe.effect` jobs queued (10–40 ms each, enough attempts to
-    /// survive every kill), effect keys `effect-0`…
+    /// A tenant with `total` `probe.effect` jobs queued (50–150 ms each, so that the queue
+    /// outlasts the kills even on a fast machine; enough attempts to survive every kill), effect
+    /// keys `effect-0`…
     private func enqueueEffects(_ total: Int, in store: CairnStore) async throws -> Principal {
         let admin = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("chaosbank"), actor: "test"))
         let jobs = (0..<total).map { index in
-            JobRepository.NewJob(kind: "probe.effect", payload: #"{"key":"effect-\#(index)","sleepMs":\#(Int.random(in: 10...40))}"#, maxAttempts: 50)
+            JobRepository.NewJob(kind: "probe.effect", payload: #"{"key":"effect-\#(index)","sleepMs":\#(Int.random(in: 50...150))}"#, maxAttempts: 50)
         }
         #expect(try await store.jobs.enqueueBatch(jobs, by: admin) == total)
         return admin
