@@ -162,16 +162,9 @@ public struct Assistant: Sendable {
             }
             writer = generative
         }
-        let hits: [SearchService.Hit]
-        do {
-            hits = try await search.search(
-                SearchService.Request(query: standalone, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
-            ).hits
-        } catch let error as CairnError where error.code == .notFound {
-            // The only thing a search cannot find is the collection the question names: that is
-            // a flaw in the question, not a missing resource at the route (a session, say).
-            throw CairnError(.invalidInput, "There is no collection named '\(question.collection?.prefix(100) ?? "")' to ask in.", underlying: error)
-        }
+        let hits = try await search.search(
+            SearchService.Request(query: standalone, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
+        ).hits
         return Prepared(writer: writer, hits: hits, standalone: standalone)
     }
 }

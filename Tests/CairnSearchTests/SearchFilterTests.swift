@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Search filters")
 struct SearchFilterTests {
-    @Test("A collection, document or tag filter narrows hits to what it names; an unknown collection is not found", arguments: TestEngine.all)
+    @Test("A collection, document or tag filter narrows hits to what it names; an unknown collection is a flaw in the request", arguments: TestEngine.all)
     func filters(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
             let library = try await SagaRecorder.make(store, tenant: "northbank", pools: [])
@@ -30,7 +30,11 @@ struct SearchFilterTests {
                 #expect(try await documents(.init(query: "liquidity risk", mode: mode, documents: [old.id])) == [old.id])
                 #expect(try await documents(.init(query: "liquidity risk", mode: mode, tags: ["board"])).isEmpty)
             }
-            await #expect(throws: CairnError.self) { _ = try await search.search(.init(query: "liquidity", collection: "nowhere"), by: analyst) }
+            await #expect {
+                _ = try await search.search(.init(query: "liquidity", collection: "nowhere"), by: analyst)
+            } throws: { error in
+                (error as? CairnError)?.code == .invalidInput && (error as? CairnError)?.message == "There is no collection named 'nowhere' to search in."
+            }
         }
     }
 }

@@ -93,7 +93,14 @@ public struct SearchService: Sendable {
         var collection: CollectionID?
         if let name = request.collection {
             try TextRules.validate(name, field: "A collection name", maximumLength: 100)
-            collection = try await store.documents.collection(named: name, for: principal).id
+            do {
+                collection = try await store.documents.collection(named: name, for: principal).id
+            } catch let error as CairnError where error.code == .notFound {
+                // The collection is a field of the request, not the resource at its route: an
+                // unknown one is a flaw in the request (422), as `/v1/answers` and the agent's
+                // tool report it, not a missing route (404).
+                throw CairnError(.invalidInput, "There is no collection named '\(name)' to search in.", underlying: error)
+            }
         }
         var mode = request.mode
         var notice: String?

@@ -312,6 +312,10 @@ struct DocumentProcessTests {
         let drafts = try await api.hits("retention records", includeDrafts: true, token: curator)
         #expect(drafts.map(\.documentId) == [document] && drafts.allSatisfy { $0.version == 1 })
         try await api.search("retention records", includeDrafts: true, token: viewer).expectProblem(403)
+        // A collection named in a request that names none is a flaw in the request, not a missing route.
+        try await api.send(.POST, "/v1/search", token: viewer, json: ["query": "retention", "collection": "nowhere"]).expectProblem(422)
+        let misfiled = try await api.upload(metadata: ["collection": "nowhere"], fileName: "retention.md", bytes: Data(first.utf8), token: curator)
+        misfiled.expectProblem(422)
         try await api.send(.POST, "/v1/documents/\(document)/approve", token: viewer).expectProblem(403)
 
         // Approved: everyone finds it.

@@ -139,7 +139,8 @@ public struct DocumentRepository: Sendable {
                     let collectionRow = try await transaction.sql.raw(
                         "SELECT * FROM collections WHERE tenant_id = \(bind: tenant) AND name = \(bind: new.collection)"
                     ).first()
-                else { throw CairnError(.notFound, "There is no collection named '\(new.collection.prefix(100))'.") }
+                // A field of the upload, not the resource at its route: a flaw in the request (422).
+                else { throw CairnError(.invalidInput, "There is no collection named '\(new.collection.prefix(100))' to upload into.") }
                 let collection = try Self.collection(collectionRow)
                 let existing = try await transaction.sql.raw(
                     "SELECT * FROM documents WHERE tenant_id = \(bind: tenant) AND collection_id = \(bind: collection.id.description) AND source = \(bind: source)\(transaction.rowLockClause)"
