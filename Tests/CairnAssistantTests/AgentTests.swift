@@ -107,7 +107,7 @@ struct AgentTests {
             let held = try #require(waiting.awaitingStep)
             #expect(held.tool == "propose_document_review" && held.idempotencyKey == "agent-run:\(started.id):step-\(held.position)")
             #expect(held.guardrails.map(\.check) == ["approval"])
-            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).isEmpty, "nothing happens before a person decides")
+            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).items.isEmpty, "nothing happens before a person decides")
             // A duplicate job while waiting changes nothing.
             #expect(try await fixture.advance(started).state == .awaitingApproval)
 
@@ -125,7 +125,7 @@ struct AgentTests {
                 documentID: fixture.retention, reason: "again", step: held.position, of: started.id, tenant: analyst.tenantID
             )
             #expect(try await fixture.advance(finished).state == .completed)
-            let proposals = try await fixture.store.agentRuns.proposals(for: fixture.admin)
+            let proposals = try await fixture.store.agentRuns.proposals(for: fixture.admin).items
             #expect(proposals.count == 1 && proposals.first?.documentID == fixture.retention && proposals.first?.approvedBy == analyst.auditActor)
             #expect(proposals.first?.idempotencyKey == held.idempotencyKey)
             let audited = try await fixture.store.audit.page(for: fixture.admin, filter: .init(), before: nil, limit: 50).events.map(\.record.action)
@@ -142,7 +142,7 @@ struct AgentTests {
             #expect(ended.state == .completed && ended.steps[1].state == .rejected && ended.steps[1].decidedBy == "cli")
             let told = try #require(fixture.script.lastRequest(model: "writer-model")?.json)
             #expect("\(told)".contains("Already under review."))
-            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).count == 1)
+            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).items.count == 1)
         }
     }
 
@@ -172,7 +172,7 @@ struct AgentTests {
             fixture.script.enqueue(.toolCall(name: "propose_document_review", arguments: obey), model: "writer-model")
             let wide = try await fixture.advance(try await fixture.agent.start(goal: "How are records archived?", tools: nil, by: reader))
             #expect(wide.state == .awaitingApproval && wide.awaitingStep?.tool == "propose_document_review")
-            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).isEmpty)
+            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).items.isEmpty)
         }
     }
 
@@ -205,7 +205,7 @@ struct AgentTests {
             fixture.script.enqueue(.reply("The policy is no longer served."), model: "writer-model")
             let ended = try await fixture.advance(try await fixture.agent.decide(.approve, on: waiting.id, by: analyst))
             #expect(ended.state == .completed && ended.steps[1].state == .failed && ended.steps[1].output?.contains("no document") == true, "\(ended)")
-            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).isEmpty)
+            #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).items.isEmpty)
         }
     }
 
@@ -273,6 +273,49 @@ struct AgentTests {
             #expect(managed.steps[1].tool == "list_documents" && managed.steps[1].arguments == "{}")
             #expect(try await fixture.agent.runs(for: viewer, state: nil, limit: 10, after: nil).items.isEmpty)
             #expect(try await fixture.agent.runs(for: analyst, state: .failed, limit: 10, after: nil).items.map(\.id) == [run.id])
+        }
+    }
+
+    @Test("Review proposals: a curator reads those about documents they may see, newest first, a page at a time; others are refused", arguments: TestEngine.all)
+    func proposalsFollowDocumentAccess(engine: TestEngine) async throws {
+        try await withFixture(engine) { fixture in
+            // Recorded as approved calls leave them; how they are made is the approval test's.
+            let recorded: [(key: String, document: DocumentID, at: Int64)] = [
+                ("retention-old", fixture.retention, 1_000), ("vendor", fixture.vendorNote, 2_000), ("retention-new", fixture.retention, 3_000),
+            ]
+            try await fixture.store.database.transaction(.tenant(fixture.admin.tenantID)) { transaction in
+                for proposal in recorded {
+                    try await transaction.sql.raw(
+                        """
+                        INSERT INTO document_review_proposals (id, tenant_id, document_id, reason, proposed_by, approved_by, run_id, idempotency_key, created_at)
+                        VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: fixture.admin.tenantID.description), \(bind: proposal.document.description),
+                                'Stale clause.', 'api-key:ana', 'api-key:cur', \(bind: AgentRunID().description), \(bind: proposal.key), \(bind: proposal.at))
+                        """
+                    ).run()
+                }
+            }
+            let proposals = fixture.store.agentRuns
+            #expect(try await proposals.proposals(for: fixture.admin).items.map(\.idempotencyKey) == ["retention-new", "vendor", "retention-old"])
+            // Cleared for internal documents only: the proposal about the restricted vendor note is
+            // left out, as the note is, and paging skips it too.
+            let curator = Principal(
+                tenantID: fixture.admin.tenantID, tenantName: fixture.admin.tenantName, subject: "cur", roles: [.curator], groups: [],
+                attributes: AccessAttributes(clearance: .internal), credential: .apiKey(APIKeyID())
+            )
+            let first = try await proposals.proposals(for: curator, limit: 1)
+            #expect(first.items.map(\.idempotencyKey) == ["retention-new"] && first.nextCursor != nil)
+            let second = try await proposals.proposals(for: curator, limit: 1, after: first.nextCursor)
+            #expect(second.items.map(\.idempotencyKey) == ["retention-old"] && second.nextCursor == nil)
+            await #expect {
+                try await proposals.proposals(for: fixture.analyst(clearance: .restricted))
+            } throws: { error in
+                (error as? CairnError)?.code == .forbidden
+            }
+            await #expect {
+                try await proposals.proposals(for: curator, after: "not-a-cursor!")
+            } throws: { error in
+                (error as? CairnError)?.code == .invalidInput
+            }
         }
     }
 }

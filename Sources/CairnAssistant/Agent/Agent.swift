@@ -86,6 +86,11 @@ public struct Agent: Sendable {
         try await store.agentRuns.list(for: principal, state: state, limit: limit, after: cursor)
     }
 
+    /// The review proposals approved calls made, about documents `principal` may see, newest first.
+    public func proposals(for principal: Principal, limit: Int, after cursor: String?) async throws -> Page<DocumentReviewProposal> {
+        try await store.agentRuns.proposals(for: principal, limit: limit, after: cursor)
+    }
+
     /// Approves or rejects the call run `id` waits on (step `expected`, when given), and hands
     /// the run back to a worker.
     public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal) async throws -> AgentRun {

@@ -55,6 +55,7 @@ enum RoutePolicy {
         "getRun": .requires(.permission(.runAgents)),
         "approveRun": .requires(.permission(.runAgents)),
         "rejectRun": .requires(.permission(.runAgents)),
+        "listReviewProposals": .requires(.permission(.approveDocuments)),
         "getGatewayCatalog": .requires(.permission(.manageGateway)),
         "putGatewayProvider": .requires(.permission(.manageGateway)),
         "deleteGatewayProvider": .requires(.permission(.manageGateway)),

@@ -41,6 +41,11 @@ extension APIHandlers {
         return .ok(.init(body: .json(.init(run))))
     }
 
+    func listReviewProposals(_ input: Operations.ListReviewProposals.Input) async throws -> Operations.ListReviewProposals.Output {
+        let page = try await documents.agent.proposals(for: try RequestCaller.principal(), limit: input.query.limit ?? 100, after: input.query.cursor)
+        return .ok(.init(body: .json(.init(proposals: page.items.map(Components.Schemas.ReviewProposal.init), nextCursor: page.nextCursor))))
+    }
+
     private static func runID(_ text: String) throws(CairnError) -> AgentRunID {
         guard let id = AgentRunID(text) else { throw CairnError(.notFound, "There is no run with id '\(text.prefix(80))'.") }
         return id

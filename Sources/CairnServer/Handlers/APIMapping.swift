@@ -381,6 +381,21 @@ extension Components.Schemas.GuardrailDecision {
 
 // MARK: Agent runs
 
+extension Components.Schemas.ReviewProposal {
+    init(_ proposal: DocumentReviewProposal) {
+        self.init(
+            id: proposal.id,
+            documentId: proposal.documentID.description,
+            reason: proposal.reason,
+            proposedBy: proposal.proposedBy,
+            approvedBy: proposal.approvedBy,
+            runId: proposal.runID.description,
+            idempotencyKey: proposal.idempotencyKey,
+            createdAt: proposal.createdAt
+        )
+    }
+}
+
 extension Components.Schemas.Run {
     init(_ run: AgentRun) {
         self.init(

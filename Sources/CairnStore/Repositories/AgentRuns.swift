@@ -167,24 +167,49 @@ public struct AgentRuns: Sendable {
         }
     }
 
-    /// Review proposals recorded in the tenant, oldest first, for those who act on them:
-    /// `documents.approve` (curators) or `runs.manage`.
-    public func proposals(for principal: Principal) async throws -> [ReviewProposal] {
-        guard principal.has(.approveDocuments) || principal.has(.manageRuns) else {
-            throw CairnError(.forbidden, "Reading review proposals needs the 'documents.approve' or 'runs.manage' permission.")
+    /// Review proposals about documents the principal may see, newest first, for those who act
+    /// on them: `documents.approve` (curators and admins). A proposal about a document the
+    /// reader may not see is left out, as the document itself would be: its reason was written
+    /// by a model that read the document, and may quote it.
+    public func proposals(for principal: Principal, limit: Int = 100, after cursor: String? = nil) async throws -> Page<DocumentReviewProposal> {
+        guard principal.has(.approveDocuments) else {
+            throw CairnError(.forbidden, "Reading review proposals needs the 'documents.approve' permission.")
         }
-        return try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            try await transaction.sql.raw(
-                "SELECT * FROM document_review_proposals WHERE tenant_id = \(bind: principal.tenantID.description) ORDER BY created_at, id"
-            ).all().map { row in
-                ReviewProposal(
-                    id: try row.string("id"), documentID: DocumentID(try row.string("document_id")) ?? DocumentID(), reason: try row.string("reason"),
-                    proposedBy: try row.string("proposed_by"), approvedBy: try row.string("approved_by"),
-                    runID: AgentRunID(try row.string("run_id")) ?? AgentRunID(), idempotencyKey: try row.string("idempotency_key"),
-                    createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at"))
-                )
+        try PageCursor.validate(limit: limit)
+        let position = try NewestFirstPosition(cursor: cursor)
+        let batchSize = 200
+        // Access is decided per document in Swift (the policy's rules), so the page is filled
+        // by reading on until `limit + 1` visible proposals are found.
+        var visible: [DocumentReviewProposal] = []
+        var resumeAt = position
+        while visible.count <= limit {
+            let after = resumeAt
+            let (batch, admitted) = try await database.transaction(.tenant(principal.tenantID)) { transaction in
+                var query: SQLQueryString = "SELECT * FROM document_review_proposals WHERE tenant_id = \(bind: principal.tenantID.description)"
+                if let after { query += after.filter }
+                query += NewestFirstPosition.order
+                query += " LIMIT \(bind: batchSize)"
+                let batch = try await transaction.sql.raw(query).all().map(Self.proposal)
+                var admitted: [DocumentID: Bool] = [:]
+                for document in Set(batch.map(\.documentID)) {
+                    let stored = try await DocumentRepository.fetchDocument(document, tenant: principal.tenantID, in: transaction)
+                    admitted[document] = stored.map { DocumentRepository.visible($0, to: principal) } ?? false
+                }
+                return (batch, admitted)
             }
+            visible += batch.filter { admitted[$0.documentID] == true }
+            guard batch.count == batchSize, let last = batch.last else { break }
+            resumeAt = NewestFirstPosition(createdAt: EpochMilliseconds.milliseconds(last.createdAt), id: last.id)
         }
+        return Page(fetched: visible, limit: limit) { NewestFirstPosition.position(createdAt: $0.createdAt, id: $0.id) }
+    }
+
+    private static func proposal(_ row: any SQLRow) throws -> DocumentReviewProposal {
+        DocumentReviewProposal(
+            id: try row.string("id"), documentID: try row.entityID("document_id"), reason: try row.string("reason"),
+            proposedBy: try row.string("proposed_by"), approvedBy: try row.string("approved_by"),
+            runID: try row.entityID("run_id"), idempotencyKey: try row.string("idempotency_key"), createdAt: try row.date("created_at")
+        )
     }
 
     // MARK: Worker side
@@ -411,8 +436,8 @@ public struct AgentRuns: Sendable {
         let decoder = JSONDecoder()
         let tools = try decoder.decode([String].self, from: Data(try row.string("tools").utf8)).compactMap(AgentTool.init(rawValue:))
         return AgentRun(
-            id: AgentRunID(try row.string("id")) ?? AgentRunID(),
-            tenantID: TenantID(try row.string("tenant_id")) ?? TenantID(),
+            id: try row.entityID("id"),
+            tenantID: try row.entityID("tenant_id"),
             owner: try row.string("owner"),
             goal: try row.string("goal"),
             tools: tools,
@@ -454,7 +479,7 @@ public struct AgentRuns: Sendable {
 }
 
 /// A proposal, made by an approved agent call, that a person review a document.
-public struct ReviewProposal: Sendable, Equatable {
+public struct DocumentReviewProposal: Sendable, Equatable {
     public let id: String
     public let documentID: DocumentID
     public let reason: String

@@ -78,7 +78,7 @@ public struct AnswerSessions: Sendable {
         ).all().map { row in
             AnswerSession.Turn(
                 position: Int(try row.int64("position")), question: try row.string("question"), standaloneQuestion: try row.string("standalone_question"),
-                answerID: AnswerID(try row.string("answer_id")) ?? AnswerID(), answerKind: try row.string("answer_kind"),
+                answerID: try row.entityID("answer_id"), answerKind: try row.string("answer_kind"),
                 answerText: try row.string("answer_text"), createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at"))
             )
         }

@@ -123,13 +123,13 @@ public struct GatewayBooks: Sendable {
                 ).first()
                 guard exists != nil else { throw CairnError(.notFound, "There is no API key \(apiKeyID) in this tenant.") }
             }
-            let existing = try await transaction.sql.raw(
+            let existing: GatewayBudgetID? = try await transaction.sql.raw(
                 """
                 SELECT id FROM gateway_budgets
                 WHERE tenant_id = \(bind: tenant.description) AND scope_key = \(bind: scopeKey) AND period = \(bind: period.rawValue)
                 """
-            ).first().map { try $0.string("id") }
-            let id = existing.flatMap(GatewayBudgetID.init) ?? GatewayBudgetID()
+            ).first().map { try $0.entityID("id") }
+            let id = existing ?? GatewayBudgetID()
             if existing != nil {
                 try await transaction.sql.raw(
                     "UPDATE gateway_budgets SET limit_nanos = \(bind: limit.nanodollars) WHERE id = \(bind: id.description)"

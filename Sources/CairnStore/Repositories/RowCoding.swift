@@ -39,6 +39,14 @@ extension SQLRow {
     func optionalDate(_ column: String) throws -> Date? { try optionalInt64(column).map(EpochMilliseconds.date(milliseconds:)) }
     func list(_ column: String) throws -> [String] { try JSONText.decodeList(try string(column)) }
 
+    /// A stored id; one that is not a UUID is damage to report, never a reason to make one up.
+    func entityID<Entity>(_ column: String) throws -> EntityID<Entity> {
+        guard let id = EntityID<Entity>(try string(column)) else {
+            throw CairnError(.integrityViolation, "A stored id in '\(column)' is not a UUID.")
+        }
+        return id
+    }
+
     /// Decodes the role, group and attribute columns shared by `api_keys` and `principals`.
     func grantColumns() throws -> (roles: Set<Role>, groups: [String], attributes: AccessAttributes) {
         let roles = Set(try list("roles").compactMap(Role.init(rawValue:)))

@@ -97,24 +97,28 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Proposals: CairnCommand {
-        static let configuration = CommandConfiguration(abstract: "List the review proposals that approved agent calls made, oldest first.")
+        static let configuration = CommandConfiguration(abstract: "List the review proposals that approved agent calls made, newest first.")
 
         @Option(help: "Tenant name.")
         var tenant: String
 
+        @Option(help: "At most this many proposals (1–500).")
+        var limit: Int = 50
+
         func run(settings: Settings, logger: Logger) async throws {
             let tenantName = try TenantName(tenant)
-            let proposals = try await withStore(settings, logger: logger) { store in
+            let page = try await withStore(settings, logger: logger) { store in
                 let tenant = try await store.tenants.existing(tenantName)
-                return try await store.agentRuns.proposals(for: .localAdministrator(of: tenant))
+                return try await store.agentRuns.proposals(for: .localAdministrator(of: tenant), limit: limit)
             }
-            for proposal in proposals {
+            for proposal in page.items {
                 print(
                     "\(proposal.createdAt.formatted(.iso8601))  document \(proposal.documentID)  proposed by \(proposal.proposedBy), "
                         + "approved by \(proposal.approvedBy)  run \(proposal.runID): \(proposal.reason)"
                 )
             }
-            if proposals.isEmpty { print("No review proposals.") }
+            if page.items.isEmpty { print("No review proposals.") }
+            if page.nextCursor != nil { print("(more proposals exist; raise --limit)") }
         }
     }
 

@@ -69,7 +69,7 @@ struct AgentProcessTests {
                 #expect(finished.steps[1].decidedBy == "cli" && finished.steps[1].idempotencyKey == "agent-run:\(id):step-2")
 
                 let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
-                let proposals = try await store.agentRuns.proposals(for: .localAdministrator(of: tenant))
+                let proposals = try await store.agentRuns.proposals(for: .localAdministrator(of: tenant)).items
                 #expect(proposals.count == 1 && proposals.first?.documentID.description == document, "the approved effect was made exactly once")
                 #expect(script.requestCount(model: "mock-model") == 2, "one model call before the kill, one after the approval")
 
@@ -82,6 +82,12 @@ struct AgentProcessTests {
                 #expect(list.stdout.contains(id), "\(list.stdout)")
                 let proposed = try await CairnProcess.run(["runs", "proposals", "--tenant", "northbank"], environment: environment)
                 #expect(proposed.stdout.contains("document \(document)") && proposed.stdout.contains("approved by cli"), "\(proposed.stdout)")
+                // The curators' queue over HTTP; an analyst is not one to act on it.
+                let queue = try await restartedAPI.send(.GET, "/v1/review-proposals", token: admin).decode(ProposalListBody.self)
+                #expect(queue.proposals.map(\.documentId) == [document] && queue.proposals.first?.idempotencyKey == "agent-run:\(id):step-2")
+                let analyst = try await restartedAPI.createKey(named: "analyst", roles: ["analyst"], token: admin)
+                try await restartedAPI.send(.GET, "/v1/review-proposals", token: analyst).expectProblem(403)
+                try await restartedAPI.send(.GET, "/v1/review-proposals?cursor=not-a-cursor!", token: admin).expectProblem(422)
 
                 // Rejected over HTTP: the model is told, and nothing more is proposed.
                 script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
@@ -97,10 +103,18 @@ struct AgentProcessTests {
                     return run.state == "completed" ? run : nil
                 }
                 #expect(ended.steps[1].state == "rejected")
-                #expect(try await store.agentRuns.proposals(for: .localAdministrator(of: tenant)).count == 1)
+                #expect(try await store.agentRuns.proposals(for: .localAdministrator(of: tenant)).items.count == 1)
                 try await restartedAPI.expectHealthy()
             }
         }
+    }
+
+    private struct ProposalListBody: Decodable {
+        struct Proposal: Decodable {
+            let documentId: String
+            let idempotencyKey: String
+        }
+        let proposals: [Proposal]
     }
 
     private struct RunBody: Decodable {

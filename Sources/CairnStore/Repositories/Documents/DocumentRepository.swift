@@ -425,12 +425,3 @@ public struct IngestionPayload: Codable, Sendable {
 
     var json: String { #"{"version":"\#(version)"}"# }
 }
-
-extension SQLRow {
-    func entityID<Entity>(_ column: String) throws -> EntityID<Entity> {
-        guard let id = EntityID<Entity>(try string(column)) else {
-            throw CairnError(.integrityViolation, "A stored id in '\(column)' is not a UUID.")
-        }
-        return id
-    }
-}
