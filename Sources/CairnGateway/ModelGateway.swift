@@ -26,7 +26,7 @@ public struct ModelGateway: Sendable {
     let credentials: any CredentialResolver
     let localEmbedder: (any SentenceEmbedder)?
     let bookkeeping: GatewayBookkeeping
-    let rateLimiter = KeyRateLimiter()
+    let rateLimiter: KeyRateLimiter
     let accessLimits: AccessLimitsCache
     let cache = ResponseCache()
     let configuration: Configuration
@@ -50,6 +50,7 @@ public struct ModelGateway: Sendable {
         self.credentials = credentials
         self.localEmbedder = localEmbedder
         self.bookkeeping = bookkeeping
+        rateLimiter = KeyRateLimiter(now: pool.now)
         accessLimits = AccessLimitsCache(books: bookkeeping.books)
         self.configuration = configuration
         self.logger = logger

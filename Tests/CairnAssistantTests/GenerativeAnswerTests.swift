@@ -178,8 +178,9 @@ struct GenerativeAnswerTests {
         try await withAnswerer(embedder: nil) { answerer, script in
             let reply = "The Board approves the technology risk appetite statement at least once a year [1]. Complaints are handled by the Board [1]."
             script.enqueue(.reply(reply), model: "writer-model")
-            // A word per chunk, 150 ms apart: about three seconds of writing.
-            script.setLatency(MockLatency(perChunk: .milliseconds(150)), model: "writer-model")
+            // A word per chunk, 300 ms apart: about six seconds of writing, so that a reader the
+            // loaded machine starves for seconds still sees the first token well before the end.
+            script.setLatency(MockLatency(perChunk: .milliseconds(300)), model: "writer-model")
             let started = ContinuousClock.now
             var timeline: [(Duration, AnswerEvent)] = []
             let events = try await answerer.stream("What must the Board approve?", from: [Self.governance], for: Self.principal) { answer, _ in answer }

@@ -78,7 +78,8 @@ enum ProviderTestSupport {
             name: "test-deployment",
             provider: "test-provider",
             model: model,
-            timeouts: DeploymentTimeouts(connect: .seconds(2), firstToken: .seconds(5), total: .seconds(10)),
+            // Loopback, but a loaded machine's: generous, as no test here is about a timeout.
+            timeouts: DeploymentTimeouts(connect: .seconds(5), firstToken: .seconds(20), total: .seconds(30)),
             defaultMaxOutputTokens: 512
         )
     }

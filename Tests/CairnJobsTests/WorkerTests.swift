@@ -23,7 +23,9 @@ struct TestHandler: JobHandler {
 func withWorker<Result: Sendable>(
     _ store: CairnStore,
     _ handlers: [any JobHandler],
-    configuration: WorkerConfiguration = WorkerConfiguration(concurrency: 4, lease: .seconds(10), pollInterval: .milliseconds(100), gracePeriod: .seconds(2)),
+    // A lease no test outlives: a 10 s one lapsed between heartbeats under a full CI load, and a
+    // lapse adds an attempt and an error the tests do not script. The reaper has tests of its own.
+    configuration: WorkerConfiguration = WorkerConfiguration(concurrency: 4, lease: .seconds(120), pollInterval: .milliseconds(100), gracePeriod: .seconds(2)),
     _ body: @Sendable (Worker) async throws -> Result
 ) async throws -> Result {
     let worker = Worker(store: store, catalog: JobCatalog(handlers), configuration: configuration, logger: Logger(label: "cairn.test.worker"))

@@ -134,13 +134,15 @@ struct JobsAPITests {
         try await withTestApp(engine) { client, fixture in
             let submitted = try await client.send(
                 .post, "/v1/jobs", token: fixture.northbankAdmin,
-                json: #"{"kind":"probe.saga","payload":{"key":"api","steps":4,"sleepMs":200,"failAtStep":3}}"#
+                json: #"{"kind":"probe.saga","payload":{"key":"api","steps":4,"sleepMs":1000,"failAtStep":3}}"#
             )
             let id = try #require(submitted.json["id"] as? String)
             let worker = Worker(
                 store: fixture.store,
                 catalog: .standard,
-                configuration: WorkerConfiguration(concurrency: 1, lease: .seconds(5), pollInterval: .milliseconds(50)),
+                // Steps of 1 s keep the job running across several of the stream's 250 ms samples on a
+                // loaded machine; a lease that cannot lapse keeps the attempt and its errors as scripted.
+                configuration: WorkerConfiguration(concurrency: 1, lease: .seconds(120), pollInterval: .milliseconds(50)),
                 logger: Logger(label: "cairn.test.worker")
             )
             let group = ServiceGroup(services: [worker], logger: Logger(label: "cairn.test"))

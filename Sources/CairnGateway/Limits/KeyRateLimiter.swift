@@ -13,8 +13,13 @@ public final class KeyRateLimiter: Sendable {
     }
 
     private let buckets = Mutex<[APIKeyID: Buckets]>([:])
+    /// The clock buckets refill on: the continuous clock, or a test's hand-moved one, so that a
+    /// slow machine's calls cannot refill a bucket the test expects empty.
+    private let now: @Sendable () -> ContinuousClock.Instant
 
-    public init() {}
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.now = now
+    }
 
     /// What was taken at admission, to be corrected once the call's real tokens are known.
     public struct Admission: Sendable {
@@ -24,13 +29,14 @@ public final class KeyRateLimiter: Sendable {
 
     /// Takes one request and `estimatedTokens` from the key's buckets, or throws a 429 saying
     /// when to retry. Calls without a key (OIDC users, in-process callers) are not limited here.
-    public func admit(key: APIKeyID?, limits: ModelAccessLimits, estimatedTokens: Int, now: ContinuousClock.Instant = .now) throws(CairnError) -> Admission {
+    public func admit(key: APIKeyID?, limits: ModelAccessLimits, estimatedTokens: Int) throws(CairnError) -> Admission {
         guard let key, limits.requestsPerMinute != nil || limits.tokensPerMinute != nil else {
             return Admission(key: nil, estimatedTokens: 0)
         }
         if let tpm = limits.tokensPerMinute, estimatedTokens > tpm {
             throw CairnError(.invalidInput, "This request may use up to \(estimatedTokens) tokens, more than the key's limit of \(tpm) per minute.")
         }
+        let now = now()
         let wait: Duration? = buckets.withLock { all in
             var entry = all[key] ?? Buckets(limits: limits)
             if entry.limits != limits { entry = Buckets(limits: limits) }
@@ -53,8 +59,9 @@ public final class KeyRateLimiter: Sendable {
     }
 
     /// Corrects the token bucket to the tokens the call really used.
-    public func settle(_ admission: Admission, actualTokens: Int, now: ContinuousClock.Instant = .now) {
+    public func settle(_ admission: Admission, actualTokens: Int) {
         guard let key = admission.key else { return }
+        let now = now()
         buckets.withLock { all in
             all[key]?.tokens?.adjust(by: Double(admission.estimatedTokens - actualTokens), now: now)
         }

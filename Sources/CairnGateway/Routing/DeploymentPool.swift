@@ -53,7 +53,8 @@ public final class DeploymentPool: Service, Sendable {
     private let breakers: Breakers
     private let runtimes = Mutex<[GatewayCatalog.Hop: Runtime]>([:])
 
-    /// The clock breakers read their cooldowns on: the continuous clock, or a test's hand-moved one.
+    /// The clock breakers read their cooldowns on, and the gateway's per-key rate limits their
+    /// refills: the continuous clock, or a test's hand-moved one.
     let now: @Sendable () -> ContinuousClock.Instant
 
     public init(breakers: Breakers = Breakers(), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {

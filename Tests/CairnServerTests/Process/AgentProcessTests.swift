@@ -29,7 +29,6 @@ struct AgentProcessTests {
                 let admin = try await bootstrapTenant(home: home, environment: environment)
                 let settings = environment.merging(DocumentProcessTests.jobSettings) { _, new in new }.merging([
                     "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key", "CAIRN_ASSISTANT_MODEL": "chat",
-                    "CAIRN_JOBS_LEASE_SECONDS": "2",
                 ]) { _, new in new }
                 let server = try await CairnProcess(serveWith: settings)
                 let api = DocumentAPIClient(port: server.port)
@@ -51,6 +50,10 @@ struct AgentProcessTests {
                 }
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
+                // The killed process's leases lapse now rather than after the default 30 s, as a
+                // reaper would find them (a lease short enough to lapse by itself could also lapse
+                // under load while a job is still calling the model).
+                _ = try await store.jobs.reapExpiredLeases(now: Date() + 300)
 
                 let restarted = try await CairnProcess(serveWith: settings)
                 defer { restarted.stop() }

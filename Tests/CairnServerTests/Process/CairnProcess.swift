@@ -100,6 +100,10 @@ final class CairnProcess: @unchecked Sendable {
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let process = process
         _ = try await Self.eventually("cairn to exit", timeout: timeout) { process.isRunning ? nil : true }
+        // The exit can be seen before the drain thread has read the last lines; they are all in
+        // once the pipe closes. Bounded, in case something the child started holds it open.
+        let drained = ContinuousClock.now + .seconds(5)
+        while !stderrText.isEnded, ContinuousClock.now < drained { try await Task.sleep(for: .milliseconds(20)) }
         return process.terminationStatus
     }
 
@@ -165,6 +169,9 @@ final class PipeDrain: Sendable {
 
     /// What has arrived so far.
     var text: String { state.withLock { $0.text } }
+
+    /// Whether the writer has closed the pipe, so `text` is all there will be.
+    var isEnded: Bool { state.withLock { $0.ended } }
 
     /// Everything the pipe carried, once the writer has closed it.
     func finished() async -> String {
