@@ -1,6 +1,6 @@
 import CairnAPI
 public import CairnAssistant
-import CairnCore
+public import CairnCore
 public import CairnGateway
 public import CairnIdentity
 public import CairnIngest
@@ -52,13 +52,17 @@ public struct DocumentServices: Sendable {
     ///   - answerRoute: the model that writes generative answers and that agent runs think
     ///     with; `nil` answers extractively and refuses agent runs.
     ///   - judgeRoute: the model asked about each claim verification finds supported.
-    public init(library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil, judgeRoute: AnswerRoute? = nil) {
+    ///   - agentApprovals: who may approve the call an agent run waits on.
+    public init(
+        library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil, judgeRoute: AnswerRoute? = nil,
+        agentApprovals: AgentApprovalRule = .starterOrManager
+    ) {
         self.library = library
         self.search = search
         assistant = Assistant(
             search: search, route: answerRoute, judge: judgeRoute, traces: library.store.answerTraces, sessions: library.store.answerSessions
         )
-        agent = Agent(store: library.store, search: search, route: answerRoute, tenantQueueCap: library.tenantQueueCap)
+        agent = Agent(store: library.store, search: search, route: answerRoute, approvals: agentApprovals, tenantQueueCap: library.tenantQueueCap)
     }
 }
 

@@ -22,6 +22,7 @@ struct DocumentRuntime: Sendable {
     /// Ingestion and purges.
     let handlers: [any JobHandler]
     let uploadLimit: Int
+    let agentApprovals: AgentApprovalRule
 
     static func load(_ settings: Settings, logger: Logger) throws -> DocumentRuntime {
         let blobs = try LocalBlobStore(root: settings.blobDirectory)
@@ -42,7 +43,8 @@ struct DocumentRuntime: Sendable {
             PurgeDocument(blobs: blobs),
         ]
         return DocumentRuntime(
-            blobs: blobs, embedder: embedder, localEmbedder: local, handlers: handlers, uploadLimit: try settings.uploadLimit
+            blobs: blobs, embedder: embedder, localEmbedder: local, handlers: handlers, uploadLimit: try settings.uploadLimit,
+            agentApprovals: try settings.agentApprovals
         )
     }
 
@@ -63,7 +65,8 @@ struct DocumentRuntime: Sendable {
             library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: uploadLimit, tenantQueueCap: tenantQueueCap),
             search: SearchService(store: store, index: index, embedder: embedder),
             answerRoute: models?.answerRoute,
-            judgeRoute: models?.judgeRoute
+            judgeRoute: models?.judgeRoute,
+            agentApprovals: agentApprovals
         )
     }
 

@@ -63,6 +63,7 @@ struct Setting: Sendable {
     static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
     static let assistantModel = Setting(key: "cairn.assistant.model", defaultValue: nil, isSecret: false, summary: "The gateway model (an alias) that writes generative answers; unset answers extractively.")
     static let assistantJudgeModel = Setting(key: "cairn.assistant.judge.model", defaultValue: nil, isSecret: false, summary: "A gateway model asked about every claim verification finds supported (a second opinion that can only remove claims); unset asks none.")
+    static let agentFourEyes = Setting(key: "cairn.agent.four.eyes", defaultValue: "false", isSecret: false, summary: "true: a run's side-effecting calls are approved by someone other than its starter (a manager); false: the starter may approve them too.")
     static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
     static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
     static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
@@ -73,7 +74,7 @@ struct Setting: Sendable {
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
         jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, scheduleAgentRunSweep, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, assistantJudgeModel, masterKey, masterKeyFile,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, assistantJudgeModel, agentFourEyes, masterKey, masterKeyFile,
         logLevel, otlpEndpoint,
     ]
 }
@@ -120,6 +121,15 @@ struct Settings: Sendable {
         return (value?.isEmpty ?? true) ? setting.defaultValue.flatMap { $0.isEmpty ? nil : $0 } : value
     }
 
+    func boolean(_ setting: Setting) throws(CairnError) -> Bool {
+        let text = string(setting) ?? setting.defaultValue ?? ""
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw CairnError(.misconfigured, "\(setting.environmentName) must be true or false; '\(text.prefix(40))' is not.")
+        }
+    }
+
     func integer(_ setting: Setting, in range: ClosedRange<Int>) throws(CairnError) -> Int {
         let text = string(setting) ?? setting.defaultValue ?? ""
         guard let value = Int(text), range.contains(value) else {
@@ -157,6 +167,7 @@ struct Settings: Sendable {
         _ = try ocrLanguage
         _ = try remoteEmbedder
         _ = try gatewayCatalog
+        _ = try agentApprovals
         _ = try masterKey
     }
 
@@ -198,6 +209,11 @@ struct Settings: Sendable {
     /// The gateway model that writes generative answers, if one is configured.
     var assistantModel: String? { string(.assistantModel) }
     var assistantJudgeModel: String? { string(.assistantJudgeModel) }
+
+    /// Who may approve the side-effecting call an agent run waits on.
+    var agentApprovals: AgentApprovalRule {
+        get throws(CairnError) { try boolean(.agentFourEyes) ? .fourEyes : .starterOrManager }
+    }
 
     /// The platform's model catalog, from the file `cairn.gateway.catalog` names; empty when unset.
     var gatewayCatalog: GatewayCatalog {

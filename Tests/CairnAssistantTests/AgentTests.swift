@@ -42,7 +42,9 @@ struct AgentTests {
         }
     }
 
-    func withFixture(_ engine: TestEngine, limits: AgentLimits = AgentLimits(), _ body: @Sendable (Fixture) async throws -> Void) async throws {
+    func withFixture(
+        _ engine: TestEngine, limits: AgentLimits = AgentLimits(), approvals: AgentApprovalRule = .starterOrManager, _ body: @Sendable (Fixture) async throws -> Void
+    ) async throws {
         try await withTestStore(engine) { store in
             let admin = try await makeTenant(store, "northbank")
             _ = try await store.documents.createCollection(by: admin, name: "policies", description: "", defaultPolicy: DocumentAccessPolicy())
@@ -56,7 +58,7 @@ struct AgentTests {
             )
             let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: Logger(label: "cairn.test.agent")), embedder: nil)
             try await withMockAnswerRoute(store: store) { route, script in
-                let agent = Agent(store: store, search: search, route: route, limits: limits)
+                let agent = Agent(store: store, search: search, route: route, limits: limits, approvals: approvals)
                 try await body(Fixture(store: store, admin: admin, agent: agent, script: script, retention: retention, vendorNote: vendorNote))
             }
         }
@@ -143,6 +145,41 @@ struct AgentTests {
             let told = try #require(fixture.script.lastRequest(model: "writer-model")?.json)
             #expect("\(told)".contains("Already under review."))
             #expect(try await fixture.store.agentRuns.proposals(for: fixture.admin).items.count == 1)
+        }
+    }
+
+    @Test("Under four-eyes approval the starter may reject their run's call but not approve it; a manager approves it", arguments: TestEngine.all)
+    func fourEyes(engine: TestEngine) async throws {
+        try await withFixture(engine, approvals: .fourEyes) { fixture in
+            let analyst = fixture.analyst()
+            let proposal = #"{"document_id":"\#(fixture.retention)","reason":"The retention period may be out of date."}"#
+            func waitingRun(_ goal: String) async throws -> AgentRun {
+                fixture.script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "writer-model")
+                let waiting = try await fixture.advance(try await fixture.agent.start(goal: goal, tools: ["propose_document_review"], by: analyst))
+                try #require(waiting.state == .awaitingApproval, "\(waiting)")
+                return waiting
+            }
+            let first = try await waitingRun("Propose a review of the retention policy.")
+            await #expect {
+                try await fixture.agent.decide(.approve, on: first.id, by: analyst)
+            } throws: { error in
+                (error as? CairnError)?.code == .forbidden && (error as? CairnError)?.message.contains("someone other than the run's starter") == true
+            }
+            #expect(try await fixture.store.agentRuns.get(first.id, for: analyst).state == .awaitingApproval, "a refused approval changes nothing")
+            let manager = Principal(
+                tenantID: analyst.tenantID, tenantName: analyst.tenantName, subject: "m", roles: [.admin], groups: [], attributes: AccessAttributes(),
+                credential: .apiKey(APIKeyID())
+            )
+            let approved = try await fixture.agent.decide(.approve, on: first.id, by: manager)
+            fixture.script.enqueue(.reply("Review proposed."), model: "writer-model")
+            #expect(try await fixture.advance(approved).state == .completed)
+            let proposals = try await fixture.store.agentRuns.proposals(for: fixture.admin).items
+            #expect(proposals.count == 1 && proposals.first?.proposedBy == analyst.auditActor && proposals.first?.approvedBy == manager.auditActor)
+
+            // Withdrawing needs no second person.
+            let second = try await waitingRun("Propose it again.")
+            let rejected = try await fixture.agent.decide(.reject(reason: "Not needed."), on: second.id, by: analyst)
+            #expect(rejected.steps[1].state == .rejected)
         }
     }
 

@@ -17,17 +17,23 @@ public struct Agent: Sendable {
     private let route: AnswerRoute?
     private let toolbox: AgentToolbox
     private let limits: AgentLimits
+    private let approvals: AgentApprovalRule
     private let tenantQueueCap: Int?
 
     /// - Parameters:
     ///   - route: the model the agent thinks with; `nil` refuses new runs.
     ///   - limits: what each new run may use.
+    ///   - approvals: who may approve a waiting call.
     ///   - tenantQueueCap: the tenant's queue cap, applied to the jobs runs enqueue.
-    public init(store: CairnStore, search: SearchService, route: AnswerRoute?, limits: AgentLimits = AgentLimits(), tenantQueueCap: Int? = nil) {
+    public init(
+        store: CairnStore, search: SearchService, route: AnswerRoute?, limits: AgentLimits = AgentLimits(), approvals: AgentApprovalRule = .starterOrManager,
+        tenantQueueCap: Int? = nil
+    ) {
         self.store = store
         self.route = route
         self.toolbox = AgentToolbox(store: store, search: search)
         self.limits = limits
+        self.approvals = approvals
         self.tenantQueueCap = tenantQueueCap
     }
 
@@ -92,9 +98,17 @@ public struct Agent: Sendable {
     }
 
     /// Approves or rejects the call run `id` waits on (step `expected`, when given), and hands
-    /// the run back to a worker.
+    /// the run back to a worker. Under four-eyes approval the starter may reject their run's
+    /// call but not approve it.
     public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal) async throws -> AgentRun {
-        try await store.agentRuns.decide(decision, on: id, step: expected, by: principal, tenantQueueCap: tenantQueueCap)
+        if case .approve = decision, approvals == .fourEyes {
+            // A run's owner never changes, so reading it before the decision races with nothing.
+            let run = try await store.agentRuns.get(id, for: principal)
+            guard run.owner != principal.auditActor else {
+                throw CairnError(.forbidden, "Four-eyes approval is on: someone other than the run's starter must approve its calls.")
+            }
+        }
+        return try await store.agentRuns.decide(decision, on: id, step: expected, by: principal, tenantQueueCap: tenantQueueCap)
     }
 
     // MARK: Worker side

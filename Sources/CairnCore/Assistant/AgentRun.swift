@@ -48,6 +48,15 @@ public struct AgentLimits: Sendable, Equatable, Codable {
     }
 }
 
+/// Who may approve the side-effecting call a run waits on. Either way a manager
+/// (`runs.manage`) may, and anyone who may approve may also reject.
+public enum AgentApprovalRule: Sendable, Equatable {
+    /// The run's starter may approve their own run's calls.
+    case starterOrManager
+    /// Never the starter: every effect is seen by a second person (`CAIRN_AGENT_FOUR_EYES`).
+    case fourEyes
+}
+
 /// An agent's pursuit of a goal: model calls and tool calls in turn, each stored as a step.
 ///
 /// The steps are the run's whole memory. A worker that picks a run up (after an approval, a

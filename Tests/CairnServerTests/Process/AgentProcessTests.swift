@@ -55,9 +55,13 @@ struct AgentProcessTests {
                 // under load while a job is still calling the model).
                 _ = try await store.jobs.reapExpiredLeases(now: Date() + 300)
 
-                let restarted = try await CairnProcess(serveWith: settings)
+                // Restarted under four-eyes approval: the starter may no longer approve their own
+                // run's call; the operator at the CLI is someone else.
+                let restarted = try await CairnProcess(serveWith: settings.merging(["CAIRN_AGENT_FOUR_EYES": "true"]) { _, new in new })
                 defer { restarted.stop() }
                 let restartedAPI = DocumentAPIClient(port: restarted.port)
+                let selfApproval = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: admin, json: ["step": 2]).expectProblem(403)
+                #expect(selfApproval.contains("Four-eyes approval is on"), "\(selfApproval)")
                 script.enqueue(.reply("The review is proposed."), model: "mock-model")
                 let wrongStep = try await CairnProcess.run(["runs", "approve", id, "--step", "3"], environment: environment)
                 #expect(wrongStep.status == 1 && wrongStep.stderr.contains("waits on step 2, not step 3"), "\(wrongStep.stderr)")
@@ -77,7 +81,8 @@ struct AgentProcessTests {
                 #expect(script.requestCount(model: "mock-model") == 2, "one model call before the kill, one after the approval")
 
                 // Deciding again is a conflict; the CLI shows the whole run.
-                let again = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: admin, json: ["step": 2])
+                let manager = try await restartedAPI.createKey(named: "manager", roles: ["admin"], token: admin)
+                let again = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: manager, json: ["step": 2])
                 #expect(again.status == 409, "\(again)")
                 let show = try await CairnProcess.run(["runs", "show", id], environment: environment)
                 #expect(show.stdout.contains("step 2 tool propose_document_review") && show.stdout.contains(": completed by cli"), "\(show.stdout)")

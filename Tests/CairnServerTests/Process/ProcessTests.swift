@@ -208,6 +208,8 @@ struct ProcessTests {
         let badPort = try await CairnProcess.run(["config"], environment: environment.merging(["CAIRN_HTTP_PORT": "eighty"]) { _, new in new })
         #expect(badPort.status == 1)
         #expect(badPort.stderr.contains("CAIRN_HTTP_PORT must be a whole number"))
+        let badSwitch = try await CairnProcess.run(["config"], environment: environment.merging(["CAIRN_AGENT_FOUR_EYES": "yes"]) { _, new in new })
+        #expect(badSwitch.status == 1 && badSwitch.stderr.contains("CAIRN_AGENT_FOUR_EYES must be true or false; 'yes' is not."), "\(badSwitch.stderr)")
         let badDatabase = try await CairnProcess.run(["migrate"], environment: ["CAIRN_DATABASE_URL": "postgres://nobody:secret@127.0.0.1:1/none?sslmode=disable"])
         #expect(badDatabase.status == 1)
         #expect(badDatabase.stderr.contains("error: Cannot use the database at postgres://nobody@127.0.0.1:1/none"))
