@@ -8,8 +8,11 @@ enum EpochMilliseconds {
         milliseconds(Date())
     }
 
+    /// To the nearest millisecond, so that a date read from a stored value turns back into that
+    /// value: rounding down turned some (1,700 ms → 1.7 s → 1,699.99…) into the millisecond
+    /// before, and a page cursor built from one then skipped the rows stored at it.
     static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// `duration` after `date`: lease expiries, retry times, key lifetimes.

@@ -313,43 +313,66 @@ struct AgentTests {
         }
     }
 
-    @Test("Review proposals: a curator reads those about documents they may see, newest first, a page at a time; others are refused", arguments: TestEngine.all)
+    @Test(
+        "Review proposals: a curator reads those about documents they may see from runs whose starter saw no more than they do, newest first, a page at a time; others are refused",
+        arguments: TestEngine.all
+    )
     func proposalsFollowDocumentAccess(engine: TestEngine) async throws {
         try await withFixture(engine) { fixture in
-            // Recorded as approved calls leave them; how they are made is the approval test's.
-            let recorded: [(key: String, document: DocumentID, at: Int64)] = [
-                ("retention-old", fixture.retention, 1_000), ("vendor", fixture.vendorNote, 2_000), ("retention-new", fixture.retention, 3_000),
-            ]
+            let annex = try await recordApprovedDocument(
+                title: "UK Annex", pages: ["Records of UK accounts are kept for 6 years."], policy: DocumentAccessPolicy(entities: ["uk"]),
+                collection: "policies", digestSeed: 3, in: fixture.store, owner: fixture.admin
+            )
+            let internalStarter = fixture.analyst(clearance: .internal)
+            let restrictedStarter = fixture.analyst(clearance: .restricted)
+            let byInternal = try await fixture.agent.start(goal: "Review the retention policy.", tools: nil, by: internalStarter)
+            let byRestricted = try await fixture.agent.start(goal: "Review the retention policy.", tools: nil, by: restrictedStarter)
+            // Recorded as approved calls leave them (how they are made is the approval test's),
+            // with 201 the curator may not read between the two they may: more than one batch.
+            let hidden = (0..<201).map { ("vendor-\($0)", fixture.vendorNote, byInternal, Int64(1_500 + $0)) }
+            let recorded: [(key: String, document: DocumentID, run: AgentRun, at: Int64)] =
+                [("retention-old", fixture.retention, byInternal, 1_000)] + hidden + [
+                    ("annex", annex, byInternal, 2_500), ("retention-by-restricted", fixture.retention, byRestricted, 2_800),
+                    ("retention-new", fixture.retention, byInternal, 3_000),
+                ]
             try await fixture.store.database.transaction(.tenant(fixture.admin.tenantID)) { transaction in
                 for proposal in recorded {
                     try await transaction.sql.raw(
                         """
                         INSERT INTO document_review_proposals (id, tenant_id, document_id, reason, proposed_by, approved_by, run_id, idempotency_key, created_at)
                         VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: fixture.admin.tenantID.description), \(bind: proposal.document.description),
-                                'Stale clause.', 'api-key:ana', 'api-key:cur', \(bind: AgentRunID().description), \(bind: proposal.key), \(bind: proposal.at))
+                                'Stale clause.', \(bind: proposal.run.owner), 'cli', \(bind: proposal.run.id.description), \(bind: proposal.key), \(bind: proposal.at))
                         """
                     ).run()
                 }
             }
             let proposals = fixture.store.agentRuns
-            #expect(try await proposals.proposals(for: fixture.admin).items.map(\.idempotencyKey) == ["retention-new", "vendor", "retention-old"])
-            // Cleared for internal documents only: the proposal about the restricted vendor note is
-            // left out, as the note is, and paging skips it too.
-            let curator = Principal(
-                tenantID: fixture.admin.tenantID, tenantName: fixture.admin.tenantName, subject: "cur", roles: [.curator], groups: [],
-                attributes: AccessAttributes(clearance: .internal), credential: .apiKey(APIKeyID())
-            )
-            let first = try await proposals.proposals(for: curator, limit: 1)
+            // The operator at the CLI reads all, an entity-restricted document's proposal too.
+            let all = try await proposals.proposals(for: fixture.admin, limit: 500)
+            #expect(all.items.count == recorded.count && all.nextCursor == nil, "\(all.items.count) of \(recorded.count)")
+            #expect(all.items.prefix(3).map(\.idempotencyKey) == ["retention-new", "retention-by-restricted", "annex"])
+            func curator(_ clearance: Classification) -> Principal {
+                Principal(
+                    tenantID: fixture.admin.tenantID, tenantName: fixture.admin.tenantName, subject: "cur", roles: [.curator], groups: [],
+                    attributes: AccessAttributes(clearance: clearance), credential: .apiKey(APIKeyID())
+                )
+            }
+            // Cleared for internal documents: not the restricted note, not the UK annex, and not
+            // what a restricted-cleared starter's model wrote, even about a document they may see.
+            let first = try await proposals.proposals(for: curator(.internal), limit: 1)
             #expect(first.items.map(\.idempotencyKey) == ["retention-new"] && first.nextCursor != nil)
-            let second = try await proposals.proposals(for: curator, limit: 1, after: first.nextCursor)
+            let second = try await proposals.proposals(for: curator(.internal), limit: 1, after: first.nextCursor)
             #expect(second.items.map(\.idempotencyKey) == ["retention-old"] && second.nextCursor == nil)
+            // Cleared as high as that starter: their proposal is readable.
+            let cleared = try await proposals.proposals(for: curator(.restricted), limit: 2).items.map(\.idempotencyKey)
+            #expect(cleared == ["retention-new", "retention-by-restricted"])
             await #expect {
                 try await proposals.proposals(for: fixture.analyst(clearance: .restricted))
             } throws: { error in
                 (error as? CairnError)?.code == .forbidden
             }
             await #expect {
-                try await proposals.proposals(for: curator, after: "not-a-cursor!")
+                try await proposals.proposals(for: curator(.internal), after: "not-a-cursor!")
             } throws: { error in
                 (error as? CairnError)?.code == .invalidInput
             }

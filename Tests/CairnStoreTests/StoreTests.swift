@@ -175,6 +175,16 @@ struct PaginationTests {
             await #expect(throws: CairnError.self) { try await store.apiKeys.list(for: admin, after: forged) }
         }
     }
+
+    @Test("A stored millisecond read back as a date turns into the same millisecond, so cursors built from dates skip nothing")
+    func millisecondsRoundTrip() {
+        // Rounding down once turned 1,700 ms into 1,699 and lost a row at a page boundary.
+        let now = EpochMilliseconds.nowMilliseconds()
+        let drifted = (Array(0..<20_000) + Array(now - 20_000..<now + 20_000)).filter { stored in
+            EpochMilliseconds.milliseconds(EpochMilliseconds.date(milliseconds: stored)) != stored
+        }
+        #expect(drifted.isEmpty, "\(drifted.count) drifted, first \(drifted.prefix(3))")
+    }
 }
 
 @Suite("Transactions")

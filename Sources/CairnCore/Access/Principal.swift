@@ -108,6 +108,18 @@ public struct Principal: Sendable, Equatable {
     public func has(_ permission: Permission) -> Bool {
         roles.contains { $0.permissions.contains(permission) }
     }
+
+    /// Whether this principal may read every document `other` may: drafts if `other` may, a
+    /// clearance at least as high, and every entity, branch and group `other` holds. A document
+    /// policy asks only for a clearance and one value from each of its lists, so whatever admits
+    /// `other` admits this principal too.
+    public func readsEverything(readableBy other: Principal) -> Bool {
+        (has(.readDraftDocuments) || !other.has(.readDraftDocuments))
+            && attributes.clearance >= other.attributes.clearance
+            && Set(other.attributes.entities).isSubset(of: attributes.entities)
+            && Set(other.attributes.branches).isSubset(of: attributes.branches)
+            && Set(other.groups).isSubset(of: groups)
+    }
 }
 
 /// Whoever is calling: a principal of some tenant, or the platform operator.

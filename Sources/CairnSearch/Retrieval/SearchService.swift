@@ -99,7 +99,7 @@ public struct SearchService: Sendable {
                 // The collection is a field of the request, not the resource at its route: an
                 // unknown one is a flaw in the request (422), as `/v1/answers` and the agent's
                 // tool report it, not a missing route (404).
-                throw CairnError(.invalidInput, "There is no collection named '\(name)' to search in.", underlying: error)
+                throw CairnError(.invalidInput, "There is no collection named '\(name.prefix(100))' to search in.", underlying: error)
             }
         }
         var mode = request.mode

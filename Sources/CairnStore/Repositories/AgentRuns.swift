@@ -167,10 +167,11 @@ public struct AgentRuns: Sendable {
         }
     }
 
-    /// Review proposals about documents the principal may see, newest first, for those who act
-    /// on them: `documents.approve` (curators and admins). A proposal about a document the
-    /// reader may not see is left out, as the document itself would be: its reason was written
-    /// by a model that read the document, and may quote it.
+    /// Review proposals the principal may read, newest first, for those who act on them:
+    /// `documents.approve` (curators and admins). A proposal's reason was written by a model
+    /// that read what the run's starter may read, and may quote any of it, so a reader sees a
+    /// proposal only if they may see its document and everything its starter could; the
+    /// operator at the CLI sees all.
     public func proposals(for principal: Principal, limit: Int = 100, after cursor: String? = nil) async throws -> Page<DocumentReviewProposal> {
         guard principal.has(.approveDocuments) else {
             throw CairnError(.forbidden, "Reading review proposals needs the 'documents.approve' permission.")
@@ -178,26 +179,31 @@ public struct AgentRuns: Sendable {
         try PageCursor.validate(limit: limit)
         let position = try NewestFirstPosition(cursor: cursor)
         let batchSize = 200
-        // Access is decided per document in Swift (the policy's rules), so the page is filled
-        // by reading on until `limit + 1` visible proposals are found.
+        // Access is decided per document and per starter in Swift (the policy's rules), so the
+        // page is filled by reading on until `limit + 1` readable proposals are found.
         var visible: [DocumentReviewProposal] = []
         var resumeAt = position
         while visible.count <= limit {
             let after = resumeAt
-            let (batch, admitted) = try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            let (batch, readable) = try await database.transaction(.tenant(principal.tenantID)) { transaction in
                 var query: SQLQueryString = "SELECT * FROM document_review_proposals WHERE tenant_id = \(bind: principal.tenantID.description)"
                 if let after { query += after.filter }
                 query += NewestFirstPosition.order
                 query += " LIMIT \(bind: batchSize)"
                 let batch = try await transaction.sql.raw(query).all().map(Self.proposal)
-                var admitted: [DocumentID: Bool] = [:]
+                guard principal.credential != .localAdministrator else { return (batch, batch) }
+                var documents: [DocumentID: Bool] = [:]
                 for document in Set(batch.map(\.documentID)) {
                     let stored = try await DocumentRepository.fetchDocument(document, tenant: principal.tenantID, in: transaction)
-                    admitted[document] = stored.map { DocumentRepository.visible($0, to: principal) } ?? false
+                    documents[document] = stored.map { DocumentRepository.visible($0, to: principal) } ?? false
                 }
-                return (batch, admitted)
+                var starters: [AgentRunID: Bool] = [:]
+                for run in Set(batch.map(\.runID)) {
+                    starters[run] = try await Self.starter(of: run, tenant: principal.tenantID, in: transaction).map(principal.readsEverything(readableBy:)) ?? false
+                }
+                return (batch, batch.filter { documents[$0.documentID] == true && starters[$0.runID] == true })
             }
-            visible += batch.filter { admitted[$0.documentID] == true }
+            visible += readable
             guard batch.count == batchSize, let last = batch.last else { break }
             resumeAt = NewestFirstPosition(createdAt: EpochMilliseconds.milliseconds(last.createdAt), id: last.id)
         }
@@ -218,11 +224,8 @@ public struct AgentRuns: Sendable {
     /// it started.
     public func load(_ id: AgentRunID, tenant: TenantID) async throws -> (run: AgentRun, principal: Principal) {
         try await database.transaction(.tenant(tenant)) { transaction in
-            guard
-                let run = try await Self.read(id, tenant: tenant, in: transaction),
-                let snapshot = try await transaction.sql.raw("SELECT principal FROM agent_runs WHERE id = \(bind: id.description)").first()
+            guard let run = try await Self.read(id, tenant: tenant, in: transaction), let principal = try await Self.starter(of: id, tenant: tenant, in: transaction)
             else { throw Self.notFound(id) }
-            let principal = try JSONDecoder().decode(PrincipalSnapshot.self, from: Data(try snapshot.string("principal").utf8)).principal(tenant: tenant)
             return (run, principal)
         }
     }
@@ -418,6 +421,12 @@ public struct AgentRuns: Sendable {
     /// Whether `principal` reads what the run's tools returned and its model wrote: its starter,
     /// and whoever holds the database. A manager may lack the clearance, entities or groups of
     /// the starter, whose documents those texts quote.
+    /// The principal run `id` acts as, as stored when it started.
+    private static func starter(of id: AgentRunID, tenant: TenantID, in transaction: Transaction) async throws -> Principal? {
+        guard let row = try await transaction.sql.raw("SELECT principal FROM agent_runs WHERE id = \(bind: id.description)").first() else { return nil }
+        return try JSONDecoder().decode(PrincipalSnapshot.self, from: Data(try row.string("principal").utf8)).principal(tenant: tenant)
+    }
+
     private static func readsInFull(_ owner: String, _ principal: Principal) -> Bool {
         owner == principal.auditActor || principal.credential == .localAdministrator
     }
