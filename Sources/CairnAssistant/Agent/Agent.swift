@@ -92,23 +92,15 @@ public struct Agent: Sendable {
         try await store.agentRuns.list(for: principal, state: state, limit: limit, after: cursor)
     }
 
-    /// The review proposals approved calls made, about documents `principal` may see, newest first.
+    /// The review proposals approved calls made that `principal` may read, newest first.
     public func proposals(for principal: Principal, limit: Int, after cursor: String?) async throws -> Page<DocumentReviewProposal> {
         try await store.agentRuns.proposals(for: principal, limit: limit, after: cursor)
     }
 
     /// Approves or rejects the call run `id` waits on (step `expected`, when given), and hands
-    /// the run back to a worker. Under four-eyes approval the starter may reject their run's
-    /// call but not approve it.
+    /// the run back to a worker, as this agent's approval rule allows.
     public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal) async throws -> AgentRun {
-        if case .approve = decision, approvals == .fourEyes {
-            // A run's owner never changes, so reading it before the decision races with nothing.
-            let run = try await store.agentRuns.get(id, for: principal)
-            guard run.owner != principal.auditActor else {
-                throw CairnError(.forbidden, "Four-eyes approval is on: someone other than the run's starter must approve its calls.")
-            }
-        }
-        return try await store.agentRuns.decide(decision, on: id, step: expected, by: principal, tenantQueueCap: tenantQueueCap)
+        try await store.agentRuns.decide(decision, on: id, step: expected, by: principal, approvals: approvals, tenantQueueCap: tenantQueueCap)
     }
 
     // MARK: Worker side

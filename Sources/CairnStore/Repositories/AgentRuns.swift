@@ -92,9 +92,11 @@ public struct AgentRuns: Sendable {
     /// Settles the side-effecting call `id` waits on and hands the run back to a worker;
     /// audited as `run.approve` or `run.reject`. A run not waiting is a conflict, and so is one
     /// waiting on another step than `expected` (when given): a decision is about the call its
-    /// maker saw, never about whichever call waits by the time it arrives.
+    /// maker saw, never about whichever call waits by the time it arrives. Under four-eyes
+    /// approval the starter may reject their run's call but not approve it.
     public func decide(
-        _ decision: Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal, tenantQueueCap: Int?
+        _ decision: Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal, approvals: AgentApprovalRule = .starterOrManager,
+        tenantQueueCap: Int?
     ) async throws -> AgentRun {
         if case .reject(let reason?) = decision { try TextRules.validate(reason, field: "A reason", maximumLength: 2000) }
         let now = EpochMilliseconds.milliseconds(Date())
@@ -106,6 +108,9 @@ public struct AgentRuns: Sendable {
                 ).first(),
                 Self.visible(try row.string("owner"), to: principal)
             else { throw Self.notFound(id) }
+            if case .approve = decision, approvals == .fourEyes, try row.string("owner") == principal.auditActor {
+                throw CairnError(.forbidden, "Four-eyes approval is on: someone other than the run's starter must approve its calls.")
+            }
             guard
                 try row.string("state") == AgentRun.State.awaitingApproval.rawValue,
                 let step = try await transaction.sql.raw(
@@ -418,15 +423,15 @@ public struct AgentRuns: Sendable {
         owner == principal.auditActor || principal.has(.manageRuns)
     }
 
-    /// Whether `principal` reads what the run's tools returned and its model wrote: its starter,
-    /// and whoever holds the database. A manager may lack the clearance, entities or groups of
-    /// the starter, whose documents those texts quote.
     /// The principal run `id` acts as, as stored when it started.
     private static func starter(of id: AgentRunID, tenant: TenantID, in transaction: Transaction) async throws -> Principal? {
         guard let row = try await transaction.sql.raw("SELECT principal FROM agent_runs WHERE id = \(bind: id.description)").first() else { return nil }
         return try JSONDecoder().decode(PrincipalSnapshot.self, from: Data(try row.string("principal").utf8)).principal(tenant: tenant)
     }
 
+    /// Whether `principal` reads what the run's tools returned and its model wrote: its starter,
+    /// and whoever holds the database. A manager may lack the clearance, entities or groups of
+    /// the starter, whose documents those texts quote.
     private static func readsInFull(_ owner: String, _ principal: Principal) -> Bool {
         owner == principal.auditActor || principal.credential == .localAdministrator
     }
