@@ -41,22 +41,9 @@ struct AnnouncementThrottleTests {
         // A database of its own: notifications reach every listener in a database, and the
         // other suites enqueue in theirs at the same time.
         let location = try PostgresLocation(url: try #require(TestEngine.postgresURL))
-        let name = "notify_\(UUID().uuidString.prefix(8).lowercased())"
-        try await withPostgresAdmin(location) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
-        }
-        var dedicated = location
-        dedicated.database = name
-        let drop = {
-            _ = try await withPostgresAdmin(location) { try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: Logger(label: "test")) }
-        }
-        do {
+        try await withDedicatedPostgresDatabase(on: location, prefix: "notify") { dedicated in
             try await burst(on: dedicated)
-        } catch {
-            try await drop()
-            throw error
         }
-        try await drop()
     }
 
     private func burst(on dedicated: PostgresLocation) async throws {

@@ -63,6 +63,46 @@ public func withPostgresAdmin<Result: Sendable>(
     }
 }
 
+/// Runs `body` with a PostgreSQL database of its own on the server at `location`, created empty
+/// (named `prefix_…`) and dropped afterwards, also when `body` throws. For what a schema cannot
+/// isolate: notifications reach every listener in a database, and the CLI takes a URL.
+public func withDedicatedPostgresDatabase<Result: Sendable>(
+    on location: PostgresLocation,
+    prefix: String,
+    _ body: (PostgresLocation) async throws -> Result
+) async throws -> Result {
+    let name = "\(prefix)_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    try await administer("CREATE DATABASE \(name)", on: location)
+    var dedicated = location
+    dedicated.database = name
+    let result: Result
+    do {
+        result = try await body(dedicated)
+    } catch {
+        try? await administer("DROP DATABASE \(name) WITH (FORCE)", on: location)
+        throw error
+    }
+    try await administer("DROP DATABASE \(name) WITH (FORCE)", on: location)
+    return result
+}
+
+/// Runs one statement outside any test database, tried up to five times. With suites creating
+/// and dropping databases at once, PostgreSQL can refuse one for a moment (a CI run failed on a
+/// drop); a refusal that lasts is reported with the server's own words, which `PSQLError`'s
+/// description hides.
+private func administer(_ sql: String, on location: PostgresLocation) async throws {
+    for attempt in 1...5 {
+        do {
+            try await withPostgresAdmin(location) { _ = try await $0.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "cairn.test.admin")) }
+            return
+        } catch where attempt < 5 {
+            try await Task.sleep(for: .milliseconds(500 * attempt))
+        } catch {
+            throw CairnError(.internalFailure, "\(sql) failed five times: \(String(reflecting: error))")
+        }
+    }
+}
+
 /// Creates tenant `name` and returns its local administrator, the usual actor of store tests.
 public func makeTenant(_ store: CairnStore, _ name: String) async throws -> Principal {
     .localAdministrator(of: try await store.tenants.create(name: TenantName(name), actor: "test"))

@@ -300,25 +300,22 @@ func withCLIDatabase(
     case .postgres:
         let url = try #require(TestEngine.postgresURL)
         let location = try PostgresLocation(url: url)
-        let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await withPostgresAdmin(location) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
-        }
-        var dedicated = location
-        dedicated.database = name
-        let environment = ["CAIRN_HOME": home, "CAIRN_DATABASE_URL": "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(name)?sslmode=disable"]
-        if migrated {
-            let migrate = try await CairnProcess.run(["migrate"], environment: environment)
-            #expect(migrate.status == 0, "\(migrate.stderr)")
-        }
-        let database = PostgresDatabase(location: dedicated, maximumConnections: 2, logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-            try await body(environment, CairnStore(database: database))
-        }
-        try await withPostgresAdmin(location) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: Logger(label: "test"))
+        try await withDedicatedPostgresDatabase(on: location, prefix: "cli") { dedicated in
+            let environment = [
+                "CAIRN_HOME": home,
+                "CAIRN_DATABASE_URL":
+                    "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(dedicated.database)?sslmode=disable",
+            ]
+            if migrated {
+                let migrate = try await CairnProcess.run(["migrate"], environment: environment)
+                #expect(migrate.status == 0, "\(migrate.stderr)")
+            }
+            let database = PostgresDatabase(location: dedicated, maximumConnections: 2, logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await database.run() }
+                defer { group.cancelAll() }
+                try await body(environment, CairnStore(database: database))
+            }
         }
     }
 }
