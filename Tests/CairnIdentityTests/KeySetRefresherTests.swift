@@ -25,7 +25,9 @@ struct KeySetRefresherTests {
         let refresher = KeySetRefresher(keySet: keySet, interval: .milliseconds(20), logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await refresher.run() }
-            let deadline = ContinuousClock.now + .seconds(10)
+            // The loop ends at the third fetch; the long deadline is for a CI machine whose
+            // cooperative pool was so busy that 10 s saw only two 20 ms intervals.
+            let deadline = ContinuousClock.now + .seconds(90)
             while counter.count.withLock({ $0 }) < 3, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }

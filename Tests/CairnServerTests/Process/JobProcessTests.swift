@@ -29,13 +29,14 @@ struct JobProcessTests {
     )
     func chaosOnPostgres() async throws {
         try await withCLIDatabase(.postgres, home: home) { environment, store in
-            let tenant = try await enqueueEffects(2000, in: store)
+            let (tenant, waves) = try await effectWaves(2000, kills: 6, in: store)
             let env = environment.merging(jobSettings) { _, new in new }
             var workers = [
                 try await CairnProcess(["worker"], environment: env, readyWhen: "Worker started"),
                 try await CairnProcess(["worker"], environment: env, readyWhen: "Worker started"),
             ]
             for kill in 1...6 {
+                #expect(try await store.jobs.enqueueBatch(waves[kill], by: tenant) == waves[kill].count)
                 // A worker that holds leases right now, so the kill interrupts jobs: with two
                 // workers and short jobs, a worker chosen blindly was sometimes idle.
                 let victim = try await CairnProcess.eventually("a worker to hold leases before kill \(kill)", timeout: .seconds(60)) {
@@ -59,10 +60,11 @@ struct JobProcessTests {
     @Test("Chaos on SQLite: 2,000 jobs run inside cairn serve, SIGKILLed at random and restarted; every job succeeds, its keyed effect written once")
     func chaosOnSQLite() async throws {
         try await withCLIDatabase(.sqlite, home: home) { environment, store in
-            let tenant = try await enqueueEffects(2000, in: store)
+            let (tenant, waves) = try await effectWaves(2000, kills: 5, in: store)
             let env = environment.merging(jobSettings) { _, new in new }.merging(["CAIRN_JOBS_CONCURRENCY": "8"]) { _, new in new }
             var server = try await CairnProcess(serveWith: env)
             for kill in 1...5 {
+                #expect(try await store.jobs.enqueueBatch(waves[kill], by: tenant) == waves[kill].count)
                 try await Self.waitForRunningJobs(in: store, before: kill)
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
@@ -176,8 +178,7 @@ struct JobProcessTests {
     }
 
     /// A kill after the queue has drained interrupts nothing, and the test would then pass or
-    /// fail on how fast the machine is (a CI run drained 2,000 short jobs after four of its six
-    /// kills). The jobs are sized to outlast the kills; this says so if they ever do not.
+    /// fail on how fast the machine is. The waves make that unlikely; this says so if it happens.
     private static func expectWorkLeft(in store: CairnStore, before kill: Int) async throws {
         let left = try await count(in: store, where: "state <> 'succeeded'")
         try #require(left > 0, "every job finished before kill \(kill); the jobs are too short to test kills")
@@ -193,16 +194,22 @@ struct JobProcessTests {
         })
     }
 
-    /// A tenant with `total` `probe.effect` jobs queued (50–150 ms each, so that the queue
-    /// outlasts the kills even on a fast machine; enough attempts to survive every kill), effect
-    /// keys `effect-0`…
-    private func enqueueEffects(_ total: Int, in store: CairnStore) async throws -> Principal {
+    /// A tenant and `total` `probe.effect` jobs (50–150 ms each, enough attempts to survive
+    /// every kill; effect keys `effect-0`…) split into `kills + 1` waves. Wave 0 is queued here;
+    /// the test queues wave n just before kill n. Queued all at once, the jobs' pace set against
+    /// the kills' pace decided whether late kills found work: CI runs drained 2,000 of them
+    /// after four kills, then after two, as starting a worker process slowed under load. A
+    /// fresh wave before each kill leaves work for it on any machine.
+    private func effectWaves(_ total: Int, kills: Int, in store: CairnStore) async throws -> (Principal, [[JobRepository.NewJob]]) {
         let admin = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("chaosbank"), actor: "test"))
         let jobs = (0..<total).map { index in
             JobRepository.NewJob(kind: "probe.effect", payload: #"{"key":"effect-\#(index)","sleepMs":\#(Int.random(in: 50...150))}"#, maxAttempts: 50)
         }
-        #expect(try await store.jobs.enqueueBatch(jobs, by: admin) == total)
-        return admin
+        let size = (total + kills) / (kills + 1)
+        let waves = stride(from: 0, to: total, by: size).map { Array(jobs[$0..<min($0 + size, total)]) }
+        #expect(waves.count == kills + 1)
+        #expect(try await store.jobs.enqueueBatch(waves[0], by: admin) == waves[0].count)
+        return (admin, waves)
     }
 
     private func expectAllSucceeded(_ total: Int, tenant: Principal, store: CairnStore) async throws {
