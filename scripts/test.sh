@@ -21,7 +21,13 @@ export CAIRN_TEST_MODEL_DIR="${CAIRN_HOME:-$PWD/.cairn}/models/all-MiniLM-L6-v2"
 # closing summary: CI shows only the end of a long run, where they would otherwise be lost.
 log="$(mktemp)"
 status=0
-swift test --skip-build 2>&1 | tee "$log" || status=$?
+# A run takes 6–15 minutes. One that hangs would otherwise hold CI until its own limit and end
+# without a word on where; after 30 minutes it is stopped and the tests still open are named.
+timeout --kill-after=30s 30m swift test --skip-build 2>&1 | tee "$log" || status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "The test run did not finish within 30 minutes. Tests that started and never ended:"
+    python3 scripts/unfinished-tests.py "$log"
+fi
 if [ "$status" -ne 0 ]; then
     echo "What failed, repeated from above:"
     grep -A4 -E '^✘ (Test|Suite) .*(recorded an issue|failed)' "$log" | grep -v -E '^✘ Test run with' | head -120 || true

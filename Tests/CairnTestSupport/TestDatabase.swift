@@ -2,7 +2,6 @@ public import CairnCore
 public import CairnStore
 import Foundation
 import Logging
-public import PostgresNIO
 
 /// The engines a store test runs on. PostgreSQL joins when `CAIRN_TEST_DATABASE_URL` is set,
 /// which `scripts/test.sh` always does; `TestEngine.postgresIsRequired` makes CI fail rather
@@ -46,23 +45,6 @@ public func withTestStore<Result: Sendable>(
     return try await CairnStore.withScratch(postgres: postgres, maximumConnections: 8, logger: Logger(label: "cairn.test"), body)
 }
 
-/// A short-lived PostgreSQL client outside any test schema, for setup and teardown.
-@discardableResult
-public func withPostgresAdmin<Result: Sendable>(
-    _ location: PostgresLocation,
-    _ body: @Sendable (PostgresClient) async throws -> Result
-) async throws -> Result {
-    let client = PostgresClient(
-        configuration: .init(host: location.host, port: location.port, username: location.username, password: location.password, database: location.database, tls: .disable),
-        backgroundLogger: Logger(label: "cairn.test.admin")
-    )
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await client.run() }
-        defer { group.cancelAll() }
-        return try await body(client)
-    }
-}
-
 /// Runs `body` with a PostgreSQL database of its own on the server at `location`, created empty
 /// (named `prefix_…`) and dropped afterwards, also when `body` throws. For what a schema cannot
 /// isolate: notifications reach every listener in a database, and the CLI takes a URL.
@@ -93,7 +75,7 @@ public func withDedicatedPostgresDatabase<Result: Sendable>(
 private func administer(_ sql: String, on location: PostgresLocation) async throws {
     for attempt in 1...5 {
         do {
-            try await withPostgresAdmin(location) { _ = try await $0.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "cairn.test.admin")) }
+            try await PostgresDatabase.executeOutsidePool(sql, on: location, logger: Logger(label: "cairn.test.admin"))
             return
         } catch where attempt < 5 {
             try await Task.sleep(for: .milliseconds(500 * attempt))

@@ -30,6 +30,12 @@ public struct PostgresDatabase: Database, Service {
             tls: Self.tls(location.tls)
         )
         configuration.options.maximumConnections = maximumConnections
+        // No keep-alive pings. postgres-nio 1.33 writes a query to its connection without a write
+        // promise, so a query on a connection that has just closed is never answered; when that
+        // query is the pool's keep-alive, `run()` waits for it forever. A test run hung so, on a
+        // pool that sat idle while a keep-alive raced the connection's close. With no minimum
+        // connections, an idle connection is closed after 60 s anyway, so the ping bought nothing.
+        configuration.options.keepAliveBehavior = nil
         if let searchPath {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
@@ -175,6 +181,12 @@ public struct PostgresDatabase: Database, Service {
     /// startup parameter: the connection is platform-scoped from its first statement to its
     /// last, which is safe only because it is never handed to anything else.
     private func connectOutsidePool(platform: Bool) async throws(CairnError) -> PostgresConnection {
+        try await Self.connect(to: location, searchPath: searchPath, platform: platform, logger: logger)
+    }
+
+    private static func connect(
+        to location: PostgresLocation, searchPath: String?, platform: Bool, logger: Logger
+    ) async throws(CairnError) -> PostgresConnection {
         let tls: PostgresConnection.Configuration.TLS
         do {
             tls = try Self.connectionTLS(location.tls)
@@ -222,23 +234,29 @@ extension PostgresDatabase {
     ) async throws -> Result {
         // Generated, lowercase: DDL cannot bind identifiers, and this one never holds input.
         let schema = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = PostgresDatabase(location: location, maximumConnections: 1, logger: logger)
-        try await admin.checkConnection()
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await admin.run() }
-            defer { group.cancelAll() }
-            try await admin.transaction(.platform) { try await $0.sql.raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }
-            let drop: @Sendable () async throws -> Void = {
-                try await admin.transaction(.platform) { try await $0.sql.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run() }
-            }
-            do {
-                let result = try await body(schema)
-                try await drop()
-                return result
-            } catch {
-                try? await drop()
-                throw error
-            }
+        // Each statement on a connection of its own: they are minutes apart, and a pool held open
+        // between them would only idle (see `keepAliveBehavior` in `init`).
+        try await executeOutsidePool("CREATE SCHEMA \(schema)", on: location, logger: logger)
+        do {
+            let result = try await body(schema)
+            try await executeOutsidePool("DROP SCHEMA \(schema) CASCADE", on: location, logger: logger)
+            return result
+        } catch {
+            try? await executeOutsidePool("DROP SCHEMA \(schema) CASCADE", on: location, logger: logger)
+            throw error
+        }
+    }
+
+    /// Runs one statement (DDL, whose rows are discarded) on a connection opened for it and
+    /// closed after it, in the database `location` names.
+    public static func executeOutsidePool(_ sql: String, on location: PostgresLocation, logger: Logger) async throws {
+        let connection = try await connect(to: location, searchPath: nil, platform: false, logger: logger)
+        do {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 }
