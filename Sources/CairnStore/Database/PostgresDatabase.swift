@@ -262,8 +262,8 @@ extension PostgresDatabase {
 }
 
 /// A worker's own PostgreSQL connection (see `Database.withPlatformSession`). It connects on
-/// first use and again after the connection breaks, so a database restart costs the worker a
-/// failed statement, not its session.
+/// first use and again once the server has closed its connection, so a database restart costs
+/// the worker at most the statement that was running, not its session.
 actor PostgresPlatformSession: PlatformSession {
     private let logger: Logger
     private let connect: @Sendable () async throws(CairnError) -> PostgresConnection
@@ -276,21 +276,34 @@ actor PostgresPlatformSession: PlatformSession {
     }
 
     func run<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
-        let opening = connection ?? Task { try await connect() }
-        connection = opening
-        let current: PostgresConnection
-        do {
-            current = try await opening.value
-        } catch {
-            if connection == opening { connection = nil }
-            throw error
-        }
+        let (current, opening) = try await openConnection()
         do {
             return try await body(Transaction(postgres: current, logger: logger))
         } catch {
             if current.isClosed, connection == opening { connection = nil }
             throw error
         }
+    }
+
+    /// The connection held, or a new one when none is held or the server has closed it.
+    /// postgres-nio never answers a statement written to a closed connection (it writes without
+    /// a write promise), so using one the server ended (a restart, a failover, an idle-session
+    /// timeout) would hang the worker for good instead of failing a statement.
+    private func openConnection() async throws -> (PostgresConnection, Task<PostgresConnection, any Error>) {
+        for _ in 1...2 {
+            let opening = connection ?? Task { try await connect() }
+            connection = opening
+            let current: PostgresConnection
+            do {
+                current = try await opening.value
+            } catch {
+                if connection == opening { connection = nil }
+                throw error
+            }
+            if !current.isClosed { return (current, opening) }
+            if connection == opening { connection = nil }
+        }
+        throw CairnError(.unavailable, "The database closed a new connection as soon as it was opened.")
     }
 
     func close() async {
