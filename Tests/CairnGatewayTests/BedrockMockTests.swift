@@ -341,7 +341,7 @@ private func post(_ url: String, body: String, headers: [(name: String, value: S
         request.headers.add(name: header.name, value: header.value)
     }
     request.body = .bytes(ByteBuffer(string: body))
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
     let bytes = try await response.body.collect(upTo: 1 << 20)
     return Response(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
 }

@@ -789,7 +789,7 @@ private func send(
     _ body: String? = nil,
     method: HTTPMethod = .POST,
     headers: [(String, String)] = [],
-    timeout: TimeAmount = .seconds(10)
+    timeout: TimeAmount = .seconds(60)
 ) async throws -> ReceivedResponse {
     var request = HTTPClientRequest(url: url)
     request.method = method
@@ -810,7 +810,7 @@ private func sendExpectingCut(_ url: String, _ body: String, headers: [(String, 
     request.method = .POST
     request.headers.add(contentsOf: headers)
     request.body = .bytes(ByteBuffer(string: body))
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
     #expect(response.status == .ok)
     var received = ""
     do {
@@ -825,7 +825,7 @@ private func sendExpectingCut(_ url: String, _ body: String, headers: [(String, 
 }
 
 /// Waits until `condition` holds, polling, for at most `timeout`.
-private func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+private func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         guard ContinuousClock.now < deadline else {

@@ -80,7 +80,7 @@ struct GatewayAdminProcessTests {
                 request.headers.add(name: "Authorization", value: "Bearer \(token)")
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(string: body))
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
                 _ = try await response.body.collect(upTo: 1 << 20)
                 return (response.status.code, response.headers)
             }

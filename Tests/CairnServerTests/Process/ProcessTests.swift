@@ -27,7 +27,7 @@ struct ProcessTests {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let body = String(buffer: try await response.body.collect(upTo: 1 << 22))
         return (response.status.code, body, response.headers.map { ($0.name, $0.value) })
     }
