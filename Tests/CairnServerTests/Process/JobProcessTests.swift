@@ -194,18 +194,28 @@ struct JobProcessTests {
         })
     }
 
-    /// A tenant and `total` `probe.effect` jobs (50–150 ms each, enough attempts to survive
-    /// every kill; effect keys `effect-0`…) split into `kills + 1` waves. Wave 0 is queued here;
-    /// the test queues wave n just before kill n. Queued all at once, the jobs' pace set against
-    /// the kills' pace decided whether late kills found work: CI runs drained 2,000 of them
-    /// after four kills, then after two, as starting a worker process slowed under load. A
-    /// fresh wave before each kill leaves work for it on any machine.
+    /// A tenant and `total` `probe.effect` jobs (enough attempts to survive every kill; effect
+    /// keys `effect-0`…) split into `kills + 1` waves. Wave 0 is queued here; the test queues
+    /// wave n just before kill n. Each wave opens with two 20 s jobs, claimed first (priority 1),
+    /// then short ones of 50–150 ms.
+    ///
+    /// Whether a kill found work used to depend on the machine's pace: CI drained 2,000 jobs
+    /// queued at once after four kills, then after two, as worker start-up slowed under load;
+    /// and a short wave was once drained while the test's own polls, starved on a loaded run,
+    /// looked for a worker holding leases. The long jobs run for twenty seconds from the moment the
+    /// wave is queued, so the kill that follows within a second or so lands on one.
     private func effectWaves(_ total: Int, kills: Int, in store: CairnStore) async throws -> (Principal, [[JobRepository.NewJob]]) {
         let admin = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("chaosbank"), actor: "test"))
-        let jobs = (0..<total).map { index in
-            JobRepository.NewJob(kind: "probe.effect", payload: #"{"key":"effect-\#(index)","sleepMs":\#(Int.random(in: 50...150))}"#, maxAttempts: 50)
-        }
         let size = (total + kills) / (kills + 1)
+        let jobs = (0..<total).map { index in
+            let long = index % size < 2
+            return JobRepository.NewJob(
+                kind: "probe.effect",
+                payload: #"{"key":"effect-\#(index)","sleepMs":\#(long ? 20_000 : Int.random(in: 50...150))}"#,
+                priority: long ? 1 : 0,
+                maxAttempts: 50
+            )
+        }
         let waves = stride(from: 0, to: total, by: size).map { Array(jobs[$0..<min($0 + size, total)]) }
         #expect(waves.count == kills + 1)
         #expect(try await store.jobs.enqueueBatch(waves[0], by: admin) == waves[0].count)
