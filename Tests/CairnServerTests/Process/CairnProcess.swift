@@ -85,8 +85,17 @@ final class CairnProcess: @unchecked Sendable {
         try process.run()
         let stderrText = PipeDrain(err)
         (self.process, self.stderrText) = (process, stderrText)
-        _ = try await Self.eventually("cairn \(arguments.first ?? "") to log '\(marker)'", timeout: .seconds(30)) {
-            stderrText.text.contains(marker) ? true : nil
+        // A start takes a fraction of a second here, yet one under a full CI load outlasted 30 s;
+        // the wait is long because it only bounds a failure. A process that never gets ready is
+        // stopped, and the issue quotes the end of its log, which says where it stalled.
+        do {
+            _ = try await Self.eventually("cairn \(arguments.first ?? "") to log '\(marker)'", timeout: .seconds(90)) {
+                stderrText.text.contains(marker) ? true : nil
+            }
+        } catch {
+            process.terminate()
+            Issue.record("cairn \(arguments.first ?? "") logged, before it was stopped:\n\(stderrText.text.split(separator: "\n").suffix(20).joined(separator: "\n"))")
+            throw error
         }
     }
 
@@ -122,13 +131,7 @@ final class CairnProcess: @unchecked Sendable {
         timeout: Duration,
         _ condition: () async throws -> Value?
     ) async throws -> Value {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let value = try await condition() { return value }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("Timed out after \(timeout) waiting for \(what)")
-        throw CancellationError()
+        try await pollUntil(what, timeout: timeout, interval: .milliseconds(50), condition)
     }
 }
 

@@ -164,6 +164,10 @@ struct DocumentAPIClient: Sendable {
 
 /// Polls `condition` every `interval` until it yields a value; past `timeout` the test fails.
 /// (`CairnProcess.eventually` polls every 50 ms, too often for conditions that make many requests.)
+///
+/// The condition is asked once more after a sleep that crossed the deadline: on a loaded run the
+/// test process itself can be starved for seconds, and its wake-up is no reason to fail a
+/// condition that came true meanwhile.
 func pollUntil<Value>(
     _ what: String,
     timeout: Duration,
@@ -171,8 +175,9 @@ func pollUntil<Value>(
     _ condition: () async throws -> Value?
 ) async throws -> Value {
     let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    while true {
         if let value = try await condition() { return value }
+        if ContinuousClock.now >= deadline { break }
         try await Task.sleep(for: interval)
     }
     Issue.record("Timed out after \(timeout) waiting for \(what)")
