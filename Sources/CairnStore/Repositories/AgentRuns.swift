@@ -106,9 +106,10 @@ public struct AgentRuns: Sendable {
                 let row = try await transaction.sql.raw(
                     "SELECT owner, state FROM agent_runs WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant)\(transaction.rowLockClause)"
                 ).first(),
-                Self.visible(try row.string("owner"), to: principal)
+                case let owner = try row.string("owner"),
+                Self.visible(owner, to: principal)
             else { throw Self.notFound(id) }
-            if case .approve = decision, approvals == .fourEyes, try row.string("owner") == principal.auditActor {
+            if case .approve = decision, approvals == .fourEyes, owner == principal.auditActor {
                 throw CairnError(.forbidden, "Four-eyes approval is on: someone other than the run's starter must approve its calls.")
             }
             guard
