@@ -14,7 +14,8 @@ let package = Package(
     name: "cairn",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "cairn", targets: ["cairn"])
+        .executable(name: "cairn", targets: ["cairn"]),
+        .executable(name: "cairn-bench", targets: ["cairn-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -181,6 +182,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // JSON Schema 2020-12: compiled once, then validated against with located violations.
+        // A general library: the gateway's structured output uses it, and so will extraction.
+        .target(
+            name: "CairnJSONSchema",
+            dependencies: ["CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        // AWS wire formats, apart from any feature: Signature Version 4 (signer and verifier)
+        // and the event-stream codec. Bedrock uses them, and so does the mock that imitates it.
+        .target(
+            name: "CairnAWS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The model gateway: providers (OpenAI-compatible, Anthropic, Bedrock Converse, mock),
         // routing with retries, circuit breakers and stream-safe failover, virtual-key limits,
         // reserve-then-commit budgets, structured output validated against JSON Schema, the
@@ -188,8 +205,10 @@ let package = Package(
         .target(
             name: "CairnGateway",
             dependencies: [
+                "CairnAWS",
                 "CairnCore",
                 "CairnEmbed",
+                "CairnJSONSchema",
                 "CairnStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -208,9 +227,9 @@ let package = Package(
         .target(
             name: "CairnMockLLM",
             dependencies: [
-                "CairnCore",
                 // For SigV4 verification and the AWS event-stream encoder of its Bedrock dialect.
-                "CairnGateway",
+                "CairnAWS",
+                "CairnCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -254,6 +273,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Configuration and wiring both executables share: every setting (command line →
+        // environment → file → defaults), the configured database opened for a one-shot
+        // command, and the command protocol that turns failures into one sentence.
+        .target(
+            name: "CairnRuntime",
+            dependencies: [
+                "CairnCore",
+                "CairnEmbed",
+                "CairnGateway",
+                "CairnIdentity",
+                "CairnJobs",
+                "CairnServer",
+                "CairnStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The thin executable: parses arguments, reads configuration, wires services.
         .executableTarget(
             name: "cairn",
@@ -266,13 +305,12 @@ let package = Package(
                 "CairnIngest",
                 "CairnIdentity",
                 "CairnJobs",
-                "CairnMockLLM",
+                "CairnRuntime",
                 "CairnSearch",
                 "CairnServer",
                 "CairnStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -280,6 +318,52 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks and quality evaluations, kept out of what `serve` runs: the queue against
+        // pgbench, embedding against the sgemm ceiling, search at a million chunks, BEIR
+        // collections and their scores, the injection screen's confusion counts.
+        .target(
+            name: "CairnBench",
+            dependencies: [
+                "CairnAssistant",
+                "CairnCore",
+                "CairnEmbed",
+                "CairnJobs",
+                "CairnSearch",
+                "CairnStore",
+                "CBLAS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `cairn-bench`: the bench and eval commands; `cairn bench …` and `cairn eval …` run it.
+        // The only executable that links the mock model server (ADR 0028).
+        .executableTarget(
+            name: "cairn-bench",
+            dependencies: [
+                "CairnAssistant",
+                "CairnBench",
+                "CairnCore",
+                "CairnEmbed",
+                "CairnGateway",
+                "CairnIdentity",
+                "CairnIngest",
+                "CairnJobs",
+                "CairnMockLLM",
+                "CairnRuntime",
+                "CairnSearch",
+                "CairnServer",
+                "CairnStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -304,7 +388,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnEmbedTests",
-            dependencies: ["CairnCore", "CairnEmbed"],
+            dependencies: ["CairnBench", "CairnCore", "CairnEmbed"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
@@ -320,6 +404,7 @@ let package = Package(
             name: "CairnAssistantTests",
             dependencies: [
                 "CairnAssistant",
+                "CairnBench",
                 "CairnCore",
                 "CairnDemo",
                 "CairnEmbed",
@@ -361,6 +446,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnJSONSchemaTests",
+            dependencies: ["CairnCore", "CairnJSONSchema", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnAWSTests",
+            dependencies: ["CairnAWS", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,10 +4,10 @@ import Dispatch
 /// The encoder's arithmetic over row-major float matrices: matrix products through CBLAS,
 /// and the row-wise steps between them as plain loops over raw pointers, which the optimiser
 /// vectorises (no bounds checks, no calls in the loop bodies).
-enum EncoderKernels {
+package enum EncoderKernels {
     /// The threads BLAS is configured with (`OPENBLAS_NUM_THREADS`, by default one per core),
     /// read before ``onEachCore(_:_:)`` first changes the setting.
-    static let blasThreads = Int(openblas_get_num_threads())
+    package static let blasThreads = Int(openblas_get_num_threads())
 
     /// Runs `body(part)` for each of `parts` parts at once, one thread each, with BLAS
     /// single-threaded meanwhile; a single part runs on the calling thread with BLAS's own threads.
@@ -16,7 +16,7 @@ enum EncoderKernels {
     /// core busy, through the row-wise steps between matrix products too, where BLAS's threads
     /// would otherwise wait for the one running them. Not reentrant: the BLAS thread setting is
     /// process-wide, which is why inference runs on one serial queue.
-    static func onEachCore(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+    package static func onEachCore(_ parts: Int, _ body: @Sendable (Int) -> Void) {
         guard parts > 1 else {
             body(0)
             return
@@ -63,7 +63,7 @@ enum EncoderKernels {
 
     /// A linear layer without its bias: `y = x·Wᵀ`, or `y += x·Wᵀ` when `accumulate`, for `rows`
     /// rows of `x` (`rows × inputs`) and a weight `W` stored as PyTorch does, `outputs × inputs`.
-    static func linear(
+    package static func linear(
         _ x: UnsafePointer<Float>,
         rows: Int,
         weight: UnsafePointer<Float>,

@@ -93,7 +93,7 @@ public struct LocalSentenceEmbedder: SentenceEmbedder {
     }
 
     /// Runs `work` on the inference queue, unless the task is already cancelled.
-    func onInferenceQueue<Value: Sendable>(_ work: @escaping @Sendable () throws(CairnError) -> Value) async throws -> Value {
+    package func onInferenceQueue<Value: Sendable>(_ work: @escaping @Sendable () throws(CairnError) -> Value) async throws -> Value {
         try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
             Self.inferenceQueue.async { continuation.resume(with: Result(catching: work)) }

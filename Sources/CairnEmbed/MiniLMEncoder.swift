@@ -17,10 +17,10 @@ public struct MiniLMEncoder: Sendable {
     /// Positions the model has embeddings for: the most ids one sequence can have.
     public static let maximumSequenceLength = 512
 
-    static let layerCount = 6
-    static let headCount = 12
-    static let headSize = 32
-    static let intermediateSize = 1536
+    package static let layerCount = 6
+    package static let headCount = 12
+    package static let headSize = 32
+    package static let intermediateSize = 1536
 
     /// Rows of the word-embedding table: token ids must be below this.
     public let vocabularySize: Int

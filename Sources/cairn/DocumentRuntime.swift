@@ -3,6 +3,7 @@ import CairnCore
 import CairnEmbed
 import CairnIngest
 import CairnJobs
+import CairnRuntime
 import CairnSearch
 import CairnServer
 import CairnStore

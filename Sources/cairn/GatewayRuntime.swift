@@ -2,6 +2,7 @@ import CairnAssistant
 import CairnCore
 import CairnEmbed
 import CairnGateway
+import CairnRuntime
 import CairnStore
 import Logging
 import ServiceLifecycle

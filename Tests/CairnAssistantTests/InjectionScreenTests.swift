@@ -1,3 +1,4 @@
+import CairnBench
 @testable import CairnAssistant
 import Foundation
 import Testing

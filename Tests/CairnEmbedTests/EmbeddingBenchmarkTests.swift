@@ -1,3 +1,4 @@
+import CairnBench
 import CairnEmbed
 import Testing
 

@@ -1,3 +1,4 @@
+import CairnAWS
 import CairnCore
 import Foundation
 import Testing

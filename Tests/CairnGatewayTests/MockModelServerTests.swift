@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CairnCore
 import CairnMockLLM
+import CairnTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -395,7 +396,7 @@ struct MockModelServerTests {
                         _ = try await send("\(server.baseURL)/v1/chat/completions", Self.chat(model: "gpt-4o"), timeout: .seconds(30))
                     }
                 }
-                try await eventually { script.requestCount(model: "gpt-4o") == 1 }
+                try await eventually("the mock to count the request", timeout: .seconds(30)) { script.requestCount(model: "gpt-4o") == 1 }
             }
             try await group.waitForAll()
         }
@@ -822,18 +823,6 @@ private func sendExpectingCut(_ url: String, _ body: String, headers: [(String, 
         // The connection closed before the chunked body's end: what a gateway sees from a dying upstream.
     }
     return ReceivedEvent.parse(received)
-}
-
-/// Waits until `condition` holds, polling, for at most `timeout`.
-private func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(timeout)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
 }
 
 extension JSONValue {

@@ -1,5 +1,6 @@
 import CairnCore
 import CairnIdentity
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -44,9 +45,7 @@ struct WycheproofTests {
 
     @Test("Every JWS the file marks invalid is rejected; every valid one Cairn supports is accepted")
     func walk() async throws {
-        let root = ProcessInfo.processInfo.environment["CAIRN_SHARED_DATA"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized.path
-        let url = URL(fileURLWithPath: root).appendingPathComponent("wycheproof/json_web_signature_test.json")
+        let url = SharedData.folder("wycheproof").appendingPathComponent("json_web_signature_test.json")
         let vectors = try JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
 
         var invalidSeen = 0

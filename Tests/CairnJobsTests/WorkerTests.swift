@@ -44,19 +44,6 @@ func withWorker<Result: Sendable>(
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes (then the test fails). The default is
-/// generous because the suite's heaviest tests share the two cores: a job's retries with backoff
-/// have taken over 20 s to play out beside them in a full CI run.
-func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("Timed out after \(timeout) waiting for \(what)")
-    throw CancellationError()
-}
-
 @Suite("Workers")
 struct WorkerTests {
     @Test("A job that always throws ends dead after max_attempts with every error kept; once fixed, a replay succeeds", arguments: TestEngine.all)

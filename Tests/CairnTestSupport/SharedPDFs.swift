@@ -4,13 +4,7 @@ public import Foundation
 /// page counts py-pdf-sample-files lists, the encrypted samples' passwords, and the files that
 /// cannot be read or have nothing to read.
 public enum SharedPDFs {
-    /// `../shared/data`, as scripts/test.sh passes it in `CAIRN_SHARED_DATA`, else beside the checkout.
-    public static let dataFolder: URL = {
-        if let path = ProcessInfo.processInfo.environment["CAIRN_SHARED_DATA"] { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized
-    }()
-
-    public static let folder = dataFolder.appendingPathComponent("pdfs")
+    public static let folder = SharedData.folder("pdfs")
 
     /// Whether the corpus is there to test against.
     public static var isPresent: Bool { FileManager.default.fileExists(atPath: folder.path) }

@@ -165,4 +165,14 @@ public struct ModelAlias: Sendable, Hashable, Codable {
         self.strategy = strategy
         self.deployments = deployments
     }
+
+    /// Decodes an alias; one without `strategy` is `ordered`, as most aliases are.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            strategy: try container.decodeIfPresent(Strategy.self, forKey: .strategy) ?? .ordered,
+            deployments: try container.decode([String].self, forKey: .deployments)
+        )
+    }
 }

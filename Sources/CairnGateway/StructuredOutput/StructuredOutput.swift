@@ -1,4 +1,5 @@
 import CairnCore
+import CairnJSONSchema
 import Foundation
 
 /// A reply's contract when the request's `response_format` is a JSON Schema: the schema,

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnGateway
+import CairnAWS
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -6,12 +6,12 @@ import Foundation
 /// vectors build the same lists; the search benchmark's synthetic corpus and the tests' random
 /// cases come from it too, so a run is reproduced from its seed. Bounded draws use ``next(below:)`` rather than the standard
 /// library's `random(in:using:)`, whose algorithm is not promised to stay the same across releases.
-struct SeededGenerator: RandomNumberGenerator {
+package struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -20,16 +20,16 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     /// A number in `0..<bound`, by multiply-shift (biased by at most `bound`/2⁶⁴, nothing for sampling).
-    mutating func next(below bound: Int) -> Int {
+    package mutating func next(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")
         return Int(UInt64(bound).multipliedFullWidth(by: next()).high)
     }
 
     /// A number in `[0, 1)`.
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    package mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     /// A standard normal draw (Box–Muller).
-    mutating func gaussian() -> Float {
+    package mutating func gaussian() -> Float {
         let radius = (-2 * log(max(unit(), .leastNonzeroMagnitude))).squareRoot()
         return Float(radius * cos(2 * Double.pi * unit()))
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnAssistant
 import CairnCore
+import CairnRuntime
 import CairnServer
 import CairnStore
 import Foundation

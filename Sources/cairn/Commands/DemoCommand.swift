@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCore
 import CairnDemo
+import CairnRuntime
 import CairnStore
 import Foundation
 import Logging

@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCore
 import CairnIngest
 import CairnJobs
+import CairnRuntime
 import CairnSearch
 import CairnServer
 import CairnStore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnRuntime
 import CairnStore
 import Foundation
 import Logging

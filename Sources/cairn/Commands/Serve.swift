@@ -4,6 +4,7 @@ import CairnCore
 import CairnGateway
 import CairnIdentity
 import CairnJobs
+import CairnRuntime
 import CairnServer
 import CairnStore
 import Foundation

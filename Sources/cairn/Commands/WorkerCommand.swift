@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCore
 import CairnJobs
+import CairnRuntime
 import CairnServer
 import CairnStore
 import Foundation

@@ -45,8 +45,8 @@ struct AgentProcessTests {
                 )
                 #expect(created.status == 202, "\(created)")
                 let id = try created.decode(RunBody.self).id
-                _ = try await CairnProcess.eventually("the run to wait for approval", timeout: .seconds(60)) {
-                    try await api.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self).state == "awaiting_approval" ? true : nil
+                try await eventually("the run to wait for approval", timeout: .seconds(60)) {
+                    try await api.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self).state == "awaiting_approval"
                 }
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
@@ -67,7 +67,7 @@ struct AgentProcessTests {
                 #expect(wrongStep.status == 1 && wrongStep.stderr.contains("waits on step 2, not step 3"), "\(wrongStep.stderr)")
                 let approve = try await CairnProcess.run(["runs", "approve", id, "--step", "2"], environment: environment)
                 #expect(approve.status == 0 && approve.stdout.contains("Approved"), "\(approve.stderr)")
-                let finished = try await CairnProcess.eventually("the run to complete", timeout: .seconds(60)) {
+                let finished = try await eventually("the run to complete", timeout: .seconds(60)) {
                     let run = try await restartedAPI.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self)
                     return run.state == "completed" ? run : nil
                 }
@@ -100,13 +100,13 @@ struct AgentProcessTests {
                 // Rejected over HTTP: the model is told, and nothing more is proposed.
                 script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
                 let second = try await restartedAPI.send(.POST, "/v1/runs", token: admin, json: ["goal": "Propose it again."]).decode(RunBody.self)
-                _ = try await CairnProcess.eventually("the second run to wait", timeout: .seconds(60)) {
-                    try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self).state == "awaiting_approval" ? true : nil
+                try await eventually("the second run to wait", timeout: .seconds(60)) {
+                    try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self).state == "awaiting_approval"
                 }
                 script.enqueue(.reply("Not proposed."), model: "mock-model")
                 let rejected = try await restartedAPI.send(.POST, "/v1/runs/\(second.id)/reject", token: admin, json: ["reason": "Already under review."])
                 #expect(rejected.status == 200, "\(rejected)")
-                let ended = try await CairnProcess.eventually("the second run to complete", timeout: .seconds(60)) {
+                let ended = try await eventually("the second run to complete", timeout: .seconds(60)) {
                     let run = try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self)
                     return run.state == "completed" ? run : nil
                 }

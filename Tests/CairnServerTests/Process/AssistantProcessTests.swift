@@ -1,6 +1,7 @@
 import CairnCore
 import CairnIngest
 import CairnMockLLM
+import CairnTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -268,8 +269,8 @@ struct AssistantProcessTests {
                 let opening = connection.read(until: "event: token")
                 #expect(opening.contains("200 OK") && opening.contains("event: token"), "\(opening)")
             }
-            _ = try await CairnProcess.eventually("the mock to see its stream abandoned", timeout: .seconds(60)) {
-                script.abandonedStreamCount(model: "mock-model") == 1 ? true : nil
+            try await eventually("the mock to see its stream abandoned", timeout: .seconds(60)) {
+                script.abandonedStreamCount(model: "mock-model") == 1
             }
             try await api.expectHealthy()
         }

@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -89,8 +90,8 @@ final class CairnProcess: @unchecked Sendable {
         // the wait is long because it only bounds a failure. A process that never gets ready is
         // stopped, and the issue quotes the end of its log, which says where it stalled.
         do {
-            _ = try await Self.eventually("cairn \(arguments.first ?? "") to log '\(marker)'", timeout: .seconds(90)) {
-                stderrText.text.contains(marker) ? true : nil
+            try await eventually("cairn \(arguments.first ?? "") to log '\(marker)'", timeout: .seconds(90)) {
+                stderrText.text.contains(marker)
             }
         } catch {
             process.terminate()
@@ -108,7 +109,7 @@ final class CairnProcess: @unchecked Sendable {
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let process = process
-        _ = try await Self.eventually("cairn to exit", timeout: timeout) { process.isRunning ? nil : true }
+        try await eventually("cairn to exit", timeout: timeout) { !process.isRunning }
         // The exit can be seen before the drain thread has read the last lines; they are all in
         // once the pipe closes. Bounded, in case something the child started holds it open.
         let drained = ContinuousClock.now + .seconds(5)
@@ -124,15 +125,6 @@ final class CairnProcess: @unchecked Sendable {
     }
 
     deinit { stop() }
-
-    /// Polls `condition` until it yields a value or `timeout` passes (then the test fails).
-    static func eventually<Value>(
-        _ what: String,
-        timeout: Duration,
-        _ condition: () async throws -> Value?
-    ) async throws -> Value {
-        try await pollUntil(what, timeout: timeout, interval: .milliseconds(50), condition)
-    }
 }
 
 /// Reads a child's pipe to its end on a thread of its own.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CairnTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -136,7 +137,7 @@ struct DocumentAPIClient: Sendable {
 
     /// Polls the document until `version` has left `processing`; returns it then.
     func settled(_ version: String, of document: String, token: String, timeout: Duration = .seconds(120)) async throws -> DocumentAPI.Version {
-        try await pollUntil("version \(version) of document \(document) to finish processing", timeout: timeout) {
+        try await eventually("version \(version) of document \(document) to finish processing", timeout: timeout, interval: .milliseconds(250)) {
             let found = try await detail(document, token: token).versions.first { $0.id == version }
             return found?.processing == "processing" ? nil : found
         }
@@ -160,28 +161,6 @@ struct DocumentAPIClient: Sendable {
         let health = try await send(.GET, "/healthz", token: nil)
         #expect(health.status == 200 && health.text.contains(#""ok""#), "/healthz: \(health)", sourceLocation: sourceLocation)
     }
-}
-
-/// Polls `condition` every `interval` until it yields a value; past `timeout` the test fails.
-/// (`CairnProcess.eventually` polls every 50 ms, too often for conditions that make many requests.)
-///
-/// The condition is asked once more after a sleep that crossed the deadline: on a loaded run the
-/// test process itself can be starved for seconds, and its wake-up is no reason to fail a
-/// condition that came true meanwhile.
-func pollUntil<Value>(
-    _ what: String,
-    timeout: Duration,
-    interval: Duration = .milliseconds(250),
-    _ condition: () async throws -> Value?
-) async throws -> Value {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if let value = try await condition() { return value }
-        if ContinuousClock.now >= deadline { break }
-        try await Task.sleep(for: interval)
-    }
-    Issue.record("Timed out after \(timeout) waiting for \(what)")
-    throw CancellationError()
 }
 
 /// Whether `text` reads as one sentence for a person: not empty, ending with a period, on one

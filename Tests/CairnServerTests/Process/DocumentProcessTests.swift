@@ -66,15 +66,15 @@ struct DocumentProcessTests {
 
         var settled: [String: DocumentAPI.Version] = [:]
         do {
-            _ = try await pollUntil("every upload to finish processing", timeout: .seconds(25 * 60), interval: .seconds(1)) {
-                () async throws -> Bool? in
+            try await eventually("every upload to finish processing", timeout: .seconds(25 * 60), interval: .seconds(1)) {
+                () async throws -> Bool in
                 for upload in uploads where settled[upload.key] == nil {
                     let detail = try await api.detail(upload.document, token: admin)
                     if let version = detail.versions.first(where: { $0.id == upload.version }), version.processing != "processing" {
                         settled[upload.key] = version
                     }
                 }
-                return settled.count == uploads.count ? true : nil
+                return settled.count == uploads.count
             }
         } catch {
             Issue.record("Still processing: \(uploads.filter { settled[$0.key] == nil }.map(\.key))")
@@ -343,13 +343,13 @@ struct DocumentProcessTests {
         let v2 = try replaced.decode(DocumentAPI.UploadResult.self)
         #expect(v2.document.id == document && v2.version.number == 2)
         var seenWhileProcessing = 0
-        _ = try await pollUntil("version 2 to be ready", timeout: .seconds(120)) { () async throws -> Bool? in
+        try await eventually("version 2 to be ready", timeout: .seconds(120), interval: .milliseconds(250)) { () async throws -> Bool in
             let hits = try await api.hits("retention records", token: viewer)
             let now = try await api.detail(document, token: curator).versions.first { $0.id == v2.version.id }
             if now?.processing == "processing" {
                 seenWhileProcessing += 1
                 #expect(hits.map(\.versionId) == [v1.version.id], "while version 2 is processing, version 1 serves: \(hits.map(\.version))")
-                return nil
+                return false
             }
             #expect(now?.processing == "ready", "\(now?.failure ?? "")")
             return true
@@ -392,7 +392,7 @@ struct DocumentProcessTests {
         #expect(deleted.status == 202, "\(deleted)")
         let purge = try deleted.decode(DocumentAPI.Job.self)
         #expect(purge.kind == "document.purge")
-        let finished = try await pollUntil("the purge job to finish", timeout: .seconds(60)) { () async throws -> DocumentAPI.Job? in
+        let finished = try await eventually("the purge job to finish", timeout: .seconds(60), interval: .milliseconds(250)) { () async throws -> DocumentAPI.Job? in
             let job = try await api.send(.GET, "/v1/jobs/\(purge.id)", token: admin).decode(DocumentAPI.Job.self)
             return ["queued", "running"].contains(job.state) ? nil : job
         }

@@ -39,7 +39,7 @@ struct JobProcessTests {
                 #expect(try await store.jobs.enqueueBatch(waves[kill], by: tenant) == waves[kill].count)
                 // A worker that holds leases right now, so the kill interrupts jobs: with two
                 // workers and short jobs, a worker chosen blindly was sometimes idle.
-                let victim = try await CairnProcess.eventually("a worker to hold leases before kill \(kill)", timeout: .seconds(60)) {
+                let victim = try await eventually("a worker to hold leases before kill \(kill)", timeout: .seconds(60)) {
                     try await Self.expectWorkLeft(in: store, before: kill)
                     let holders = try await Self.leaseHolders(in: store)
                     return workers.indices.filter { holders.contains(workers[$0].processIdentifier) }.randomElement()
@@ -92,8 +92,8 @@ struct JobProcessTests {
             ]) { _, new in new }
             let server = try await CairnProcess(serveWith: env)
             // A short job that already finished is as good as one the grace period lets finish.
-            _ = try await CairnProcess.eventually("all eight jobs to start", timeout: .seconds(60)) {
-                try await count(in: store, where: "state IN ('running', 'succeeded')") == 8 ? true : nil
+            try await eventually("all eight jobs to start", timeout: .seconds(60)) {
+                try await count(in: store, where: "state IN ('running', 'succeeded')") == 8
             }
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
@@ -102,8 +102,8 @@ struct JobProcessTests {
             #expect(try await count(in: store, where: "state = 'queued' AND attempt = 0") == 4, "the long ones went back, their attempt not counted")
 
             let restarted = try await CairnProcess(serveWith: env)
-            _ = try await CairnProcess.eventually("the handed-back jobs to finish", timeout: .seconds(90)) {
-                try await count(in: store, where: "state = 'succeeded'") == 8 ? true : nil
+            try await eventually("the handed-back jobs to finish", timeout: .seconds(90)) {
+                try await count(in: store, where: "state = 'succeeded'") == 8
             }
             let effects = try await store.queueProbes.effects(for: admin)
             #expect(Set(effects.keys) == Set((0..<8).map { "term-\($0)" }))
@@ -132,7 +132,7 @@ struct JobProcessTests {
                     .init(kind: "probe.saga", payload: #"{"key":"\#(key)","steps":10,"sleepMs":2000}"#), by: admin
                 ).job
                 let server = try await CairnProcess(serveWith: env)
-                let done = try await CairnProcess.eventually("two steps to finish", timeout: .seconds(60)) {
+                let done = try await eventually("two steps to finish", timeout: .seconds(60)) {
                     let steps = try await store.jobs.detail(job.id, for: admin).steps
                     let done = steps.filter { $0.state == .succeeded }.map(\.position)
                     return done.count >= 2 ? done : nil
@@ -145,8 +145,8 @@ struct JobProcessTests {
             #expect(try await store.jobs.reapExpiredLeases(now: Date() + 300) == 1, "the killed attempt held the one lease")
 
             let restarted = try await CairnProcess(serveWith: env)
-            _ = try await CairnProcess.eventually("the saga to finish", timeout: .seconds(120)) {
-                try await store.jobs.get(job.id, for: admin).state == .succeeded ? true : nil
+            try await eventually("the saga to finish", timeout: .seconds(120)) {
+                try await store.jobs.get(job.id, for: admin).state == .succeeded
             }
             let (finished, steps) = try await store.jobs.detail(job.id, for: admin)
             #expect(finished.attempt == 2, "one attempt was killed, the second finished")
@@ -170,9 +170,9 @@ struct JobProcessTests {
     /// follows lands mid-job. A fixed pause from start-up could end before a slow machine's
     /// worker has claimed anything, and the kill would then interrupt nothing.
     private static func waitForRunningJobs(in store: CairnStore, before kill: Int) async throws {
-        _ = try await CairnProcess.eventually("jobs to be running before kill \(kill)", timeout: .seconds(60)) {
+        try await eventually("jobs to be running before kill \(kill)", timeout: .seconds(60)) {
             try await expectWorkLeft(in: store, before: kill)
-            return try await count(in: store, where: "state = 'running'") > 0 ? true : nil
+            return try await count(in: store, where: "state = 'running'") > 0
         }
         try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
     }
@@ -223,8 +223,8 @@ struct JobProcessTests {
     }
 
     private func expectAllSucceeded(_ total: Int, tenant: Principal, store: CairnStore) async throws {
-        _ = try await CairnProcess.eventually("all \(total) jobs to succeed", timeout: .seconds(240)) {
-            try await count(in: store, where: "state = 'succeeded'") == total ? true : nil
+        try await eventually("all \(total) jobs to succeed", timeout: .seconds(240)) {
+            try await count(in: store, where: "state = 'succeeded'") == total
         }
         #expect(try await count(in: store, where: "state <> 'succeeded'") == 0)
         let effects = try await store.queueProbes.effects(for: tenant)

@@ -76,13 +76,13 @@ struct ProcessTests {
             "POST /v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
                 + "Content-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(10)))
         // The request is in flight once the server counts it as active.
-        _ = try await CairnProcess.eventually("the half-sent request to be in flight", timeout: .seconds(60)) {
-            try await get(server.port, "/metrics").body.contains(#"http_server_active_requests{http_request_method="POST"} 1"#) ? true : nil
+        try await eventually("the half-sent request to be in flight", timeout: .seconds(60)) {
+            try await get(server.port, "/metrics").body.contains(#"http_server_active_requests{http_request_method="POST"} 1"#)
         }
         server.signal(SIGTERM)
         // Shutdown has begun once the listener stops accepting new connections.
-        _ = try await CairnProcess.eventually("the listener to close", timeout: .seconds(60)) {
-            RawConnection(port: server.port) == nil ? true : nil
+        try await eventually("the listener to close", timeout: .seconds(60)) {
+            RawConnection(port: server.port) == nil
         }
         connection.send(String(body.dropFirst(10)))
         let response = connection.readResponse()
@@ -99,7 +99,7 @@ struct ProcessTests {
         defer { server.stop() }
         _ = try await get(server.port, "/v1/me", token: key, headers: [("X-Request-Id", "metrics-test-1")])
         _ = try await get(server.port, "/v1/me")
-        let exposition = try await CairnProcess.eventually("both requests to be counted", timeout: .seconds(60)) {
+        let exposition = try await eventually("both requests to be counted", timeout: .seconds(60)) {
             let text = try await get(server.port, "/metrics").body
             return text.contains(#"http_server_requests_total{http_route="/v1/me",http_request_method="GET",http_response_status_code="401"}"#) ? text : nil
         }
@@ -137,8 +137,8 @@ struct ProcessTests {
             ])
             defer { server.stop() }
             #expect(try await get(server.port, "/v1/me", token: key).status == 200)
-            _ = try await CairnProcess.eventually("a span for /v1/me at the receiver", timeout: .seconds(60)) {
-                received.withLock { batches in batches.contains { $0.range(of: Data("/v1/me".utf8)) != nil } } ? true : nil
+            try await eventually("a span for /v1/me at the receiver", timeout: .seconds(60)) {
+                received.withLock { batches in batches.contains { $0.range(of: Data("/v1/me".utf8)) != nil } }
             }
         }
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CairnAWS
 import CairnCore
 import Foundation
 import NIOCore

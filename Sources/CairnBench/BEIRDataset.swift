@@ -1,4 +1,5 @@
 public import CairnCore
+import CairnSearch
 public import Foundation
 
 /// A retrieval test collection in BEIR's layout: `corpus.jsonl` (`_id`, `title`, `text`),

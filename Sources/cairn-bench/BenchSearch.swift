@@ -1,6 +1,8 @@
 import ArgumentParser
+import CairnBench
 import CairnCore
 import CairnEmbed
+import CairnRuntime
 import CairnSearch
 import Foundation
 import Logging

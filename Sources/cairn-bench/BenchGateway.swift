@@ -6,6 +6,7 @@ import CairnIdentity
 import CairnIngest
 import CairnJobs
 import CairnMockLLM
+import CairnRuntime
 import CairnSearch
 import CairnServer
 import CairnStore

@@ -1,22 +1,22 @@
-import CairnCore
+package import CairnCore
 import CairnServer
-import CairnStore
-import Logging
-import ServiceLifecycle
+package import CairnStore
+package import Logging
+package import ServiceLifecycle
 
 /// The configured database, opened. PostgreSQL's pool is a service that must run while used.
-enum OpenedDatabase {
+package enum OpenedDatabase {
     case sqlite(SQLiteDatabase)
     case postgres(PostgresDatabase)
 
-    static func open(_ location: DatabaseLocation, logger: Logger) async throws(CairnError) -> OpenedDatabase {
+    package static func open(_ location: DatabaseLocation, logger: Logger) async throws(CairnError) -> OpenedDatabase {
         switch location {
         case .sqlite(let path): .sqlite(try await SQLiteDatabase.open(path: path, logger: logger))
         case .postgres(let postgres): .postgres(PostgresDatabase(location: postgres, logger: logger))
         }
     }
 
-    var database: any Database {
+    package var database: any Database {
         switch self {
         case .sqlite(let database): database
         case .postgres(let database): database
@@ -24,17 +24,17 @@ enum OpenedDatabase {
     }
 
     /// The service to run beside the server, if the engine needs one.
-    var service: (any Service)? {
+    package var service: (any Service)? {
         if case .postgres(let database) = self { database } else { nil }
     }
 
-    func close() async {
+    package func close() async {
         if case .sqlite(let database) = self { try? await database.close() }
     }
 }
 
 /// What a one-shot command needs of the schema before it runs.
-enum SchemaPolicy {
+package enum SchemaPolicy {
     /// Current: the embedded database is migrated on the spot (it belongs to this installation
     /// alone); PostgreSQL with pending migrations is refused with a sentence saying what to run.
     case current
@@ -44,7 +44,7 @@ enum SchemaPolicy {
 
 /// Runs `body` against the configured database, for one-shot commands: the PostgreSQL pool
 /// runs in a child task for exactly as long as `body` does.
-func withStore<Result: Sendable>(
+package func withStore<Result: Sendable>(
     _ settings: Settings,
     logger: Logger,
     schema: SchemaPolicy = .current,
@@ -85,7 +85,7 @@ func withStore<Result: Sendable>(
 }
 
 /// Parses one of a fixed set of named values (a role, a job state), or says which exist.
-func parseChoice<Choice: RawRepresentable & CaseIterable>(_ text: String, as noun: String) throws(CairnError) -> Choice
+package func parseChoice<Choice: RawRepresentable & CaseIterable>(_ text: String, as noun: String) throws(CairnError) -> Choice
 where Choice.RawValue == String {
     guard let choice = Choice(rawValue: text) else {
         throw CairnError(.invalidInput, "'\(text.prefix(80))' is not \(noun); use one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -96,7 +96,7 @@ where Choice.RawValue == String {
 
 extension TenantRepository {
     /// The tenant a command names; a sentence saying how to create it when there is none.
-    func existing(_ name: TenantName) async throws -> Tenant {
+    package func existing(_ name: TenantName) async throws -> Tenant {
         guard let tenant = try await find(name: name) else {
             throw CairnError(.notFound, "There is no tenant named '\(name)'; create it with 'cairn tenant create \(name)'.")
         }

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnJobs
 public import CairnStore
 import Foundation
 public import Logging

@@ -1,7 +1,9 @@
 import ArgumentParser
+import CairnBench
 import CairnCore
 import CairnEmbed
 import CairnIngest
+import CairnRuntime
 import Foundation
 import Logging
 

@@ -1,4 +1,4 @@
-import CairnGateway
+import CairnAWS
 import Foundation
 import Testing
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import CairnAssistant
+import CairnBench
 import CairnCore
 import CairnEmbed
+import CairnRuntime
 import CairnSearch
 import Foundation
 import Logging

@@ -1,75 +1,75 @@
-import CairnCore
-import CairnEmbed
-import CairnGateway
-import CairnIdentity
-import CairnJobs
-import CairnServer
-import CairnStore
+package import CairnCore
+package import CairnEmbed
+package import CairnGateway
+package import CairnIdentity
+package import CairnJobs
+package import CairnServer
+package import CairnStore
 import Configuration
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 
 /// Every configuration key Cairn reads, in one table: its environment variable, default,
 /// whether it is secret, and what it means. `cairn config` prints this table resolved.
 ///
 /// Precedence: command line → environment → config file (`CAIRN_CONFIG_FILE`, JSON with the
 /// same dotted keys nested) → the defaults below.
-struct Setting: Sendable {
-    let key: String
-    let defaultValue: String?
-    let isSecret: Bool
-    let summary: String
+package struct Setting: Sendable {
+    package let key: String
+    package let defaultValue: String?
+    package let isSecret: Bool
+    package let summary: String
 
     /// The environment variable swift-configuration maps the key to (`cairn.http.port` → `CAIRN_HTTP_PORT`).
-    var environmentName: String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
+    package var environmentName: String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
 
-    static let home = Setting(key: "cairn.home", defaultValue: "./.cairn", isSecret: false, summary: "Directory for the embedded database, blobs and the embedding model.")
-    static let databaseURL = Setting(key: "cairn.database.url", defaultValue: nil, isSecret: true, summary: "postgres://… to use PostgreSQL; unset for embedded SQLite under cairn.home.")
-    static let httpHost = Setting(key: "cairn.http.host", defaultValue: "127.0.0.1", isSecret: false, summary: "Address to listen on.")
-    static let httpPort = Setting(key: "cairn.http.port", defaultValue: "8080", isSecret: false, summary: "Port to listen on (--port).")
-    static let maximumBodyBytes = Setting(key: "cairn.http.max.body.bytes", defaultValue: "1048576", isSecret: false, summary: "Largest request body accepted, in bytes.")
-    static let corsOrigins = Setting(key: "cairn.cors.origins", defaultValue: "", isSecret: false, summary: "Comma-separated browser origins allowed by CORS; empty disables CORS.")
-    static let operatorToken = Setting(key: "cairn.operator.token", defaultValue: nil, isSecret: true, summary: "Platform operator bearer token (tenant administration); unset disables it over HTTP.")
-    static let authCacheSeconds = Setting(key: "cairn.auth.cache.seconds", defaultValue: "30", isSecret: false, summary: "How long a verified credential is reused; bounds revocation delay on other nodes.")
-    static let oidcJWKS = Setting(key: "cairn.oidc.jwks", defaultValue: nil, isSecret: false, summary: "JWKS of the OIDC provider: an https:// URL or a file path; unset disables OIDC.")
-    static let oidcIssuer = Setting(key: "cairn.oidc.issuer", defaultValue: nil, isSecret: false, summary: "Required `iss` of OIDC tokens.")
-    static let oidcAudience = Setting(key: "cairn.oidc.audience", defaultValue: nil, isSecret: false, summary: "Required `aud` of OIDC tokens.")
-    static let oidcClockSkew = Setting(key: "cairn.oidc.clock.skew.seconds", defaultValue: "60", isSecret: false, summary: "Tolerance on `exp` and `nbf`.")
-    static let claimTenant = Setting(key: "cairn.oidc.claim.tenant", defaultValue: "tenant", isSecret: false, summary: "Claim naming the tenant.")
-    static let claimSubject = Setting(key: "cairn.oidc.claim.subject", defaultValue: "sub", isSecret: false, summary: "Claim naming the subject.")
-    static let claimRoles = Setting(key: "cairn.oidc.claim.roles", defaultValue: "roles", isSecret: false, summary: "Claim listing roles.")
-    static let claimGroups = Setting(key: "cairn.oidc.claim.groups", defaultValue: "groups", isSecret: false, summary: "Claim listing groups.")
-    static let claimEntity = Setting(key: "cairn.oidc.claim.entity", defaultValue: "entity", isSecret: false, summary: "Claim listing legal entities.")
-    static let claimBranch = Setting(key: "cairn.oidc.claim.branch", defaultValue: "branch", isSecret: false, summary: "Claim listing branches.")
-    static let claimClearance = Setting(key: "cairn.oidc.claim.clearance", defaultValue: "clearance", isSecret: false, summary: "Claim giving the clearance level.")
-    static let jobsConcurrency = Setting(key: "cairn.jobs.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs a worker process runs at once (--concurrency).")
-    static let jobsTenantConcurrency = Setting(key: "cairn.jobs.tenant.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs one tenant may have running at once across all workers.")
-    static let jobsLeaseSeconds = Setting(key: "cairn.jobs.lease.seconds", defaultValue: "30", isSecret: false, summary: "Lease on a running job; heartbeats renew it every third.")
-    static let jobsGraceSeconds = Setting(key: "cairn.jobs.grace.seconds", defaultValue: "10", isSecret: false, summary: "On SIGTERM, how long in-flight jobs may finish before they are handed back.")
-    static let jobsPollMilliseconds = Setting(key: "cairn.jobs.poll.milliseconds", defaultValue: "1000", isSecret: false, summary: "How often an idle worker looks for work without a notification.")
-    static let queueTenantMax = Setting(key: "cairn.jobs.queue.tenant.max", defaultValue: "10000", isSecret: false, summary: "Waiting jobs one tenant may have; past it enqueueing answers 429.")
-    static let queueMax = Setting(key: "cairn.jobs.queue.max", defaultValue: "100000", isSecret: false, summary: "Waiting jobs across all tenants; past it enqueueing answers 429.")
-    static let jobsRetentionDays = Setting(key: "cairn.jobs.retention.days", defaultValue: "30", isSecret: false, summary: "Finished jobs (succeeded, cancelled, dead) older than this are pruned.")
-    static let scheduleRetention = Setting(key: "cairn.schedule.retention", defaultValue: "15 3 * * *", isSecret: false, summary: "When the retention task runs (cron, UTC).")
-    static let scheduleAgentRunSweep = Setting(key: "cairn.schedule.agent.sweep", defaultValue: "*/5 * * * *", isSecret: false, summary: "When agent runs left running with no job are failed (cron, UTC).")
-    static let scheduleAuditVerify = Setting(key: "cairn.schedule.audit.verify", defaultValue: "45 2 * * *", isSecret: false, summary: "When every audit chain is re-verified (cron, UTC).")
-    static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
-    static let uploadMaxBytes = Setting(key: "cairn.upload.max.bytes", defaultValue: "104857600", isSecret: false, summary: "Largest document upload accepted, in bytes.")
-    static let ocrLanguage = Setting(key: "cairn.ocr.language", defaultValue: "eng", isSecret: false, summary: "Tesseract language(s) for pages without a text layer, e.g. eng or eng+deu; 'none' disables OCR.")
-    static let embeddingURL = Setting(key: "cairn.embedding.url", defaultValue: nil, isSecret: false, summary: "Base URL of an OpenAI-compatible embeddings server (…/v1); unset runs the model in process.")
-    static let embeddingModel = Setting(key: "cairn.embedding.model", defaultValue: "sentence-transformers/all-MiniLM-L6-v2", isSecret: false, summary: "Model name sent to the embeddings server.")
-    static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
-    static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
-    static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
-    static let assistantModel = Setting(key: "cairn.assistant.model", defaultValue: nil, isSecret: false, summary: "The gateway model (an alias) that writes generative answers; unset answers extractively.")
-    static let assistantJudgeModel = Setting(key: "cairn.assistant.judge.model", defaultValue: nil, isSecret: false, summary: "A gateway model asked about every claim verification finds supported (a second opinion that can only remove claims); unset asks none.")
-    static let agentFourEyes = Setting(key: "cairn.agent.four.eyes", defaultValue: "false", isSecret: false, summary: "true: a run's side-effecting calls are approved by someone other than its starter (a manager); false: the starter may approve them too.")
-    static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
-    static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
-    static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
-    static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
+    package static let home = Setting(key: "cairn.home", defaultValue: "./.cairn", isSecret: false, summary: "Directory for the embedded database, blobs and the embedding model.")
+    package static let databaseURL = Setting(key: "cairn.database.url", defaultValue: nil, isSecret: true, summary: "postgres://… to use PostgreSQL; unset for embedded SQLite under cairn.home.")
+    package static let httpHost = Setting(key: "cairn.http.host", defaultValue: "127.0.0.1", isSecret: false, summary: "Address to listen on.")
+    package static let httpPort = Setting(key: "cairn.http.port", defaultValue: "8080", isSecret: false, summary: "Port to listen on (--port).")
+    package static let maximumBodyBytes = Setting(key: "cairn.http.max.body.bytes", defaultValue: "1048576", isSecret: false, summary: "Largest request body accepted, in bytes.")
+    package static let corsOrigins = Setting(key: "cairn.cors.origins", defaultValue: "", isSecret: false, summary: "Comma-separated browser origins allowed by CORS; empty disables CORS.")
+    package static let operatorToken = Setting(key: "cairn.operator.token", defaultValue: nil, isSecret: true, summary: "Platform operator bearer token (tenant administration); unset disables it over HTTP.")
+    package static let authCacheSeconds = Setting(key: "cairn.auth.cache.seconds", defaultValue: "30", isSecret: false, summary: "How long a verified credential is reused; bounds revocation delay on other nodes.")
+    package static let oidcJWKS = Setting(key: "cairn.oidc.jwks", defaultValue: nil, isSecret: false, summary: "JWKS of the OIDC provider: an https:// URL or a file path; unset disables OIDC.")
+    package static let oidcIssuer = Setting(key: "cairn.oidc.issuer", defaultValue: nil, isSecret: false, summary: "Required `iss` of OIDC tokens.")
+    package static let oidcAudience = Setting(key: "cairn.oidc.audience", defaultValue: nil, isSecret: false, summary: "Required `aud` of OIDC tokens.")
+    package static let oidcClockSkew = Setting(key: "cairn.oidc.clock.skew.seconds", defaultValue: "60", isSecret: false, summary: "Tolerance on `exp` and `nbf`.")
+    package static let claimTenant = Setting(key: "cairn.oidc.claim.tenant", defaultValue: "tenant", isSecret: false, summary: "Claim naming the tenant.")
+    package static let claimSubject = Setting(key: "cairn.oidc.claim.subject", defaultValue: "sub", isSecret: false, summary: "Claim naming the subject.")
+    package static let claimRoles = Setting(key: "cairn.oidc.claim.roles", defaultValue: "roles", isSecret: false, summary: "Claim listing roles.")
+    package static let claimGroups = Setting(key: "cairn.oidc.claim.groups", defaultValue: "groups", isSecret: false, summary: "Claim listing groups.")
+    package static let claimEntity = Setting(key: "cairn.oidc.claim.entity", defaultValue: "entity", isSecret: false, summary: "Claim listing legal entities.")
+    package static let claimBranch = Setting(key: "cairn.oidc.claim.branch", defaultValue: "branch", isSecret: false, summary: "Claim listing branches.")
+    package static let claimClearance = Setting(key: "cairn.oidc.claim.clearance", defaultValue: "clearance", isSecret: false, summary: "Claim giving the clearance level.")
+    package static let jobsConcurrency = Setting(key: "cairn.jobs.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs a worker process runs at once (--concurrency).")
+    package static let jobsTenantConcurrency = Setting(key: "cairn.jobs.tenant.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs one tenant may have running at once across all workers.")
+    package static let jobsLeaseSeconds = Setting(key: "cairn.jobs.lease.seconds", defaultValue: "30", isSecret: false, summary: "Lease on a running job; heartbeats renew it every third.")
+    package static let jobsGraceSeconds = Setting(key: "cairn.jobs.grace.seconds", defaultValue: "10", isSecret: false, summary: "On SIGTERM, how long in-flight jobs may finish before they are handed back.")
+    package static let jobsPollMilliseconds = Setting(key: "cairn.jobs.poll.milliseconds", defaultValue: "1000", isSecret: false, summary: "How often an idle worker looks for work without a notification.")
+    package static let queueTenantMax = Setting(key: "cairn.jobs.queue.tenant.max", defaultValue: "10000", isSecret: false, summary: "Waiting jobs one tenant may have; past it enqueueing answers 429.")
+    package static let queueMax = Setting(key: "cairn.jobs.queue.max", defaultValue: "100000", isSecret: false, summary: "Waiting jobs across all tenants; past it enqueueing answers 429.")
+    package static let jobsRetentionDays = Setting(key: "cairn.jobs.retention.days", defaultValue: "30", isSecret: false, summary: "Finished jobs (succeeded, cancelled, dead) older than this are pruned.")
+    package static let scheduleRetention = Setting(key: "cairn.schedule.retention", defaultValue: "15 3 * * *", isSecret: false, summary: "When the retention task runs (cron, UTC).")
+    package static let scheduleAgentRunSweep = Setting(key: "cairn.schedule.agent.sweep", defaultValue: "*/5 * * * *", isSecret: false, summary: "When agent runs left running with no job are failed (cron, UTC).")
+    package static let scheduleAuditVerify = Setting(key: "cairn.schedule.audit.verify", defaultValue: "45 2 * * *", isSecret: false, summary: "When every audit chain is re-verified (cron, UTC).")
+    package static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
+    package static let uploadMaxBytes = Setting(key: "cairn.upload.max.bytes", defaultValue: "104857600", isSecret: false, summary: "Largest document upload accepted, in bytes.")
+    package static let ocrLanguage = Setting(key: "cairn.ocr.language", defaultValue: "eng", isSecret: false, summary: "Tesseract language(s) for pages without a text layer, e.g. eng or eng+deu; 'none' disables OCR.")
+    package static let embeddingURL = Setting(key: "cairn.embedding.url", defaultValue: nil, isSecret: false, summary: "Base URL of an OpenAI-compatible embeddings server (…/v1); unset runs the model in process.")
+    package static let embeddingModel = Setting(key: "cairn.embedding.model", defaultValue: "sentence-transformers/all-MiniLM-L6-v2", isSecret: false, summary: "Model name sent to the embeddings server.")
+    package static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
+    package static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
+    package static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
+    package static let assistantModel = Setting(key: "cairn.assistant.model", defaultValue: nil, isSecret: false, summary: "The gateway model (an alias) that writes generative answers; unset answers extractively.")
+    package static let assistantJudgeModel = Setting(key: "cairn.assistant.judge.model", defaultValue: nil, isSecret: false, summary: "A gateway model asked about every claim verification finds supported (a second opinion that can only remove claims); unset asks none.")
+    package static let agentFourEyes = Setting(key: "cairn.agent.four.eyes", defaultValue: "false", isSecret: false, summary: "true: a run's side-effecting calls are approved by someone other than its starter (a manager); false: the starter may approve them too.")
+    package static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
+    package static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
+    package static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
+    package static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
 
-    static let all: [Setting] = [
+    package static let all: [Setting] = [
         home, databaseURL, httpHost, httpPort, maximumBodyBytes, corsOrigins, operatorToken, authCacheSeconds,
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
@@ -80,12 +80,12 @@ struct Setting: Sendable {
 }
 
 /// The resolved configuration: a `ConfigReader` over the provider chain, read through `Setting`s.
-struct Settings: Sendable {
+package struct Settings: Sendable {
     private let providers: [any ConfigProvider]
     private let reader: ConfigReader
 
     /// - Parameter arguments: values given on the command line, by setting.
-    static func load(arguments: [Setting: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) async throws(CairnError) -> Settings {
+    package static func load(arguments: [Setting: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) async throws(CairnError) -> Settings {
         let secretVariables = Set(Setting.all.filter(\.isSecret).map(\.environmentName))
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
@@ -116,12 +116,12 @@ struct Settings: Sendable {
     }
 
     /// The setting's effective text; an empty value counts as unset and falls back to the default.
-    func string(_ setting: Setting) -> String? {
+    package func string(_ setting: Setting) -> String? {
         let value = Self.text(reader, ConfigKey(setting.key.split(separator: ".").map(String.init)), isSecret: setting.isSecret)
         return (value?.isEmpty ?? true) ? setting.defaultValue.flatMap { $0.isEmpty ? nil : $0 } : value
     }
 
-    func boolean(_ setting: Setting) throws(CairnError) -> Bool {
+    package func boolean(_ setting: Setting) throws(CairnError) -> Bool {
         let text = string(setting) ?? setting.defaultValue ?? ""
         switch text.lowercased() {
         case "true": return true
@@ -130,7 +130,7 @@ struct Settings: Sendable {
         }
     }
 
-    func integer(_ setting: Setting, in range: ClosedRange<Int>) throws(CairnError) -> Int {
+    package func integer(_ setting: Setting, in range: ClosedRange<Int>) throws(CairnError) -> Int {
         let text = string(setting) ?? setting.defaultValue ?? ""
         guard let value = Int(text), range.contains(value) else {
             throw CairnError(.misconfigured, "\(setting.environmentName) must be a whole number from \(range.lowerBound) to \(range.upperBound); '\(text)' is not.")
@@ -142,7 +142,7 @@ struct Settings: Sendable {
     private static let sourceNames = ["command line", "environment", "config file"]
 
     /// Each setting with its effective value and where it came from; secrets redacted.
-    func describe() -> [(setting: Setting, value: String, source: String)] {
+    package func describe() -> [(setting: Setting, value: String, source: String)] {
         Setting.all.map { setting in
             let key = ConfigKey(setting.key.split(separator: ".").map(String.init))
             let index = providers.firstIndex { Self.text(ConfigReader(provider: $0), key).map { !$0.isEmpty } ?? false }
@@ -153,7 +153,7 @@ struct Settings: Sendable {
     }
 
     /// Checks that every setting parses, so `cairn config` fails on the values `serve` would.
-    func validate() throws(CairnError) {
+    package func validate() throws(CairnError) {
         _ = try databaseLocation
         _ = try logLevel
         _ = try server
@@ -181,7 +181,7 @@ struct Settings: Sendable {
 
     // MARK: Typed views
 
-    var databaseLocation: DatabaseLocation {
+    package var databaseLocation: DatabaseLocation {
         get throws(CairnError) {
             try DatabaseLocation.resolve(databaseURL: string(.databaseURL), home: home)
         }
@@ -191,12 +191,12 @@ struct Settings: Sendable {
     private var home: String { string(.home) ?? "./.cairn" }
 
     /// Where `scripts/setup.sh` puts all-MiniLM-L6-v2: `models/` under the home directory.
-    var embeddingModelDirectory: URL {
+    package var embeddingModelDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("models/all-MiniLM-L6-v2")
     }
 
     /// The embeddings server, when one is configured instead of the in-process model.
-    var remoteEmbedder: RemoteSentenceEmbedder? {
+    package var remoteEmbedder: RemoteSentenceEmbedder? {
         get throws(CairnError) {
             guard let url = string(.embeddingURL) else { return nil }
             return try RemoteSentenceEmbedder(
@@ -207,16 +207,16 @@ struct Settings: Sendable {
     }
 
     /// The gateway model that writes generative answers, if one is configured.
-    var assistantModel: String? { string(.assistantModel) }
-    var assistantJudgeModel: String? { string(.assistantJudgeModel) }
+    package var assistantModel: String? { string(.assistantModel) }
+    package var assistantJudgeModel: String? { string(.assistantJudgeModel) }
 
     /// Who may approve the side-effecting call an agent run waits on.
-    var agentApprovals: AgentApprovalRule {
+    package var agentApprovals: AgentApprovalRule {
         get throws(CairnError) { try boolean(.agentFourEyes) ? .fourEyes : .starterOrManager }
     }
 
     /// The platform's model catalog, from the file `cairn.gateway.catalog` names; empty when unset.
-    var gatewayCatalog: GatewayCatalog {
+    package var gatewayCatalog: GatewayCatalog {
         get throws(CairnError) {
             guard let path = string(.gatewayCatalog) else { return GatewayCatalog() }
             return try GatewayCatalogDocument.load(path)
@@ -225,7 +225,7 @@ struct Settings: Sendable {
 
     /// The key tenants' stored provider credentials are sealed with, from `cairn.master.key` or
     /// the file `cairn.master.key.file` names; `nil` when neither is set.
-    var masterKey: MasterKey? {
+    package var masterKey: MasterKey? {
         get throws(CairnError) {
             switch (string(.masterKey), string(.masterKeyFile)) {
             case (nil, nil):
@@ -252,26 +252,26 @@ struct Settings: Sendable {
     }
 
     /// Derived data that can be rebuilt (embedding caches).
-    var cacheDirectory: URL {
+    package var cacheDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("cache")
     }
 
     /// The demo policies rendered as PDFs, as `cairn demo seed` uploads them.
-    var demoDirectory: URL {
+    package var demoDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("demo")
     }
 
     /// Uploaded files, content-addressed.
-    var blobDirectory: URL {
+    package var blobDirectory: URL {
         URL(fileURLWithPath: home).appendingPathComponent("blobs")
     }
 
-    var uploadLimit: Int {
+    package var uploadLimit: Int {
         get throws(CairnError) { try integer(.uploadMaxBytes, in: 1...(1 << 34)) }
     }
 
     /// Tesseract's language for OCR; `nil` leaves pages without a text layer empty.
-    var ocrLanguage: String? {
+    package var ocrLanguage: String? {
         get throws(CairnError) {
             let text = string(.ocrLanguage) ?? "eng"
             if text == "none" { return nil }
@@ -282,7 +282,7 @@ struct Settings: Sendable {
         }
     }
 
-    var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get throws(CairnError) {
             let text = string(.logLevel) ?? "info"
             guard let level = Logger.Level(rawValue: text) else {
@@ -292,7 +292,7 @@ struct Settings: Sendable {
         }
     }
 
-    var server: ServerConfiguration {
+    package var server: ServerConfiguration {
         get throws(CairnError) {
             ServerConfiguration(
                 host: string(.httpHost) ?? "127.0.0.1",
@@ -304,7 +304,7 @@ struct Settings: Sendable {
         }
     }
 
-    var worker: WorkerConfiguration {
+    package var worker: WorkerConfiguration {
         get throws(CairnError) {
             let lease = try integer(.jobsLeaseSeconds, in: 2...3600)
             return WorkerConfiguration(
@@ -320,14 +320,14 @@ struct Settings: Sendable {
         }
     }
 
-    var queueLimits: QueueLimits {
+    package var queueLimits: QueueLimits {
         get throws(CairnError) {
             QueueLimits(perTenant: try integer(.queueTenantMax, in: 1...100_000_000), total: try integer(.queueMax, in: 1...1_000_000_000))
         }
     }
 
     /// The platform's recurring tasks; with no store, only checks that their settings parse.
-    func recurringTasks(store: CairnStore?) throws(CairnError) -> [RecurringTask] {
+    package func recurringTasks(store: CairnStore?) throws(CairnError) -> [RecurringTask] {
         let keep = Duration.seconds(86_400 * (try integer(.jobsRetentionDays, in: 1...36_500)))
         let retention = try schedule(.scheduleRetention)
         let audit = try schedule(.scheduleAuditVerify)
@@ -348,11 +348,11 @@ struct Settings: Sendable {
         }
     }
 
-    var idempotencyRetention: Duration {
+    package var idempotencyRetention: Duration {
         get throws(CairnError) { .seconds(3600 * (try integer(.idempotencyHours, in: 1...24 * 365))) }
     }
 
-    var oidc: (jwks: String, configuration: OIDCConfiguration)? {
+    package var oidc: (jwks: String, configuration: OIDCConfiguration)? {
         get throws(CairnError) {
             guard let jwks = string(.oidcJWKS) else { return nil }
             guard let issuer = string(.oidcIssuer), let audience = string(.oidcAudience) else {
@@ -373,6 +373,6 @@ struct Settings: Sendable {
 }
 
 extension Setting: Hashable {
-    static func == (lhs: Setting, rhs: Setting) -> Bool { lhs.key == rhs.key }
-    func hash(into hasher: inout Hasher) { hasher.combine(key) }
+    package static func == (lhs: Setting, rhs: Setting) -> Bool { lhs.key == rhs.key }
+    package func hash(into hasher: inout Hasher) { hasher.combine(key) }
 }

@@ -1,5 +1,6 @@
 import CairnCore
-import CairnGateway
+import CairnJSONSchema
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -19,15 +20,9 @@ struct JSONSchemaSuiteTests {
         let valid: Bool
     }
 
-    /// `../shared/data`, as scripts/test.sh passes it in `CAIRN_SHARED_DATA`, else beside the checkout.
-    private static let dataFolder: URL = {
-        if let path = ProcessInfo.processInfo.environment["CAIRN_SHARED_DATA"] { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized
-    }()
-
     @Test("At least 95% of the draft 2020-12 cases pass")
     func draft202012() throws {
-        let suite = Self.dataFolder.appendingPathComponent("json-schema-test-suite")
+        let suite = SharedData.folder("json-schema-test-suite")
         let folder = suite.appendingPathComponent("tests/draft2020-12")
         try #require(
             FileManager.default.fileExists(atPath: folder.path),

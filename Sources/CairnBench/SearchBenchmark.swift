@@ -1,4 +1,6 @@
 import CairnCore
+import CairnEmbed
+import CairnSearch
 import Foundation
 
 /// Search latency over a large synthetic partition, and the vector index's recall against exact

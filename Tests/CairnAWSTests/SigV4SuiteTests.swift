@@ -1,4 +1,5 @@
-import CairnGateway
+import CairnAWS
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -73,16 +74,9 @@ struct SigV4SuiteTests {
         }
     }
 
-    static let sharedData: URL = {
-        if let path = ProcessInfo.processInfo.environment["CAIRN_SHARED_DATA"] {
-            return URL(fileURLWithPath: path)
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized
-    }()
-
     @Test("Every case of the AWS SigV4 suite passes, for header signing and presigned URLs")
     func suite() throws {
-        let root = Self.sharedData.appendingPathComponent("aws-sigv4")
+        let root = SharedData.folder("aws-sigv4")
         var isDirectory: ObjCBool = false
         try #require(
             FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) && isDirectory.boolValue,

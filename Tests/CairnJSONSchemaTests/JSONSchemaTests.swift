@@ -1,5 +1,5 @@
 import CairnCore
-import CairnGateway
+import CairnJSONSchema
 import Foundation
 import Testing
 

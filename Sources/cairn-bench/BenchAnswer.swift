@@ -1,9 +1,11 @@
 import ArgumentParser
 import CairnAssistant
+import CairnBench
 import CairnCore
 import CairnEmbed
 import CairnGateway
 import CairnMockLLM
+import CairnRuntime
 import CairnSearch
 import CairnStore
 import Foundation

@@ -1,3 +1,5 @@
+public import CairnAssistant
+
 /// How well the injection screen separates labelled texts: the confusion counts, overall and
 /// per source, from which `cairn eval injection` reports recall and false-positive rate.
 public struct InjectionScreenScores: Sendable, Equatable {

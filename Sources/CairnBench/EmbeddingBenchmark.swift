@@ -1,4 +1,6 @@
+import CBLAS
 import CairnCore
+public import CairnEmbed
 
 /// `cairn bench embed`: all-MiniLM-L6-v2's throughput, against what the BLAS library can do.
 ///

@@ -1,0 +1,40 @@
+package import ArgumentParser
+import CairnCore
+import CairnServer
+import Foundation
+package import Logging
+
+/// Shared behaviour of the commands: configuration loading, logging bootstrap, and turning
+/// failures into one plain sentence on standard error with a non-zero exit.
+package protocol CairnCommand: AsyncParsableCommand {
+    /// Settings given as options of this command.
+    var commandLineSettings: [Setting: String] { get }
+    func run(settings: Settings, logger: Logger) async throws
+}
+
+extension CairnCommand {
+    package var commandLineSettings: [Setting: String] { [:] }
+
+    package func run() async throws {
+        do {
+            let settings = try await Settings.load(arguments: commandLineSettings)
+            let level = try settings.logLevel
+            LoggingSystem.bootstrap(
+                { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+                metadataProvider: Tracing.loggingMetadataProvider
+            )
+            try await run(settings: settings, logger: Logger(label: "cairn"))
+        } catch let error as CairnError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // Anything else (a port in use, a missing resource) still gets one sentence; the
+            // detail goes to the structured log.
+            Logger(label: "cairn").error("Command failed", metadata: ["error": "\(String(reflecting: error))"])
+            FileHandle.standardError.write(Data("error: \(String(describing: error))\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
