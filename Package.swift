@@ -99,6 +99,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Documents and what they serve: collections, versions with their approval lifecycle,
+        // page texts, chunks with embeddings, the access policy, and the change feed index
+        // replicas catch up from. Ingest writes through it and Search reads through it.
+        .target(
+            name: "CairnDocuments",
+            dependencies: [
+                "CairnCore",
+                "CairnJobs",
+                "CairnStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MuPDF 1.21 behind a C shim (Debian `libmupdf-dev`, static only): its fz_try/fz_catch are
         // setjmp macros, so no MuPDF call or longjmp crosses into Swift. Static archives link in
         // dependency order; `mupdf.pc` misses harfbuzz.
@@ -137,6 +151,7 @@ let package = Package(
             name: "CairnIngest",
             dependencies: [
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnJobs",
                 "CairnStore",
@@ -153,6 +168,7 @@ let package = Package(
             name: "CairnSearch",
             dependencies: [
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnStore",
                 "CBLAS",
@@ -173,12 +189,14 @@ let package = Package(
             name: "CairnAssistant",
             dependencies: [
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnJobs",
                 "CairnSearch",
                 "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -254,6 +272,7 @@ let package = Package(
                 "CairnAPI",
                 "CairnAssistant",
                 "CairnCore",
+                "CairnDocuments",
                 "CairnGateway",
                 "CairnIdentity",
                 "CairnIngest",
@@ -280,6 +299,7 @@ let package = Package(
             name: "CairnRuntime",
             dependencies: [
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnIdentity",
@@ -300,6 +320,7 @@ let package = Package(
                 "CairnAssistant",
                 "CairnCore",
                 "CairnDemo",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnIngest",
@@ -329,6 +350,7 @@ let package = Package(
             dependencies: [
                 "CairnAssistant",
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnJobs",
                 "CairnSearch",
@@ -347,6 +369,7 @@ let package = Package(
                 "CairnAssistant",
                 "CairnBench",
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnIdentity",
@@ -372,6 +395,7 @@ let package = Package(
             name: "CairnTestSupport",
             dependencies: [
                 "CairnCore",
+                "CairnRuntime",
                 "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -395,7 +419,13 @@ let package = Package(
         .testTarget(
             name: "CairnIngestTests",
             dependencies: [
-                "CairnCore", "CairnEmbed", "CairnIngest", "CairnTestSupport", "CMuPDF",
+                "CMuPDF",
+                "CairnCore",
+                "CairnDocuments",
+                "CairnEmbed",
+                "CairnIngest",
+                "CairnJobs",
+                "CairnTestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings
@@ -407,10 +437,12 @@ let package = Package(
                 "CairnBench",
                 "CairnCore",
                 "CairnDemo",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnGateway",
-                "CairnMockLLM",
                 "CairnIngest",
+                "CairnJobs",
+                "CairnMockLLM",
                 "CairnSearch",
                 "CairnStore",
                 "CairnTestSupport",
@@ -422,7 +454,9 @@ let package = Package(
             name: "CairnSearchTests",
             dependencies: [
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
+                "CairnJobs",
                 "CairnSearch",
                 "CairnStore",
                 "CairnTestSupport",
@@ -445,6 +479,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -462,11 +497,13 @@ let package = Package(
             name: "CairnStoreTests",
             dependencies: [
                 "CairnCore",
+                "CairnRuntime",
                 "CairnStore",
                 "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -474,9 +511,12 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnJobs",
+                "CairnRuntime",
                 "CairnStore",
                 "CairnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -498,13 +538,16 @@ let package = Package(
             name: "CairnServerTests",
             dependencies: [
                 "CairnAPI",
+                "CairnAssistant",
                 "CairnCore",
+                "CairnDocuments",
                 "CairnEmbed",
                 "CairnGateway",
                 "CairnIdentity",
                 "CairnIngest",
                 "CairnJobs",
                 "CairnMockLLM",
+                "CairnRuntime",
                 "CairnSearch",
                 "CairnServer",
                 "CairnStore",

@@ -1,7 +1,7 @@
 public import Foundation
 
-/// The identifier of a stored entity: a UUID, typed by what it identifies so a `JobID` can never
-/// be passed where a `TenantID` is expected. Its text form is lowercase, everywhere (storage,
+/// The identifier of a stored entity: a UUID, typed by what it identifies so an `APIKeyID` can
+/// never be passed where a `TenantID` is expected. Its text form is lowercase, everywhere (storage,
 /// URLs, audit events).
 public struct EntityID<Entity>: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UUID
@@ -22,5 +22,3 @@ public struct EntityID<Entity>: Hashable, Sendable, CustomStringConvertible {
 public typealias TenantID = EntityID<Tenant>
 /// Identifies an API key; public, appears in listings and audit events.
 public typealias APIKeyID = EntityID<APIKey>
-/// Identifies a background job.
-public typealias JobID = EntityID<Job>

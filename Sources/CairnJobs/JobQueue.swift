@@ -35,55 +35,32 @@ public final class JobQueue: Sendable {
         self.limits = limits
     }
 
-    /// What a tenant asks to run.
-    public struct Submission: Sendable {
-        public var kind: String
-        public var payload: String
-        public var priority: Int
-        public var runAt: Date?
-        public var maxAttempts: Int?
-        public var idempotencyKey: String?
-
-        public init(kind: String, payload: String = "{}", priority: Int = 0, runAt: Date? = nil, maxAttempts: Int? = nil, idempotencyKey: String? = nil) {
-            self.kind = kind
-            self.payload = payload
-            self.priority = priority
-            self.runAt = runAt
-            self.maxAttempts = maxAttempts
-            self.idempotencyKey = idempotencyKey
-        }
-    }
-
     /// Enqueues a submission of a submittable kind; `overloaded` (with a retry delay) when a cap
     /// would be passed, and then nothing is written.
-    public func submit(_ submission: Submission, by principal: Principal) async throws -> (job: Job, created: Bool) {
-        let new = try newJob(submission, handler: try catalog.submittableHandler(for: submission.kind))
+    public func submit(_ submission: NewJob, by principal: Principal) async throws -> (job: Job, created: Bool) {
+        let new = newJob(submission, handler: try catalog.submittableHandler(for: submission.kind))
         try await checkTotal(adding: 1)
         return try await store.jobs.enqueue(new, by: principal, tenantQueueCap: limits.perTenant)
     }
 
     /// Enqueues jobs of any kind this deployment runs, on behalf of another operation (an
     /// upload's ingestion, a case pack's extractions), all or none.
-    public func enqueue(_ submissions: [Submission], by principal: Principal) async throws -> Int {
+    public func enqueue(_ submissions: [NewJob], by principal: Principal) async throws -> Int {
         let batch = try submissions.map { submission in
             guard let handler = catalog.handler(for: submission.kind) else {
                 throw CairnError(.misconfigured, "No handler is registered for job kind '\(submission.kind)'.")
             }
-            return try newJob(submission, handler: handler)
+            return newJob(submission, handler: handler)
         }
         try await checkTotal(adding: batch.count)
         return try await store.jobs.enqueueBatch(batch, by: principal, tenantQueueCap: limits.perTenant)
     }
 
-    private func newJob(_ submission: Submission, handler: any JobHandler) throws -> JobRepository.NewJob {
-        JobRepository.NewJob(
-            kind: submission.kind,
-            payload: submission.payload,
-            priority: submission.priority,
-            runAt: submission.runAt,
-            maxAttempts: submission.maxAttempts ?? handler.defaultMaxAttempts,
-            idempotencyKey: submission.idempotencyKey
-        )
+    /// The submission with its handler's default attempts where it names none.
+    private func newJob(_ submission: NewJob, handler: any JobHandler) -> NewJob {
+        var job = submission
+        job.maxAttempts = submission.maxAttempts ?? handler.defaultMaxAttempts
+        return job
     }
 
     private func checkTotal(adding count: Int) async throws {

@@ -298,7 +298,7 @@ public final class Worker: Service {
     private func listenForWork() async {
         while !Task.isCancelled {
             do {
-                try await store.database.listenForJobs { [workReady] in workReady.signal() }
+                try await store.database.listenForWork { [workReady] in workReady.signal() }
             } catch {
                 if Task.isCancelled { return }
                 // Polling covers the gap; reconnect after a pause.

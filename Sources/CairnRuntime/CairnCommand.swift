@@ -2,6 +2,12 @@ package import ArgumentParser
 import CairnCore
 import CairnServer
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 package import Logging
 
 /// Shared behaviour of the commands: configuration loading, logging bootstrap, and turning
@@ -9,20 +15,32 @@ package import Logging
 package protocol CairnCommand: AsyncParsableCommand {
     /// Settings given as options of this command.
     var commandLineSettings: [Setting: String] { get }
+    /// `--verbose` (`@OptionGroup var logging: LoggingOptions` in each command).
+    var logging: LoggingOptions { get }
+    /// Whether the command runs as a service (`serve`, `worker`): it then logs JSON lines
+    /// wherever its output goes, for the log pipeline that collects them.
+    static var runsAsService: Bool { get }
     func run(settings: Settings, logger: Logger) async throws
 }
 
 extension CairnCommand {
     package var commandLineSettings: [Setting: String] { [:] }
+    package static var runsAsService: Bool { false }
 
     package func run() async throws {
         do {
             let settings = try await Settings.load(arguments: commandLineSettings)
             let level = try settings.logLevel
-            LoggingSystem.bootstrap(
-                { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
-                metadataProvider: Tracing.loggingMetadataProvider
-            )
+            if !Self.runsAsService, isatty(STDERR_FILENO) == 1 {
+                // A person is reading: routine events ("Index partition loaded") would bury the answer.
+                let shown = logging.verbose ? level : max(level, .warning)
+                LoggingSystem.bootstrap { _ in PlainLogHandler(level: shown) }
+            } else {
+                LoggingSystem.bootstrap(
+                    { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+                    metadataProvider: Tracing.loggingMetadataProvider
+                )
+            }
             try await run(settings: settings, logger: Logger(label: "cairn"))
         } catch let error as CairnError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

@@ -52,7 +52,7 @@ package func withStore<Result: Sendable>(
 ) async throws -> Result {
     let location = try settings.databaseLocation
     let opened = try await OpenedDatabase.open(location, logger: logger)
-    let store = CairnStore(database: opened.database)
+    let store = CairnStore(database: opened.database, schema: .cairn)
     do {
         let result: Result
         if case .postgres(let postgres) = opened {

@@ -1,3 +1,4 @@
+package import CairnAssistant
 package import CairnCore
 package import CairnEmbed
 package import CairnGateway
@@ -123,9 +124,11 @@ package struct Settings: Sendable {
 
     package func boolean(_ setting: Setting) throws(CairnError) -> Bool {
         let text = string(setting) ?? setting.defaultValue ?? ""
+        // A JSON config file's `true` reaches here as "1": swift-configuration's JSON snapshot
+        // reads booleans as numbers.
         switch text.lowercased() {
-        case "true": return true
-        case "false": return false
+        case "true", "1": return true
+        case "false", "0": return false
         default: throw CairnError(.misconfigured, "\(setting.environmentName) must be true or false; '\(text.prefix(40))' is not.")
         }
     }

@@ -8,6 +8,7 @@ extension CairnStore {
     public static func withScratch<Result: Sendable>(
         postgres: PostgresLocation?,
         maximumConnections: Int,
+        schema: DatabaseSchema,
         logger: Logger,
         _ body: @Sendable (CairnStore) async throws -> Result
     ) async throws -> Result {
@@ -16,7 +17,7 @@ extension CairnStore {
             defer { try? FileManager.default.removeItem(at: directory) }
             let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("cairn.sqlite").path, logger: logger)
             do {
-                let store = CairnStore(database: database)
+                let store = CairnStore(database: database, schema: schema)
                 try await store.migrator(logger: logger).migrate()
                 let result = try await body(store)
                 try await database.close()
@@ -26,12 +27,12 @@ extension CairnStore {
                 throw error
             }
         }
-        return try await PostgresDatabase.withScratchSchema(prefix: "scratch_", on: postgres, logger: logger) { schema in
-            let database = PostgresDatabase(location: postgres, maximumConnections: maximumConnections, searchPath: schema, logger: logger)
+        return try await PostgresDatabase.withScratchSchema(prefix: "scratch_", on: postgres, logger: logger) { schemaName in
+            let database = PostgresDatabase(location: postgres, maximumConnections: maximumConnections, searchPath: schemaName, logger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await database.run() }
                 defer { group.cancelAll() }
-                let store = CairnStore(database: database)
+                let store = CairnStore(database: database, schema: schema)
                 try await store.migrator(logger: logger).migrate()
                 return try await body(store)
             }

@@ -2,8 +2,10 @@ import ArgumentParser
 import CairnAssistant
 import CairnBench
 import CairnCore
+import CairnDocuments
 import CairnEmbed
 import CairnGateway
+import CairnJobs
 import CairnMockLLM
 import CairnRuntime
 import CairnSearch
@@ -23,6 +25,8 @@ import Logging
 /// same queries through `SearchService`.
 struct BenchAnswer: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "answer", abstract: "Assistant pipeline overhead (retrieval + assembly + verification) over many chunks.")
+
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "The BEIR folder whose passages and queries seed the corpus.")
     var beir: String
@@ -47,7 +51,7 @@ struct BenchAnswer: CairnCommand {
         let vectors = try await CachedSentenceEmbedder(model, directory: settings.cacheDirectory).embed(passages)
         let asked = Array(dataset.queries.map(\.text).prefix(questions + 10))
 
-        try await CairnStore.withScratch(postgres: nil, maximumConnections: 4, logger: logger) { store in
+        try await CairnStore.withScratch(postgres: nil, maximumConnections: 4, schema: .cairn, logger: logger) { store in
             let began = ContinuousClock.now
             let owner = try await Self.record(chunks: chunks, passages: passages, vectors: vectors, in: store)
             let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: model.dimension, logger: logger), embedder: model)
@@ -112,7 +116,7 @@ struct BenchAnswer: CairnCommand {
                     approve: true
                 ),
                 as: DocumentRepository.NewDocument(collection: "corpus", source: "bench/\(document)"),
-                by: owner, ingestion: JobRepository.NewJob(kind: "document.ingest"), tenantQueueCap: nil
+                by: owner, ingestion: NewJob(kind: "document.ingest"), tenantQueueCap: nil
             )
             guard case .queued(_, let version, _) = outcome else { throw CairnError(.internalFailure, "A fresh bench upload was not queued.") }
             let picks = (0..<chunksPerDocument).map { (document * chunksPerDocument + $0) % passages.count }

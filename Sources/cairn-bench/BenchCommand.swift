@@ -24,6 +24,8 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchQueue: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "queue", abstract: "Queue throughput: enqueue + claim + complete of no-op jobs.")
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "Jobs per run.")
     var jobs = 5000
 
@@ -65,7 +67,7 @@ struct BenchQueue: CairnCommand {
                 var rates: [Double] = []
                 for _ in 0..<runs {
                     let postgres: PostgresLocation? = if case .postgres(let postgres) = location { postgres } else { nil }
-                    rates.append(try await CairnStore.withScratch(postgres: postgres, maximumConnections: workerCount * 2 + 4, logger: logger) { store in
+                    rates.append(try await CairnStore.withScratch(postgres: postgres, maximumConnections: workerCount * 2 + 4, schema: .cairn, logger: logger) { store in
                         try await QueueBenchmark(store: store, logger: logger).run(jobs: jobs, workers: workerCount, concurrency: concurrency, mode: mode)
                     })
                 }

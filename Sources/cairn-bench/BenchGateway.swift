@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import CairnCore
+import CairnDocuments
 import CairnGateway
 import CairnIdentity
 import CairnIngest
@@ -34,6 +35,8 @@ import ServiceLifecycle
 struct BenchGateway: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Latency the gateway adds over a direct call to the same upstream.")
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "Requests per second, open-loop.")
     var rate = 1000
 
@@ -53,7 +56,7 @@ struct BenchGateway: CairnCommand {
         var quiet = base
         quiet.logLevel = .error
         let logger = quiet
-        try await CairnStore.withScratch(postgres: nil, maximumConnections: 4, logger: logger) { store in
+        try await CairnStore.withScratch(postgres: nil, maximumConnections: 4, schema: .cairn, logger: logger) { store in
             try await MockModelServer.withRunning(script: MockScript(requiredAPIKey: "bench-upstream-key")) { mock in
                 try await measure(store: store, mockURL: mock.baseURL, logger: logger)
             }

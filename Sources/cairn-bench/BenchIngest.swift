@@ -19,6 +19,8 @@ struct BenchIngest: CairnCommand {
         abstract: "Parsing and embedding speed on a folder of PDFs, against mutool and the sgemm ceiling."
     )
 
+    @OptionGroup var logging: LoggingOptions
+
     @Argument(help: "Folder searched (recursively) for .pdf files.")
     var directory: String
 

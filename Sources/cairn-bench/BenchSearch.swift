@@ -14,6 +14,8 @@ import Logging
 struct BenchSearch: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "search", abstract: "Search latency over many chunks, and ANN recall against exact search.")
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "The BEIR folder whose passages and queries seed the corpus.")
     var beir: String
 

@@ -26,6 +26,8 @@ struct EvalCommand: AsyncParsableCommand {
                 """
         )
 
+        @OptionGroup var logging: LoggingOptions
+
         @Option(help: "The BEIR folder.")
         var beir: String
 
@@ -89,6 +91,8 @@ struct EvalCommand: AsyncParsableCommand {
                 recall=… false-positive-rate=… precision=… injected=N clean=M
                 """
         )
+
+        @OptionGroup var logging: LoggingOptions
 
         @Option(help: "The labelled JSON-lines file.")
         var data: String

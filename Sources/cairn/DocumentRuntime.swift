@@ -1,5 +1,6 @@
 import CairnAssistant
 import CairnCore
+import CairnDocuments
 import CairnEmbed
 import CairnIngest
 import CairnJobs

@@ -1,5 +1,6 @@
 @testable import CairnAssistant
 import CairnCore
+import CairnDocuments
 import CairnMockLLM
 import CairnSearch
 import CairnStore

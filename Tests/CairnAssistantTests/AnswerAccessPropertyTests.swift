@@ -1,5 +1,6 @@
 import CairnAssistant
 import CairnCore
+import CairnDocuments
 import CairnGateway
 import CairnMockLLM
 @testable import CairnSearch

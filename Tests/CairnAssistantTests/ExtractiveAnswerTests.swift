@@ -1,6 +1,7 @@
 @testable import CairnAssistant
 import CairnCore
 @testable import CairnSearch
+import CairnDocuments
 import Testing
 
 /// Sentences cut from passages, and answers built from them, without a model (term overlap

@@ -1,4 +1,6 @@
 import CairnCore
+import CairnDocuments
+import CairnJobs
 import CairnStore
 import Foundation
 
@@ -14,7 +16,7 @@ func recordApprovedDocument(
             mediaType: "text/plain", format: "text", approve: true
         ),
         as: DocumentRepository.NewDocument(collection: collection, source: title, title: title, policy: policy),
-        by: owner, ingestion: JobRepository.NewJob(kind: "document.ingest"), tenantQueueCap: nil
+        by: owner, ingestion: NewJob(kind: "document.ingest"), tenantQueueCap: nil
     )
     guard case .queued(let document, let version, _) = outcome else { throw CairnError(.internalFailure, "A fresh upload was not queued.") }
     try await store.documents.storePages(

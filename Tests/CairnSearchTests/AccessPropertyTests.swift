@@ -1,5 +1,6 @@
 import CairnCore
 @testable import CairnSearch
+import CairnDocuments
 import CairnStore
 import CairnTestSupport
 import Foundation

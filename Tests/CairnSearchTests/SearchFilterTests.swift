@@ -1,5 +1,6 @@
 @testable import CairnSearch
 import CairnCore
+import CairnDocuments
 import CairnStore
 import CairnTestSupport
 import Testing

@@ -1,6 +1,8 @@
 import CairnCore
+import CairnDocuments
 import CairnEmbed
 @testable import CairnSearch
+import CairnJobs
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -127,7 +129,7 @@ struct SagaRecorder: Sendable {
             upload(approve: approve),
             as: DocumentRepository.NewDocument(collection: collection, source: source, policy: policy),
             by: owner,
-            ingestion: JobRepository.NewJob(kind: "document.ingest"),
+            ingestion: NewJob(kind: "document.ingest"),
             tenantQueueCap: nil
         )
         guard case .queued(let document, let version, _) = outcome else { throw CairnError(.internalFailure, "A fresh upload was not queued.") }
@@ -151,7 +153,7 @@ struct SagaRecorder: Sendable {
             upload(approve: approve, digest: digest),
             of: document,
             by: owner,
-            ingestion: JobRepository.NewJob(kind: "document.ingest"),
+            ingestion: NewJob(kind: "document.ingest"),
             tenantQueueCap: nil
         )
         guard case .queued(_, let version, _) = outcome else { throw CairnError(.internalFailure, "A new version was not queued.") }

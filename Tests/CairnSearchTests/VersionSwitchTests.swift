@@ -1,4 +1,6 @@
 import CairnCore
+import CairnDocuments
+import CairnJobs
 import CairnSearch
 import CairnStore
 import CairnTestSupport
@@ -174,7 +176,7 @@ struct VersionSwitchTests {
             let owner = recorder.owner
             let first = uniqueDigest()
             let new = DocumentRepository.NewDocument(collection: recorder.collection, source: "fees.txt")
-            let ingestion = JobRepository.NewJob(kind: "document.ingest")
+            let ingestion = NewJob(kind: "document.ingest")
             guard
                 case .queued(let document, let version1, _) = try await store.documents.upload(
                     recorder.upload(approve: true, digest: first),

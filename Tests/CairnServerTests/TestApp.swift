@@ -1,4 +1,5 @@
 import CairnCore
+import CairnDocuments
 import CairnGateway
 import CairnIdentity
 import CairnIngest

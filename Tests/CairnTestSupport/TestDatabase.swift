@@ -1,5 +1,6 @@
 public import CairnCore
 public import CairnStore
+public import CairnRuntime
 import Foundation
 import Logging
 
@@ -28,8 +29,10 @@ public enum TestEngine: String, Sendable, CustomStringConvertible {
 
 /// Runs `body` with a freshly migrated, empty store on `engine`, and removes it afterwards:
 /// a temporary SQLite file, or a PostgreSQL schema of its own (so tests run in parallel).
+/// `schema` is the whole of Cairn's unless a test needs another.
 public func withTestStore<Result: Sendable>(
     _ engine: TestEngine,
+    schema: DatabaseSchema = .cairn,
     _ body: @Sendable (CairnStore) async throws -> Result
 ) async throws -> Result {
     let postgres: PostgresLocation?
@@ -42,7 +45,7 @@ public func withTestStore<Result: Sendable>(
         }
         postgres = try PostgresLocation(url: url)
     }
-    return try await CairnStore.withScratch(postgres: postgres, maximumConnections: 8, logger: Logger(label: "cairn.test"), body)
+    return try await CairnStore.withScratch(postgres: postgres, maximumConnections: 8, schema: schema, logger: Logger(label: "cairn.test"), body)
 }
 
 /// Runs `body` with a PostgreSQL database of its own on the server at `location`, created empty

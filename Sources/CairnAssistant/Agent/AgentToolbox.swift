@@ -1,5 +1,7 @@
 import CairnCore
+import CairnDocuments
 import CairnGateway
+import CairnJobs
 import CairnSearch
 import CairnStore
 import Foundation

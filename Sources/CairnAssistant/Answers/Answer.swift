@@ -1,4 +1,5 @@
 public import CairnCore
+public import CairnDocuments
 
 /// How an answer is written.
 public enum AnswerMode: String, Sendable, CaseIterable {

@@ -1,4 +1,6 @@
 public import CairnCore
+public import CairnDocuments
+public import CairnJobs
 public import CairnStore
 import Foundation
 
@@ -54,11 +56,11 @@ public struct DocumentLibrary: Sendable {
 
     /// Retires the document and queues the purge of its content.
     public func delete(_ id: DocumentID, by principal: Principal) async throws -> (Document, Job) {
-        try await store.documents.delete(id, by: principal, purge: JobRepository.NewJob(kind: PurgeDocument.jobKind))
+        try await store.documents.delete(id, by: principal, purge: NewJob(kind: PurgeDocument.jobKind))
     }
 
-    private static var ingestionJob: JobRepository.NewJob {
-        JobRepository.NewJob(kind: IngestDocument.jobKind, maxAttempts: 3)
+    private static var ingestionJob: NewJob {
+        NewJob(kind: IngestDocument.jobKind, maxAttempts: 3)
     }
 
     private func record<Bytes>(

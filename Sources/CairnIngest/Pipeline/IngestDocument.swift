@@ -1,4 +1,5 @@
 import CairnCore
+public import CairnDocuments
 public import CairnEmbed
 public import CairnJobs
 public import CairnStore

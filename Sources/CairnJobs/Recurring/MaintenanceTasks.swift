@@ -24,14 +24,6 @@ extension RecurringTask {
         }
     }
 
-    /// Fails agent runs left `running` with no job to move them (``AgentRuns/failOrphaned(quietFor:now:)``).
-    public static func agentRunSweep(store: CairnStore, schedule: CronSchedule) -> RecurringTask {
-        RecurringTask(name: "agent-run-sweep", schedule: schedule) { logger in
-            let failed = try await store.agentRuns.failOrphaned()
-            if failed > 0 { logger.warning("Agent runs without a job were failed", metadata: ["runs": "\(failed)"]) }
-        }
-    }
-
     /// Recomputes every tenant's audit hash chain. A break is an error (the run fails, the
     /// schedule records it) and sets `cairn_audit_chain_intact{tenant}` to 0, for alerting.
     public static func auditVerification(store: CairnStore, schedule: CronSchedule) -> RecurringTask {

@@ -1,4 +1,5 @@
 public import CairnCore
+public import CairnDocuments
 import CairnStore
 
 /// One tenant's index: the chunks of the versions its documents serve (and their newest ready

@@ -1,4 +1,5 @@
 public import CairnCore
+public import CairnDocuments
 public import CairnStore
 public import Logging
 

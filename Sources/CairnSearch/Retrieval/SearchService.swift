@@ -1,4 +1,5 @@
 public import CairnCore
+public import CairnDocuments
 public import CairnEmbed
 public import CairnStore
 import Foundation

@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+import CairnDocuments
 import CairnIngest
 import CairnSearch
 import CairnStore

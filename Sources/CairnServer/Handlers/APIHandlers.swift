@@ -156,7 +156,7 @@ struct APIHandlers: APIProtocol {
 
     func createJob(_ input: Operations.CreateJob.Input) async throws -> Operations.CreateJob.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
-        let submission = JobQueue.Submission(
+        let submission = NewJob(
             kind: body.kind,
             payload: String(decoding: try JSONEncoder().encode(body.payload), as: UTF8.self),
             priority: body.priority ?? 0,

@@ -1,7 +1,9 @@
 import CairnAPI
 import CairnAssistant
 import CairnCore
+import CairnDocuments
 import CairnGateway
+import CairnJobs
 import CairnSearch
 import CairnStore
 import Foundation

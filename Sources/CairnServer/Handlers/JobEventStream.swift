@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+import CairnJobs
 import CairnStore
 import Foundation
 import OpenAPIRuntime

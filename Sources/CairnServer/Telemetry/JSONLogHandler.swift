@@ -98,7 +98,7 @@ public struct JSONLogHandler: LogHandler {
     /// `text` without personal data. Values shorter than the shortest thing redacted (an e-mail
     /// address such as `a@b.io`) are left as they are without a look: statuses, durations,
     /// counts.
-    private static func redacted(_ text: String) -> String {
+    static func redacted(_ text: String) -> String {
         text.utf8.count < 6 ? text : detector.redacted(text)
     }
 

@@ -13,13 +13,13 @@ import Synchronization
 public final class AnnouncementThrottle: Sendable {
     private struct State {
         var lastSent: ContinuousClock.Instant?
-        /// A job committed without a notification sent after its commit.
+        /// Work committed without a notification sent after its commit.
         var pending = false
     }
 
     private let window: Duration
     private let state = Mutex(State())
-    private let missedJobs = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let missedWork = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     init(window: Duration) {
         self.window = window
@@ -28,7 +28,7 @@ public final class AnnouncementThrottle: Sendable {
     /// Whether the enqueue about to run should notify itself; if so it counts as sent now.
     /// Its notification is delivered at its commit, after every job already marked pending
     /// committed, so it carries their news too.
-    func claim() -> Bool {
+    package func claim() -> Bool {
         let now = ContinuousClock.now
         return state.withLock { state in
             if let last = state.lastSent, now - last < window { return false }
@@ -38,15 +38,15 @@ public final class AnnouncementThrottle: Sendable {
         }
     }
 
-    /// Records that a committed job went without a notification.
-    func missed() {
+    /// Records that committed work went without a notification.
+    package func missed() {
         state.withLock { $0.pending = true }
-        missedJobs.continuation.yield()
+        missedWork.continuation.yield()
     }
 
     /// Sends the deferred notifications with `notify` until cancelled.
     func run(notify: @Sendable () async throws -> Void) async {
-        for await _ in missedJobs.stream {
+        for await _ in missedWork.stream {
             let due = state.withLock { ($0.lastSent ?? .now) + window }
             try? await Task.sleep(until: due)
             guard !Task.isCancelled else { return }

@@ -5,7 +5,7 @@ import SQLiteNIO
 ///
 /// Used to turn races (two creates of the same tenant name) into a clean `conflict` instead of
 /// leaking engine text; both engines report it with their own error types.
-func isUniqueViolation(_ error: any Error) -> Bool {
+package func isUniqueViolation(_ error: any Error) -> Bool {
     if let error = error as? PSQLError {
         return error.serverInfo?[.sqlState] == "23505"
     }

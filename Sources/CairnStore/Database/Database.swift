@@ -1,7 +1,7 @@
 public import CairnCore
-import Logging
+package import Logging
 import PostgresKit
-import PostgresNIO
+package import PostgresNIO
 public import SQLKit
 
 /// Which SQL engine a transaction runs on, for the few statements whose syntax differs.
@@ -27,40 +27,40 @@ public enum TransactionScope: Sendable, Equatable {
 public struct Transaction: Sendable {
     public let sql: any SQLDatabase
     public let engine: DatabaseEngine
-    /// SQLite only: set when the transaction enqueued jobs, rung after COMMIT.
-    let jobsAnnounced: CommitFlag?
+    /// SQLite only: set when the transaction announced work, rung after COMMIT.
+    package let workAnnounced: CommitFlag?
     /// PostgreSQL only: the connection itself, for prepared statements.
-    let postgres: (connection: PostgresConnection, logger: Logger)?
+    package let postgres: (connection: PostgresConnection, logger: Logger)?
 
     /// A transaction on SQLite's connection.
-    init(sqlite sql: any SQLDatabase, jobsAnnounced: CommitFlag) {
+    package init(sqlite sql: any SQLDatabase, workAnnounced: CommitFlag) {
         self.sql = sql
         self.engine = .sqlite
-        self.jobsAnnounced = jobsAnnounced
+        self.workAnnounced = workAnnounced
         self.postgres = nil
     }
 
     /// A transaction (or a platform session's autocommit statements) on a PostgreSQL connection.
-    init(postgres connection: PostgresConnection, logger: Logger) {
+    package init(postgres connection: PostgresConnection, logger: Logger) {
         self.sql = connection.sql()
         self.engine = .postgres
-        self.jobsAnnounced = nil
+        self.workAnnounced = nil
         self.postgres = (connection, logger)
     }
 
-    /// Tells idle workers, once this transaction commits, that jobs are ready. On PostgreSQL
-    /// it is `NOTIFY`, which the server delivers only on commit and to every listening node;
-    /// on SQLite it wakes this process's workers after COMMIT.
-    func announceJobs() async throws {
+    /// Tells idle workers, once this transaction commits, that there is work to claim (the job
+    /// queue is the one user). On PostgreSQL it is `NOTIFY`, which the server delivers only on
+    /// commit and to every listening node; on SQLite it wakes this process's listeners after COMMIT.
+    package func announceWork() async throws {
         switch engine {
-        case .postgres: try await sql.raw("SELECT pg_notify(\(bind: JobBell.channel), '')").run()
-        case .sqlite: jobsAnnounced?.set()
+        case .postgres: try await sql.raw("SELECT pg_notify(\(bind: WorkBell.channel), '')").run()
+        case .sqlite: workAnnounced?.set()
         }
     }
 
     /// `FOR UPDATE` on PostgreSQL; empty on SQLite, whose transactions already hold the
     /// single write lock (they start with `BEGIN IMMEDIATE`).
-    var rowLockClause: SQLQueryString {
+    package var rowLockClause: SQLQueryString {
         engine == .postgres ? " FOR UPDATE" : ""
     }
 }
@@ -92,14 +92,14 @@ public protocol Database: Sendable {
     /// connection is shared, each run is a transaction.
     func withPlatformSession<Result: Sendable>(_ body: @Sendable (any PlatformSession) async throws -> Result) async throws -> Result
 
-    /// Spaces out the notifications of single-job enqueues; `nil` on SQLite, whose in-process
+    /// Spaces out the work announcements of single enqueues; `nil` on SQLite, whose in-process
     /// bell costs a few callbacks.
-    var enqueueAnnouncements: AnnouncementThrottle? { get }
+    var workAnnouncements: AnnouncementThrottle? { get }
 
-    /// Calls `wake` each time a committed transaction announced jobs, until cancelled: on
+    /// Calls `wake` each time a committed transaction announced work, until cancelled: on
     /// PostgreSQL by `LISTEN` on a pooled connection (hearing every node), on SQLite within
     /// this process. Workers poll as well, so a lost notification only delays a claim.
-    func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws
+    func listenForWork(_ wake: @escaping @Sendable () -> Void) async throws
 }
 
 /// Platform-scoped statements on a connection a worker holds (see `withPlatformSession`).

@@ -3,7 +3,7 @@ public import Logging
 import Foundation
 import NIOSSL
 import PostgresKit
-import PostgresNIO
+package import PostgresNIO
 public import ServiceLifecycle
 import SQLKit
 
@@ -58,7 +58,7 @@ public struct PostgresDatabase: Database, Service {
 
     public var engine: DatabaseEngine { .postgres }
 
-    public var enqueueAnnouncements: AnnouncementThrottle? { announcements }
+    public var workAnnouncements: AnnouncementThrottle? { announcements }
 
     /// Runs the connection pool's background work and the deferred enqueue notifications until
     /// cancelled (graceful shutdown).
@@ -66,7 +66,7 @@ public struct PostgresDatabase: Database, Service {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await announcements.run { [client, logger] in
-                    try await client.query("SELECT pg_notify(\(JobBell.channel), '')", logger: logger)
+                    try await client.query("SELECT pg_notify(\(WorkBell.channel), '')", logger: logger)
                 }
             }
             // The pool stops on cancellation or graceful shutdown; the notifications stop with it.
@@ -109,10 +109,10 @@ public struct PostgresDatabase: Database, Service {
         try await client.query("SELECT 1", logger: logger)
     }
 
-    public func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws {
+    public func listenForWork(_ wake: @escaping @Sendable () -> Void) async throws {
         // The listening connection stays leased from the pool for as long as this runs.
         try await client.withConnection { connection in
-            try await connection.listen(on: JobBell.channel) { notifications in
+            try await connection.listen(on: WorkBell.channel) { notifications in
                 for try await _ in notifications { wake() }
             }
         }
@@ -316,7 +316,7 @@ actor PostgresPlatformSession: PlatformSession {
 extension Transaction {
     /// Runs a prepared statement: PostgreSQL plans it once per connection instead of on every
     /// call, which on the queue's hot path costs more than executing it. PostgreSQL only.
-    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+    package func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
         guard let (connection, logger) = postgres else {
             throw CairnError(.internalFailure, "A PostgreSQL statement was run on another engine.")
         }

@@ -19,7 +19,7 @@ public final class SQLiteDatabase: Database {
     private let connection: SQLiteConnection
     private let thread: NIOThreadPool
     private let gate = TransactionGate()
-    private let bell = JobBell()
+    private let bell = WorkBell()
     private let logger: Logger
 
     private init(connection: SQLiteConnection, thread: NIOThreadPool, logger: Logger) {
@@ -70,12 +70,12 @@ public final class SQLiteDatabase: Database {
             // IMMEDIATE takes the write lock up front, so read-then-write sequences (the audit
             // chain head) cannot interleave with another process sharing the file.
             try await sql.raw("BEGIN IMMEDIATE").run()
-            let jobsAnnounced = CommitFlag()
+            let workAnnounced = CommitFlag()
             do {
-                let result = try await body(Transaction(sqlite: sql, jobsAnnounced: jobsAnnounced))
+                let result = try await body(Transaction(sqlite: sql, workAnnounced: workAnnounced))
                 try await Self.end(with: "COMMIT", on: sql)
                 await gate.leave()
-                if jobsAnnounced.isSet { bell.ring() }
+                if workAnnounced.isSet { bell.ring() }
                 return result
             } catch {
                 do { try await Self.end(with: "ROLLBACK", on: sql) } catch { logger.error("SQLite rollback failed: \(String(reflecting: error))") }
@@ -102,7 +102,7 @@ public final class SQLiteDatabase: Database {
 
     public var engine: DatabaseEngine { .sqlite }
 
-    public var enqueueAnnouncements: AnnouncementThrottle? { nil }
+    public var workAnnouncements: AnnouncementThrottle? { nil }
 
     public func withUnscopedConnection<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
         try await transaction(.platform, body)
@@ -114,7 +114,7 @@ public final class SQLiteDatabase: Database {
         try await body(SQLitePlatformSession(database: self))
     }
 
-    public func listenForJobs(_ wake: @escaping @Sendable () -> Void) async throws {
+    public func listenForWork(_ wake: @escaping @Sendable () -> Void) async throws {
         await bell.listen(wake)
     }
 

@@ -8,7 +8,7 @@ public struct Migrator: Sendable {
     private let migrations: [Migration]
     private let logger: Logger
 
-    public init(database: any Database, migrations: [Migration] = Migrations.all, logger: Logger) {
+    public init(database: any Database, migrations: [Migration], logger: Logger) {
         self.database = database
         self.migrations = migrations
         self.logger = logger

@@ -1,10 +1,10 @@
 public import CairnCore
 public import Foundation
-import SQLKit
+package import SQLKit
 
 /// The per-tenant, append-only audit hash chain.
 public struct AuditLog: Sendable {
-    let database: any Database
+    package let database: any Database
 
     public init(database: any Database) { self.database = database }
 
@@ -12,7 +12,7 @@ public struct AuditLog: Sendable {
     /// commits or rolls back with the change it describes.
     ///
     /// The tenant row holds the chain head; locking it serialises appends per tenant.
-    static func append(_ record: AuditRecord, tenantID: TenantID, in transaction: Transaction, at now: Date = Date()) async throws {
+    package static func append(_ record: AuditRecord, tenantID: TenantID, in transaction: Transaction, at now: Date = Date()) async throws {
         let sql = transaction.sql
         guard
             let head = try await sql.raw(
@@ -142,7 +142,7 @@ public struct AuditLog: Sendable {
         return Verification(tenant: tenant, eventCount: count, firstBreak: checker.finish(recordedHead: head.0, recordedHeadHash: head.1))
     }
 
-    static func event(_ row: any SQLRow) throws -> AuditEvent {
+    package static func event(_ row: any SQLRow) throws -> AuditEvent {
         guard let tenantID = TenantID(try row.string("tenant_id")) else {
             throw CairnError(.integrityViolation, "An audit row carries a malformed tenant id.")
         }

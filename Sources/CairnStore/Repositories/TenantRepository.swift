@@ -1,6 +1,6 @@
 public import CairnCore
 import Foundation
-import SQLKit
+package import SQLKit
 
 /// Tenants: created by the platform operator or the CLI, never by a tenant principal.
 public struct TenantRepository: Sendable {
@@ -66,7 +66,7 @@ public struct TenantRepository: Sendable {
         }
     }
 
-    static func tenant(_ row: any SQLRow) throws -> Tenant {
+    package static func tenant(_ row: any SQLRow) throws -> Tenant {
         guard let id = TenantID(try row.string("id")) else {
             throw CairnError(.integrityViolation, "A stored tenant id is malformed.")
         }

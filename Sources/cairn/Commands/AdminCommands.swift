@@ -11,6 +11,8 @@ struct TenantCommand: AsyncParsableCommand {
     struct Create: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant.")
 
+        @OptionGroup var logging: LoggingOptions
+
         @Argument(help: "Tenant name: lowercase letters, digits and inner hyphens.")
         var name: String
 
@@ -32,8 +34,9 @@ struct KeyCommand: AsyncParsableCommand {
             abstract: "Create an API key. The key is printed alone on the last line of standard output."
         )
 
-        @Option(help: "Tenant name.")
-        var tenant: String
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: TenantOption
 
         @Option(help: "Role: admin, curator, analyst, reviewer, viewer or service. Repeat for several.")
         var role: [String]
@@ -54,7 +57,6 @@ struct KeyCommand: AsyncParsableCommand {
         var expiresInDays: Int?
 
         func run(settings: Settings, logger: Logger) async throws {
-            let tenantName = try TenantName(tenant)
             let roles = try role.map { text throws(CairnError) -> Role in try parseChoice(text, as: "a role") }
             guard !roles.isEmpty else { throw CairnError(.invalidInput, "Give at least one --role.") }
             let attributes = try Self.parse(attributes: attr)
@@ -64,11 +66,10 @@ struct KeyCommand: AsyncParsableCommand {
             let keyName = name ?? "cli-\(roles[0].rawValue)"
             let grant = APIKeyGrant(subject: subject ?? keyName, roles: Set(roles), groups: group, attributes: attributes)
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
-            let created = try await withStore(settings, logger: logger) { store in
-                let tenant = try await store.tenants.existing(tenantName)
-                return try await store.apiKeys.create(by: .localAdministrator(of: tenant), name: keyName, grant: grant, expiresAt: expiresAt)
+            let created = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.apiKeys.create(by: administrator, name: keyName, grant: grant, expiresAt: expiresAt)
             }
-            print("Created API key \(created.key.id) for \(tenantName) with roles \(roles.map(\.rawValue).joined(separator: ","))")
+            print("Created API key \(created.key.id) for \(tenant.tenant) with roles \(roles.map(\.rawValue).joined(separator: ","))")
             print("Store it now; it cannot be shown again:")
             print(created.secret.token)
         }
@@ -99,6 +100,8 @@ struct KeyCommand: AsyncParsableCommand {
     struct Revoke: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke an API key by id.")
 
+        @OptionGroup var logging: LoggingOptions
+
         @Argument(help: "The key id (a UUID, as listed by GET /v1/api-keys).")
         var id: String
 
@@ -119,6 +122,8 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every tenant's audit hash chain. Exits 0 when intact, 1 naming the first broken event."
         )
+
+        @OptionGroup var logging: LoggingOptions
 
         @Option(help: "Only this tenant.")
         var tenant: String?
@@ -144,6 +149,8 @@ struct AuditCommand: AsyncParsableCommand {
 
 struct ConfigCommand: CairnCommand {
     static let configuration = CommandConfiguration(commandName: "config", abstract: "Print the effective configuration, secrets redacted.")
+
+    @OptionGroup var logging: LoggingOptions
 
     func run(settings: Settings, logger: Logger) async throws {
         try settings.validate()

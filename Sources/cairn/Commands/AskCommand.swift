@@ -18,6 +18,8 @@ struct AskCommand: CairnCommand {
             """
     )
 
+    @OptionGroup var logging: LoggingOptions
+
     @Argument(help: "The question.")
     var question: String
 
@@ -27,11 +29,10 @@ struct AskCommand: CairnCommand {
     @Option(help: "Only this collection.")
     var collection: String?
 
-    @Option(help: "Tenant name.")
-    var tenant: String = "default"
+    @OptionGroup var tenant: DefaultTenantOption
 
     func run(settings: Settings, logger: Logger) async throws {
-        let tenantName = try TenantName(tenant)
+        let tenantName = try TenantName(tenant.tenant)
         let mode: AnswerMode = try parseChoice(mode, as: "an answer mode")
         let runtime = try DocumentRuntime.load(settings, logger: logger)
         let answer = try await withStore(settings, logger: logger) { store in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCore
 import CairnDemo
+import CairnDocuments
 import CairnRuntime
 import CairnStore
 import Foundation
@@ -24,14 +25,15 @@ struct DemoSeedCommand: CairnCommand {
             """
     )
 
+    @OptionGroup var logging: LoggingOptions
+
     @Option(help: "The folder of Markdown policies.")
     var corpus: String = "demo/policies"
 
-    @Option(help: "Tenant name.")
-    var tenant: String = "default"
+    @OptionGroup var tenant: DefaultTenantOption
 
     func run(settings: Settings, logger: Logger) async throws {
-        let tenantName = try TenantName(tenant)
+        let tenantName = try TenantName(tenant.tenant)
         let policies = try DemoCorpus(folder: URL(fileURLWithPath: corpus)).renderPDFs(into: settings.demoDirectory)
         try await withStore(settings, logger: logger) { store in
             if try await store.tenants.find(name: tenantName) == nil {
@@ -43,6 +45,6 @@ struct DemoSeedCommand: CairnCommand {
             policies.map { IngestCommand.IngestFile(url: $0.pdf, title: $0.title) }, tenant: tenantName, collection: "policies",
             policy: DocumentAccessPolicy(classification: .internal), approve: true, settings: settings, logger: logger
         )
-        print("Ask away: cairn ask --tenant \(tenant) \"What must the Board approve about technology risk appetite?\"")
+        print("Ask away: cairn ask --tenant \(tenantName) \"What must the Board approve about technology risk appetite?\"")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnDocuments
 import CairnIngest
 import CairnJobs
 import CairnRuntime
@@ -20,14 +21,15 @@ struct IngestCommand: CairnCommand {
             """
     )
 
+    @OptionGroup var logging: LoggingOptions
+
     @Argument(help: "Files or folders to ingest.")
     var paths: [String]
 
     @Option(help: "The collection's name.")
     var collection: String
 
-    @Option(help: "Tenant name.")
-    var tenant: String = "default"
+    @OptionGroup var tenant: DefaultTenantOption
 
     @Option(help: "Classification: public, internal, confidential or restricted (default internal).")
     var classification: String?
@@ -45,7 +47,7 @@ struct IngestCommand: CairnCommand {
     var approve = false
 
     func run(settings: Settings, logger: Logger) async throws {
-        let tenantName = try TenantName(tenant)
+        let tenantName = try TenantName(tenant.tenant)
         let policy = DocumentAccessPolicy(
             classification: try classification.map { text throws(CairnError) -> Classification in try parseChoice(text, as: "a classification") } ?? .internal,
             entities: entity, branches: branch, groups: group
@@ -234,6 +236,8 @@ struct SearchCommand: CairnCommand {
         discussion: "Prints the best passages with their document, version and pages."
     )
 
+    @OptionGroup var logging: LoggingOptions
+
     @Argument(help: "What to look for.")
     var query: String
 
@@ -246,17 +250,14 @@ struct SearchCommand: CairnCommand {
     @Option(help: "Only this collection.")
     var collection: String?
 
-    @Option(help: "Tenant name.")
-    var tenant: String = "default"
+    @OptionGroup var tenant: DefaultTenantOption
 
     func run(settings: Settings, logger: Logger) async throws {
-        let tenantName = try TenantName(tenant)
         let mode: SearchMode = try parseChoice(mode, as: "a search mode")
         let runtime = try DocumentRuntime.load(settings, logger: logger)
-        let response = try await withStore(settings, logger: logger) { store in
-            let tenant = try await store.tenants.existing(tenantName)
+        let response = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
             let search = runtime.services(store: store, tenantQueueCap: 1, logger: logger).search
-            return try await search.search(.init(query: query, k: k, collection: collection, mode: mode), by: .localAdministrator(of: tenant))
+            return try await search.search(.init(query: query, k: k, collection: collection, mode: mode), by: administrator)
         }
         if let notice = response.notice { print("note: \(notice)") }
         if response.hits.isEmpty { print("No approved passage you can see matches.") }

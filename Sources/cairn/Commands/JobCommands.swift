@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnJobs
 import CairnRuntime
 import CairnStore
 import Foundation
@@ -15,8 +16,9 @@ struct JobsCommand: AsyncParsableCommand {
     struct List: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "List a tenant's jobs, newest first.")
 
-        @Option(help: "Tenant name.")
-        var tenant: String
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: TenantOption
 
         @Option(help: "Only jobs in this state: queued, running, succeeded, failed, dead or cancelled.")
         var state: String?
@@ -28,11 +30,9 @@ struct JobsCommand: AsyncParsableCommand {
         var limit: Int = 50
 
         func run(settings: Settings, logger: Logger) async throws {
-            let tenantName = try TenantName(tenant)
             let jobState = try state.map { text throws(CairnError) -> JobState in try parseChoice(text, as: "a job state") }
-            let page = try await withStore(settings, logger: logger) { store in
-                let tenant = try await store.tenants.existing(tenantName)
-                return try await store.jobs.list(for: .localAdministrator(of: tenant), state: jobState, kind: kind, limit: limit)
+            let page = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.jobs.list(for: administrator, state: jobState, kind: kind, limit: limit)
             }
             for job in page.items { print(JobsCommand.summary(job)) }
             if page.nextCursor != nil { print("(more jobs exist; narrow with --state or --kind, or raise --limit)") }
@@ -41,6 +41,8 @@ struct JobsCommand: AsyncParsableCommand {
 
     struct Show: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Show one job, with its progress, its workflow steps and every error.")
+
+        @OptionGroup var logging: LoggingOptions
 
         @Argument(help: "The job id.")
         var id: String
@@ -68,6 +70,8 @@ struct JobsCommand: AsyncParsableCommand {
     struct Cancel: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a job: at once if it waits, at its next check if it runs.")
 
+        @OptionGroup var logging: LoggingOptions
+
         @Argument(help: "The job id.")
         var id: String
 
@@ -81,6 +85,8 @@ struct JobsCommand: AsyncParsableCommand {
 
     struct Retry: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Replay a dead, cancelled or failed job from its first attempt.")
+
+        @OptionGroup var logging: LoggingOptions
 
         @Argument(help: "The job id.")
         var id: String

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnAssistant
 import CairnCore
 import CairnJobs
 import CairnRuntime
@@ -16,8 +17,9 @@ struct RunsCommand: AsyncParsableCommand {
     struct List: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "List a tenant's agent runs, newest first.")
 
-        @Option(help: "Tenant name.")
-        var tenant: String
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: TenantOption
 
         @Option(help: "Only runs in this state: running, awaiting_approval, completed or failed.")
         var state: String?
@@ -26,11 +28,9 @@ struct RunsCommand: AsyncParsableCommand {
         var limit: Int = 50
 
         func run(settings: Settings, logger: Logger) async throws {
-            let tenantName = try TenantName(tenant)
             let runState = try state.map { text throws(CairnError) -> AgentRun.State in try parseChoice(text, as: "a run state") }
-            let page = try await withStore(settings, logger: logger) { store in
-                let tenant = try await store.tenants.existing(tenantName)
-                return try await store.agentRuns.list(for: .localAdministrator(of: tenant), state: runState, limit: limit)
+            let page = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.agentRuns.list(for: administrator, state: runState, limit: limit)
             }
             for run in page.items { print(RunsCommand.summary(run)) }
             if page.nextCursor != nil { print("(more runs exist; narrow with --state, or raise --limit)") }
@@ -39,6 +39,8 @@ struct RunsCommand: AsyncParsableCommand {
 
     struct Show: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Show one run with every step and guardrail decision.")
+
+        @OptionGroup var logging: LoggingOptions
 
         @Argument(help: "The run id.")
         var id: String
@@ -67,6 +69,8 @@ struct RunsCommand: AsyncParsableCommand {
     struct Approve: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Approve the call a run waits on; it is made once and the run goes on.")
 
+        @OptionGroup var logging: LoggingOptions
+
         @Argument(help: "The run id.")
         var id: String
 
@@ -81,6 +85,8 @@ struct RunsCommand: AsyncParsableCommand {
 
     struct Reject: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "Reject the call a run waits on; the agent is told and goes on without it.")
+
+        @OptionGroup var logging: LoggingOptions
 
         @Argument(help: "The run id.")
         var id: String
@@ -100,17 +106,16 @@ struct RunsCommand: AsyncParsableCommand {
     struct Proposals: CairnCommand {
         static let configuration = CommandConfiguration(abstract: "List the review proposals that approved agent calls made, newest first.")
 
-        @Option(help: "Tenant name.")
-        var tenant: String
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: TenantOption
 
         @Option(help: "At most this many proposals (1–500).")
         var limit: Int = 50
 
         func run(settings: Settings, logger: Logger) async throws {
-            let tenantName = try TenantName(tenant)
-            let page = try await withStore(settings, logger: logger) { store in
-                let tenant = try await store.tenants.existing(tenantName)
-                return try await store.agentRuns.proposals(for: .localAdministrator(of: tenant), limit: limit)
+            let page = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.agentRuns.proposals(for: administrator, limit: limit)
             }
             for proposal in page.items {
                 print(

@@ -17,6 +17,10 @@ import UnixSignals
 struct Serve: CairnCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API (and, on the embedded default, apply migrations first).")
 
+    @OptionGroup var logging: LoggingOptions
+
+    static let runsAsService = true
+
     @Option(help: "Port to listen on (overrides CAIRN_HTTP_PORT).")
     var port: Int?
 
@@ -59,7 +63,7 @@ struct Serve: CairnCommand {
         logger: Logger
     ) async throws {
         let serverConfiguration = try settings.server
-        let store = CairnStore(database: opened.database)
+        let store = CairnStore(database: opened.database, schema: .cairn)
         if case .sqlite = opened {
             // The embedded default is one process owning its file: migrating on start is safe.
             // On PostgreSQL, `cairn migrate` is a deliberate deploy step; /readyz reports pending ones.
@@ -143,6 +147,8 @@ private func warnIfRowLevelSecurityIsBypassed(_ database: PostgresDatabase, logg
 
 struct Migrate: CairnCommand {
     static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+
+    @OptionGroup var logging: LoggingOptions
 
     func run(settings: Settings, logger: Logger) async throws {
         let applied = try await withStore(settings, logger: logger, schema: .asIs) { store in

@@ -16,6 +16,10 @@ struct WorkerCommand: CairnCommand {
         abstract: "Run jobs from the shared PostgreSQL queue (any number of these, on any number of machines)."
     )
 
+    @OptionGroup var logging: LoggingOptions
+
+    static let runsAsService = true
+
     @Option(help: "Jobs this process runs at once (overrides CAIRN_JOBS_CONCURRENCY).")
     var concurrency: Int?
 
@@ -36,7 +40,7 @@ struct WorkerCommand: CairnCommand {
         )
         let database = PostgresDatabase(location: location, logger: logger)
         try await database.checkConnection()
-        let store = CairnStore(database: database)
+        let store = CairnStore(database: database, schema: .cairn)
         let documents = try DocumentRuntime.load(settings, logger: logger)
         // Agent runs call models, so a worker holds a gateway of its own, metered like the server's.
         let models = try GatewayRuntime.load(settings, store: store, localEmbedder: documents.localEmbedder, logger: logger)

@@ -1,4 +1,6 @@
+import CairnAssistant
 import CairnCore
+import CairnJobs
 import CairnMockLLM
 import CairnStore
 import CairnTestSupport

@@ -39,10 +39,10 @@ final class CairnProcess: @unchecked Sendable {
         let stderr: String
     }
 
-    /// Runs a one-shot command to completion.
-    static func run(_ arguments: [String], environment: [String: String]) async throws -> Output {
+    /// Runs a one-shot command to completion (`cairn` unless `executable` names another).
+    static func run(_ arguments: [String], environment: [String: String], executable: String = binary) async throws -> Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let (out, err) = (Pipe(), Pipe())

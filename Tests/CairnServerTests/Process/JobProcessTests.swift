@@ -1,4 +1,5 @@
 import CairnCore
+import CairnJobs
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -84,7 +85,7 @@ struct JobProcessTests {
             // margins are wide because a loaded machine took longer than a 300 ms job to notice
             // that it had started.
             let jobs = (0..<8).map { index in
-                JobRepository.NewJob(kind: "probe.effect", payload: #"{"key":"term-\#(index)","sleepMs":\#(index < 4 ? 1000 : 15000)}"#)
+                NewJob(kind: "probe.effect", payload: #"{"key":"term-\#(index)","sleepMs":\#(index < 4 ? 1000 : 15000)}"#)
             }
             _ = try await store.jobs.enqueueBatch(jobs, by: admin)
             let env = environment.merging(jobSettings) { _, new in new }.merging([
@@ -204,12 +205,12 @@ struct JobProcessTests {
     /// and a short wave was once drained while the test's own polls, starved on a loaded run,
     /// looked for a worker holding leases. The long jobs run for twenty seconds from the moment the
     /// wave is queued, so the kill that follows within a second or so lands on one.
-    private func effectWaves(_ total: Int, kills: Int, in store: CairnStore) async throws -> (Principal, [[JobRepository.NewJob]]) {
+    private func effectWaves(_ total: Int, kills: Int, in store: CairnStore) async throws -> (Principal, [[NewJob]]) {
         let admin = Principal.localAdministrator(of: try await store.tenants.create(name: TenantName("chaosbank"), actor: "test"))
         let size = (total + kills) / (kills + 1)
         let jobs = (0..<total).map { index in
             let long = index % size < 2
-            return JobRepository.NewJob(
+            return NewJob(
                 kind: "probe.effect",
                 payload: #"{"key":"effect-\#(index)","sleepMs":\#(long ? 20_000 : Int.random(in: 50...150))}"#,
                 priority: long ? 1 : 0,

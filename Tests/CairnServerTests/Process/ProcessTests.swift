@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import CairnCore
+import CairnJobs
+import CairnRuntime
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -264,6 +266,29 @@ struct ProcessTests {
         #expect(badSchedule.stderr.contains("error: CAIRN_SCHEDULE_RETENTION: The cron minute field '61' is not valid"))
     }
 
+    @Test("On a terminal a one-shot command logs only warnings and errors, in plain words; --verbose shows routine events; piped, it logs JSON")
+    func terminalLogging() async throws {
+        // `script` runs the command on a pseudo-terminal, as a person's shell does, and copies
+        // what it writes there (standard output and error alike) to its own output.
+        func onTerminal(_ arguments: [String]) async throws -> CairnProcess.Output {
+            let command = ([CairnProcess.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            return try await CairnProcess.run(
+                ["-qec", command, "/dev/null"], environment: ["CAIRN_HOME": CairnProcess.temporaryHome()], executable: "/usr/bin/script"
+            )
+        }
+        // A fresh home is migrated on the spot, which logs "Applied migration" at info.
+        let quiet = try await onTerminal(["tenant", "create", "northbank"])
+        #expect(quiet.status == 0 && quiet.stdout.contains("Created tenant northbank"), "\(quiet)")
+        #expect(!quiet.stdout.contains("Applied migration") && !quiet.stdout.contains(#"{"ts""#), "\(quiet.stdout)")
+
+        let verbose = try await onTerminal(["tenant", "create", "northbank", "--verbose"])
+        #expect(verbose.stdout.contains("info: Applied migration (name: platform_spine, version: 1)"), "\(verbose.stdout)")
+        #expect(!verbose.stdout.contains(#"{"ts""#))
+
+        let piped = try await CairnProcess.run(["tenant", "create", "northbank"], environment: ["CAIRN_HOME": CairnProcess.temporaryHome()])
+        #expect(piped.status == 0 && piped.stderr.contains(#""msg":"Applied migration""#), "\(piped.stderr)")
+    }
+
     // MARK: Helpers
 
     func withCLIDatabase(
@@ -291,7 +316,7 @@ func withCLIDatabase(
         // WAL and a busy timeout let the CLI processes write while this connection idles.
         let database = try await SQLiteDatabase.open(path: home + "/cairn.sqlite", logger: Logger(label: "test"))
         do {
-            try await body(environment, CairnStore(database: database))
+            try await body(environment, CairnStore(database: database, schema: .cairn))
             try await database.close()
         } catch {
             try? await database.close()
@@ -314,7 +339,7 @@ func withCLIDatabase(
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await database.run() }
                 defer { group.cancelAll() }
-                try await body(environment, CairnStore(database: database))
+                try await body(environment, CairnStore(database: database, schema: .cairn))
             }
         }
     }
