@@ -8,12 +8,16 @@ public struct KeySetRefresher: Service {
     let keySet: JSONWebKeySet
     let interval: Duration
     let logger: Logger
+    /// Waits out one interval on the refresher's clock; a test moves a manual clock instead.
+    private let sleep: @Sendable (Duration) async throws -> Void
 
-    /// Refreshes `keySet` every `interval` (10 minutes by default).
-    public init(keySet: JSONWebKeySet, interval: Duration = .seconds(600), logger: Logger) {
+    /// Refreshes `keySet` every `interval` (10 minutes by default) as `clock` counts it.
+    public init<C: Clock>(keySet: JSONWebKeySet, interval: Duration = .seconds(600), clock: C = ContinuousClock(), logger: Logger)
+    where C.Duration == Duration {
         self.keySet = keySet
         self.interval = interval
         self.logger = logger
+        self.sleep = { try await clock.sleep(for: $0, tolerance: nil) }
     }
 
     /// Refreshes every `interval` until graceful shutdown, then returns normally: a service
@@ -22,7 +26,7 @@ public struct KeySetRefresher: Service {
         await cancelWhenGracefulShutdown {
             while true {
                 do {
-                    try await Task.sleep(for: interval)
+                    try await sleep(interval)
                 } catch {
                     return
                 }

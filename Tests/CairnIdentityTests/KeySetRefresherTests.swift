@@ -22,14 +22,15 @@ struct KeySetRefresherTests {
             counter.count.withLock { $0 += 1 }
             return document
         }
-        let refresher = KeySetRefresher(keySet: keySet, interval: .milliseconds(20), logger: Logger(label: "test"))
+        let clock = ManualClock()
+        let refresher = KeySetRefresher(keySet: keySet, interval: .seconds(600), clock: clock, logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await refresher.run() }
-            // The loop ends at the third fetch; the long deadline is for a CI machine whose
-            // cooperative pool was so busy that 10 s saw only two 20 ms intervals.
-            let deadline = ContinuousClock.now + .seconds(90)
-            while counter.count.withLock({ $0 }) < 3, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
+            for fetch in 1...3 {
+                try await eventually("the refresher to wait out interval \(fetch)") { clock.sleeping == 1 }
+                #expect(counter.count.withLock { $0 } == fetch - 1, "no fetch before the interval ends")
+                clock.advance(by: .seconds(600))
+                try await eventually("fetch \(fetch)") { counter.count.withLock { $0 } == fetch }
             }
             group.cancelAll()
             // A service that threw on stop would fail the whole service group (and `cairn serve`).

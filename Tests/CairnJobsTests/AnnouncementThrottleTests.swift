@@ -1,7 +1,7 @@
 import CairnCore
-@testable import CairnStore
 import CairnJobs
 import CairnRuntime
+import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
@@ -13,24 +13,24 @@ import Testing
 struct AnnouncementThrottleTests {
     @Test("Within a window one enqueue notifies; one that missed out gets exactly one trailing notification")
     func throttle() async throws {
-        // A window of a second: the claims below must fall inside it even if a loaded machine
-        // takes the thread away between them.
-        let throttle = AnnouncementThrottle(window: .seconds(1))
+        let clock = ManualClock()
+        let throttle = AnnouncementThrottle(window: .seconds(1), clock: clock)
         let sent = Shared(0)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await throttle.run { sent.value.withLock { $0 += 1 } } }
             #expect(throttle.claim())
             #expect(!throttle.claim(), "a second enqueue inside the window goes without")
-            #expect(!throttle.claim())
             throttle.missed()
             throttle.missed()
-            // Generous: on a loaded machine the sending task may wait seconds for a thread, and
-            // a claim made before it sends would still fall inside its window.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while sent.value.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            try await Task.sleep(for: .milliseconds(1200))
-            #expect(sent.value.withLock { $0 } == 1, "two missed enqueues share one trailing notification")
+            try await eventually("the trailing notification to wait for the window's end") { clock.sleeping == 1 }
+            clock.advance(by: .milliseconds(999))
+            #expect(sent.value.withLock { $0 } == 0 && !throttle.claim(), "still inside the window")
+            clock.advance(by: .milliseconds(1))
+            try await eventually("the trailing notification") { sent.value.withLock { $0 } == 1 }
+            #expect(!throttle.claim(), "the trailing notification opened a window of its own")
+            clock.advance(by: .seconds(1))
             #expect(throttle.claim(), "after the window an enqueue notifies again")
+            #expect(sent.value.withLock { $0 } == 1, "two missed enqueues share one trailing notification")
             group.cancelAll()
         }
     }

@@ -12,7 +12,8 @@ import Synchronization
 /// visible, so no job is left waiting for a worker's poll interval.
 public final class AnnouncementThrottle: Sendable {
     private struct State {
-        var lastSent: ContinuousClock.Instant?
+        /// When the last notification went, as `elapsed` counts.
+        var lastSent: Duration?
         /// Work committed without a notification sent after its commit.
         var pending = false
     }
@@ -20,16 +21,23 @@ public final class AnnouncementThrottle: Sendable {
     private let window: Duration
     private let state = Mutex(State())
     private let missedWork = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// Time since the throttle was made, on its clock, and a sleep until such a time; a test
+    /// moves a manual clock past the window instead of waiting it out.
+    private let elapsed: @Sendable () -> Duration
+    private let sleepUntil: @Sendable (Duration) async throws -> Void
 
-    init(window: Duration) {
+    package init<C: Clock>(window: Duration, clock: C = ContinuousClock()) where C.Duration == Duration {
         self.window = window
+        let origin = clock.now
+        elapsed = { origin.duration(to: clock.now) }
+        sleepUntil = { try await clock.sleep(until: origin.advanced(by: $0), tolerance: nil) }
     }
 
     /// Whether the enqueue about to run should notify itself; if so it counts as sent now.
     /// Its notification is delivered at its commit, after every job already marked pending
     /// committed, so it carries their news too.
     package func claim() -> Bool {
-        let now = ContinuousClock.now
+        let now = elapsed()
         return state.withLock { state in
             if let last = state.lastSent, now - last < window { return false }
             state.lastSent = now
@@ -45,15 +53,16 @@ public final class AnnouncementThrottle: Sendable {
     }
 
     /// Sends the deferred notifications with `notify` until cancelled.
-    func run(notify: @Sendable () async throws -> Void) async {
+    package func run(notify: @Sendable () async throws -> Void) async {
         for await _ in missedWork.stream {
-            let due = state.withLock { ($0.lastSent ?? .now) + window }
-            try? await Task.sleep(until: due)
+            let now = elapsed()
+            let due = state.withLock { ($0.lastSent ?? now) + window }
+            try? await sleepUntil(due)
             guard !Task.isCancelled else { return }
             let send = state.withLock { state in
                 guard state.pending else { return false }
                 state.pending = false
-                state.lastSent = .now
+                state.lastSent = elapsed()
                 return true
             }
             // A failed NOTIFY leaves the jobs to the workers' poll, as a lost one would.
