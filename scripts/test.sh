@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Formatting first: it takes seconds, and a tree that is not formatted fails before the build.
+swift format lint --strict --recursive Sources Tests Package.swift
+
 bash scripts/setup.sh
 
 # shellcheck source=scripts/test-postgres.sh

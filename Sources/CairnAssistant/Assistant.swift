@@ -67,7 +67,14 @@ public struct Assistant: Sendable {
         let prepared = try await prepare(question, for: principal)
         guard let writer = prepared.writer else {
             let answer = try await extractive.answer(prepared.standalone, from: prepared.hits)
-            return try await record(answer, call: nil, prepared: prepared, used: ExtractiveAnswerer.passages, question: question, principal: principal)
+            return try await record(
+                answer,
+                call: nil,
+                prepared: prepared,
+                used: ExtractiveAnswerer.passages,
+                question: question,
+                principal: principal
+            )
         }
         let (answer, call) = try await writer.answer(prepared.standalone, from: prepared.hits, for: principal)
         return try await record(answer, call: call, prepared: prepared, used: GenerativeAnswerer.sources, question: question, principal: principal)
@@ -80,11 +87,25 @@ public struct Assistant: Sendable {
         let prepared = try await prepare(question, for: principal)
         guard let writer = prepared.writer else {
             let answer = try await extractive.answer(prepared.standalone, from: prepared.hits)
-            return try await record(answer, call: nil, prepared: prepared, used: ExtractiveAnswerer.passages, question: question, principal: principal).stream
+            return try await record(
+                answer,
+                call: nil,
+                prepared: prepared,
+                used: ExtractiveAnswerer.passages,
+                question: question,
+                principal: principal
+            ).stream
         }
         let assistant = self
         return try await writer.stream(prepared.standalone, from: prepared.hits, for: principal) { answer, call in
-            try await assistant.record(answer, call: call, prepared: prepared, used: GenerativeAnswerer.sources, question: question, principal: principal)
+            try await assistant.record(
+                answer,
+                call: call,
+                prepared: prepared,
+                used: GenerativeAnswerer.sources,
+                question: question,
+                principal: principal
+            )
         }
     }
 
@@ -102,7 +123,12 @@ public struct Assistant: Sendable {
     /// question and the model's claims and the injection screen's flags on the question and
     /// the passages, adds the turn to the question's session, and returns the answer with its id.
     private func record(
-        _ answer: Answer, call: AnswerTrace.ModelCall?, prepared: Prepared, used: Int, question: Question, principal: Principal
+        _ answer: Answer,
+        call: AnswerTrace.ModelCall?,
+        prepared: Prepared,
+        used: Int,
+        question: Question,
+        principal: Principal
     ) async throws -> Answer {
         let hits = prepared.hits
         var guardrails = [screen.screen(question.text).decision(about: "question")].compactMap { $0 }
@@ -110,7 +136,9 @@ public struct Assistant: Sendable {
         func redacted(_ text: String, subject: String) -> String {
             let kinds = Set(detector.findings(in: text).map(\.kind.rawValue)).sorted()
             guard !kinds.isEmpty else { return text }
-            guardrails.append(AnswerTrace.GuardrailDecision(check: "pii", subject: subject, decision: "redacted", detail: kinds.joined(separator: ", ")))
+            guardrails.append(
+                AnswerTrace.GuardrailDecision(check: "pii", subject: subject, decision: "redacted", detail: kinds.joined(separator: ", "))
+            )
             return detector.redacted(text)
         }
         let trace = AnswerTrace(
@@ -125,8 +153,11 @@ public struct Assistant: Sendable {
             model: call,
             verdicts: answer.verdicts.enumerated().map { index, verdict in
                 AnswerTrace.Verdict(
-                    claim: redacted(verdict.claim, subject: "claim \(index + 1)"), sources: verdict.sources, support: verdict.support,
-                    outcome: verdict.outcome.rawValue, judgement: verdict.judgement?.rawValue
+                    claim: redacted(verdict.claim, subject: "claim \(index + 1)"),
+                    sources: verdict.sources,
+                    support: verdict.support,
+                    outcome: verdict.outcome.rawValue,
+                    judgement: verdict.judgement?.rawValue
                 )
             },
             guardrails: guardrails
@@ -136,8 +167,13 @@ public struct Assistant: Sendable {
         recorded.id = trace.id
         if let session = question.session {
             _ = try await sessions.append(
-                question: question.text, standaloneQuestion: prepared.standalone, answerID: trace.id, answerKind: answer.kind.rawValue,
-                answerText: recorded.text, to: session, for: principal
+                question: question.text,
+                standaloneQuestion: prepared.standalone,
+                answerID: trace.id,
+                answerKind: answer.kind.rawValue,
+                answerText: recorded.text,
+                to: session,
+                for: principal
             )
         }
         return recorded
@@ -158,12 +194,16 @@ public struct Assistant: Sendable {
         case .auto: writer = generative
         case .generative:
             guard let generative else {
-                throw CairnError(.invalidInput, "Generative answers need a model route for answers (CAIRN_ASSISTANT_MODEL); ask with mode 'auto' or 'extractive'.")
+                throw CairnError(
+                    .invalidInput,
+                    "Generative answers need a model route for answers (CAIRN_ASSISTANT_MODEL); ask with mode 'auto' or 'extractive'."
+                )
             }
             writer = generative
         }
         let hits = try await search.search(
-            SearchService.Request(query: standalone, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid), by: principal
+            SearchService.Request(query: standalone, k: Self.retrievedPassages, collection: question.collection, mode: .hybrid),
+            by: principal
         ).hits
         return Prepared(writer: writer, hits: hits, standalone: standalone)
     }

@@ -45,7 +45,10 @@ public struct BEIRDataset: Sendable {
         for (number, line) in try Self.text(qrelsFile).split(separator: "\n").enumerated() where number > 0 {
             let fields = line.split(separator: "\t")
             guard fields.count >= 3, let grade = Int(fields[2].trimmingCharacters(in: .whitespaces)) else {
-                throw CairnError(.invalidInput, "Line \(number + 1) of \(qrelsFile.lastPathComponent) is not query-id, corpus-id and score separated by tabs.")
+                throw CairnError(
+                    .invalidInput,
+                    "Line \(number + 1) of \(qrelsFile.lastPathComponent) is not query-id, corpus-id and score separated by tabs."
+                )
             }
             judgements[String(fields[0]), default: [:]][String(fields[1])] = grade
         }

@@ -61,7 +61,9 @@ public struct PGBench: Sendable {
     }
 
     private static func binary() throws -> String {
-        let candidates = ["/usr/bin/pgbench"] + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+        let candidates =
+            ["/usr/bin/pgbench"]
+            + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .sorted { $0.compare($1, options: .numeric) == .orderedDescending }
             .map { "/usr/lib/postgresql/\($0)/bin/pgbench" }
         guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {

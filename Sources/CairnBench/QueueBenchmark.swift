@@ -59,7 +59,14 @@ public struct QueueBenchmark: Sendable {
 
     /// Enqueues `jobs` from `producers` concurrent producers and returns once `handled` reaches
     /// `total` and every success has been recorded.
-    private func process(_ jobs: Int, mode: Mode, producers: Int, as producer: Principal, untilHandled total: Int, counter handled: Counter) async throws {
+    private func process(
+        _ jobs: Int,
+        mode: Mode,
+        producers: Int,
+        as producer: Principal,
+        untilHandled total: Int,
+        counter handled: Counter
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for share in Self.shares(of: jobs, among: producers) {
                 group.addTask {

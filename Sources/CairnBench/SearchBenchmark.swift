@@ -101,7 +101,11 @@ public struct SearchBenchmark: Sendable {
             recall += Double(exact.filter(approximate.contains).count) / Double(max(exact.count, 1))
         }
         return Result(
-            chunks: chunks, buildSeconds: buildSeconds, isApproximate: vectors.isApproximate, unfiltered: unfiltered, filtered: filtered,
+            chunks: chunks,
+            buildSeconds: buildSeconds,
+            isApproximate: vectors.isApproximate,
+            unfiltered: unfiltered,
+            filtered: filtered,
             recallAt10: recall / Double(measured.count)
         )
     }

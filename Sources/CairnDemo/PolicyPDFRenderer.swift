@@ -177,7 +177,8 @@ private struct MarkdownBlock {
             case ASCII.asterisk:
                 index = next
             case ASCII.underscore:
-                let isIntraword = index > source.startIndex && next < source.endIndex
+                let isIntraword =
+                    index > source.startIndex && next < source.endIndex
                     && ASCII.isAlphanumeric(source[index - 1]) && ASCII.isAlphanumeric(source[next])
                 if isIntraword { output.append(byte) }
                 index = next
@@ -205,7 +206,7 @@ private struct MarkdownBlock {
 
     private static func trimmingSpaces(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         guard let first = text.firstIndex(where: { $0 != ASCII.space }),
-              let last = text.lastIndex(where: { $0 != ASCII.space })
+            let last = text.lastIndex(where: { $0 != ASCII.space })
         else { return text[text.endIndex...] }
         return text[first...last]
     }
@@ -233,10 +234,11 @@ private enum StandardFont {
 
     /// Advance width of ASCII text in 1/1000 em; callers guarantee bytes 32...126.
     func advance(of text: some Sequence<UInt8>) -> Int {
-        let widths = switch self {
-        case .helvetica: Self.helveticaWidths
-        case .helveticaBold: Self.helveticaBoldWidths
-        }
+        let widths =
+            switch self {
+            case .helvetica: Self.helveticaWidths
+            case .helveticaBold: Self.helveticaBoldWidths
+            }
         return text.reduce(0) { $0 + widths[Int($1) - 32] }
     }
 
@@ -326,7 +328,8 @@ private struct PageLayout {
             return WrappedBlock(
                 isHeading: block.headingLevel != nil,
                 style: style,
-                lines: wrap(block.words, style: style, width: PageGeometry.textWidth))
+                lines: wrap(block.words, style: style, width: PageGeometry.textWidth)
+            )
         }
         var layout = PageLayout()
         for index in wrapped.indices {
@@ -377,7 +380,8 @@ private struct PageLayout {
         // Centre the font's em box (descender 0.207 em below the baseline) in the line box.
         let baseline = lineTop - style.leading + (style.leading - style.size) / 2 + 0.207 * style.size
         pages[pages.count - 1].append(
-            PlacedLine(text: text, style: style, x: PageGeometry.margin, baseline: baseline))
+            PlacedLine(text: text, style: style, x: PageGeometry.margin, baseline: baseline)
+        )
         lineTop -= style.leading
     }
 
@@ -433,7 +437,9 @@ private enum PDFSerializer {
         writer.writeObject(pageTreeObject, "<< /Type /Pages /Kids [\(kids)] /Count \(pages.count) >>")
         for (object, font) in fonts {
             writer.writeObject(
-                object, "<< /Type /Font /Subtype /Type1 /BaseFont /\(font.baseFontName) /Encoding /WinAnsiEncoding >>")
+                object,
+                "<< /Type /Font /Subtype /Type1 /BaseFont /\(font.baseFontName) /Encoding /WinAnsiEncoding >>"
+            )
         }
         var info = Array("<< ".utf8)
         if let title {
@@ -448,7 +454,8 @@ private enum PDFSerializer {
                 pageObject,
                 "<< /Type /Page /Parent \(pageTreeObject) 0 R"
                     + " /MediaBox [0 0 \(number(PageGeometry.width)) \(number(PageGeometry.height))]"
-                    + " /Resources << \(fontResources) >> /Contents \(pageObject + 1) 0 R >>")
+                    + " /Resources << \(fontResources) >> /Contents \(pageObject + 1) 0 R >>"
+            )
             writer.writeStream(pageObject + 1, contentStream(lines + [footer(page: index + 1, of: pages.count)]))
         }
         return writer.finish(rootObject: catalogObject, infoObject: infoObject)

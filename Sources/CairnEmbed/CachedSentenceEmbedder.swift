@@ -27,7 +27,9 @@ public final class CachedSentenceEmbedder: SentenceEmbedder {
                 for start in stride(from: 0, to: data.count - recordSize + 1, by: recordSize) {
                     let key = data.subdata(in: start..<start + 32)
                     let vector = data.subdata(in: start + 32..<start + recordSize).withUnsafeBytes { raw in
-                        (0..<base.dimension).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                        (0..<base.dimension).map {
+                            Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                        }
                     }
                     loaded[key] = vector
                 }

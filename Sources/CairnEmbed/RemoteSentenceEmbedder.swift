@@ -82,7 +82,10 @@ public struct RemoteSentenceEmbedder: SentenceEmbedder {
         }
         return try items.sorted { $0.index < $1.index }.map { item in
             guard item.embedding.count == dimension else {
-                throw CairnError(.misconfigured, "The embedding server's vectors have \(item.embedding.count) dimensions, not the configured \(dimension).")
+                throw CairnError(
+                    .misconfigured,
+                    "The embedding server's vectors have \(item.embedding.count) dimensions, not the configured \(dimension)."
+                )
             }
             let length = item.embedding.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
             guard length.isFinite, length > 0 else { throw CairnError(.unavailable, "The embedding server answered a zero or non-finite vector.") }

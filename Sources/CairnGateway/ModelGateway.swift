@@ -84,8 +84,13 @@ public struct ModelGateway: Sendable {
         if let cacheKey, let hit = cache.lookup(cacheKey) {
             // A hit costs nothing but still counts against the key's rate limits, and is on the ledger.
             let call = try await admit(
-                alias: request.model, operation: .chat, streamed: false, inputBound: request.promptTokenBound,
-                estimatedTokens: hit.usage?.totalTokens ?? 0, worstCase: .zero, for: principal
+                alias: request.model,
+                operation: .chat,
+                streamed: false,
+                inputBound: request.promptTokenBound,
+                estimatedTokens: hit.usage?.totalTokens ?? 0,
+                worstCase: .zero,
+                for: principal
             )
             let deployment = hops.first { $0.deployment.name == hit.cairn?.deployment }?.deployment
             call.finish(.succeeded, deployment: deployment, usage: hit.usage, attempts: 0, cacheHit: true)
@@ -119,7 +124,11 @@ public struct ModelGateway: Sendable {
             let violations = schema?.violations(in: text) ?? []
             let passed = violations.isEmpty || ask < configuration.structuredOutputAttempts
             totalCost += call.finish(
-                passed ? .succeeded : .failed, deployment: hop.deployment, usage: completion.usage, outputBytes: text.utf8.count, attempts: log.attempts
+                passed ? .succeeded : .failed,
+                deployment: hop.deployment,
+                usage: completion.usage,
+                outputBytes: text.utf8.count,
+                attempts: log.attempts
             )
             answer.cairn = GatewayReceipt(deployment: hop.deployment.name, attempts: totalAttempts, cacheHit: false, cost: totalCost)
             if schema != nil, violations.isEmpty { answer.cairn?.structuredOutputAttempt = ask }
@@ -127,7 +136,10 @@ public struct ModelGateway: Sendable {
                 if let cacheKey, let cacheTTL { cache.store(answer, key: cacheKey, ttl: cacheTTL) }
                 return answer
             }
-            logger.info("Structured output failed its schema", metadata: ["deployment": "\(hop.deployment.name)", "ask": "\(ask)", "violations": "\(violations.count)"])
+            logger.info(
+                "Structured output failed its schema",
+                metadata: ["deployment": "\(hop.deployment.name)", "ask": "\(ask)", "violations": "\(violations.count)"]
+            )
             guard ask < configuration.structuredOutputAttempts else {
                 throw CairnError(.upstreamFailed, StructuredOutput.rejection(after: ask, violations))
             }
@@ -176,7 +188,14 @@ public struct ModelGateway: Sendable {
             schema: schema
         ) { outcome in
             let status: ModelCallStatus = outcome.cancelled ? .cancelled : outcome.failure == nil ? .succeeded : .broken
-            call.finish(status, deployment: hop.deployment, usage: outcome.usage, outputBytes: outcome.outputBytes, attempts: attempts, timeToFirstToken: firstToken)
+            call.finish(
+                status,
+                deployment: hop.deployment,
+                usage: outcome.usage,
+                outputBytes: outcome.outputBytes,
+                attempts: attempts,
+                timeToFirstToken: firstToken
+            )
         }
     }
 
@@ -184,14 +203,20 @@ public struct ModelGateway: Sendable {
     /// every budget it falls under can cover the worst case across the route's deployments.
     private func meter(_ request: ChatRequest, hops: [GatewayCatalog.Hop], for principal: Principal) async throws -> MeteredCall {
         let inputBound = request.promptTokenBound
-        let worstCase = hops.map { hop in
-            hop.deployment.price.cost(input: inputBound, output: request.maxTokens ?? hop.deployment.defaultMaxOutputTokens)
-        }.max() ?? .zero
+        let worstCase =
+            hops.map { hop in
+                hop.deployment.price.cost(input: inputBound, output: request.maxTokens ?? hop.deployment.defaultMaxOutputTokens)
+            }.max() ?? .zero
         // Rate limits count a typical four bytes per token, corrected to the real count after.
         let outputCap = request.maxTokens ?? hops.map(\.deployment.defaultMaxOutputTokens).max() ?? 0
         return try await admit(
-            alias: request.model, operation: .chat, streamed: request.isStreaming, inputBound: inputBound,
-            estimatedTokens: inputBound / 4 + outputCap, worstCase: worstCase, for: principal
+            alias: request.model,
+            operation: .chat,
+            streamed: request.isStreaming,
+            inputBound: inputBound,
+            estimatedTokens: inputBound / 4 + outputCap,
+            worstCase: worstCase,
+            for: principal
         )
     }
 
@@ -218,11 +243,18 @@ public struct ModelGateway: Sendable {
             throw error
         }
         return MeteredCall(
-            principal: principal, apiKeyID: key, alias: alias, operation: operation, streamed: streamed, inputBound: inputBound,
-            reservation: reservation, rate: rate, bookkeeping: bookkeeping, rateLimiter: rateLimiter
+            principal: principal,
+            apiKeyID: key,
+            alias: alias,
+            operation: operation,
+            streamed: streamed,
+            inputBound: inputBound,
+            reservation: reservation,
+            rate: rate,
+            bookkeeping: bookkeeping,
+            rateLimiter: rateLimiter
         )
     }
-
 
     // MARK: - Embeddings
 
@@ -235,10 +267,19 @@ public struct ModelGateway: Sendable {
         let inputBound = texts.reduce(0) { $0 + $1.utf8.count }
         if let local = localEmbedder, name == local.modelName || name == Self.localEmbeddingModel {
             if let dimensions, dimensions != local.dimension {
-                throw CairnError(.invalidInput, "The local model '\(local.modelName)' returns \(local.dimension) dimensions; dimensions must be \(local.dimension) or unset.")
+                throw CairnError(
+                    .invalidInput,
+                    "The local model '\(local.modelName)' returns \(local.dimension) dimensions; dimensions must be \(local.dimension) or unset."
+                )
             }
             let call = try await admit(
-                alias: name, operation: .embeddings, streamed: false, inputBound: inputBound, estimatedTokens: inputBound / 4, worstCase: .zero, for: principal
+                alias: name,
+                operation: .embeddings,
+                streamed: false,
+                inputBound: inputBound,
+                estimatedTokens: inputBound / 4,
+                worstCase: .zero,
+                for: principal
             )
             let vectors: [[Float]]
             do {
@@ -250,14 +291,29 @@ public struct ModelGateway: Sendable {
             // The tokenizer is not exposed here; UTF-8 bytes bound the tokens from above. The
             // local model costs nothing, so the count only feeds rate limits and the ledger.
             let usage = TokenUsage(promptTokens: inputBound, completionTokens: 0)
-            call.finish(.succeeded, deployment: ModelDeployment(name: local.modelName, provider: "local", model: local.modelName), usage: usage, attempts: 1)
-            return GatewayEmbeddings(vectors: vectors, promptTokens: inputBound, receipt: GatewayReceipt(deployment: local.modelName, attempts: 1, cacheHit: false))
+            call.finish(
+                .succeeded,
+                deployment: ModelDeployment(name: local.modelName, provider: "local", model: local.modelName),
+                usage: usage,
+                attempts: 1
+            )
+            return GatewayEmbeddings(
+                vectors: vectors,
+                promptTokens: inputBound,
+                receipt: GatewayReceipt(deployment: local.modelName, attempts: 1, cacheHit: false)
+            )
         }
         let (hops, redacts) = try await route(name, capability: .embeddings, for: principal)
         let outbound = redacts ? texts.map(PersonalDataRedaction.redacted) : texts
         let worstCase = hops.map { $0.deployment.price.cost(input: inputBound, output: 0) }.max() ?? .zero
         let call = try await admit(
-            alias: name, operation: .embeddings, streamed: false, inputBound: inputBound, estimatedTokens: inputBound / 4, worstCase: worstCase, for: principal
+            alias: name,
+            operation: .embeddings,
+            streamed: false,
+            inputBound: inputBound,
+            estimatedTokens: inputBound / 4,
+            worstCase: worstCase,
+            for: principal
         )
         var log = AttemptLog()
         let result: EmbeddingResult
@@ -265,7 +321,11 @@ public struct ModelGateway: Sendable {
         do {
             (result, hop) = try await attempt(hops, for: principal.tenantID, operation: .embeddings, log: &log) { provider, target in
                 guard let embedder = provider as? any EmbeddingProvider else {
-                    throw UpstreamFailure(.unavailable, deployment: target.deployment.name, detail: "\(target.provider.kind.rawValue) serves no embeddings")
+                    throw UpstreamFailure(
+                        .unavailable,
+                        deployment: target.deployment.name,
+                        detail: "\(target.provider.kind.rawValue) serves no embeddings"
+                    )
                 }
                 return try await embedder.embed(outbound, dimensions: dimensions, on: target)
             }
@@ -273,7 +333,12 @@ public struct ModelGateway: Sendable {
             call.finish(.failed, deployment: nil, usage: nil, attempts: log.attempts)
             throw error
         }
-        call.finish(.succeeded, deployment: hop.deployment, usage: TokenUsage(promptTokens: result.promptTokens, completionTokens: 0), attempts: log.attempts)
+        call.finish(
+            .succeeded,
+            deployment: hop.deployment,
+            usage: TokenUsage(promptTokens: result.promptTokens, completionTokens: 0),
+            attempts: log.attempts
+        )
         return GatewayEmbeddings(
             vectors: result.vectors,
             promptTokens: result.promptTokens,
@@ -315,7 +380,9 @@ public struct ModelGateway: Sendable {
     /// The deployments to try for `name`, and whether the tenant's policy redacts personal data
     /// from what is sent to them.
     private func route(
-        _ name: String, capability: DeploymentCapability, for principal: Principal
+        _ name: String,
+        capability: DeploymentCapability,
+        for principal: Principal
     ) async throws -> (hops: [GatewayCatalog.Hop], redactsPersonalData: Bool) {
         let catalog = try await catalogs.catalog(for: principal.tenantID)
         var generator = SystemRandomNumberGenerator()
@@ -426,7 +493,11 @@ public struct ModelGateway: Sendable {
         case .status(let code) where (400..<500).contains(code) && code != 401 && code != 403:
             return CairnError(.invalidInput, "The model provider rejected the request (HTTP \(code)).", underlying: failure)
         case .unavailable:
-            var error = CairnError(.unavailable, "Every deployment of the model is unavailable right now (circuit open or at capacity).", underlying: failure)
+            var error = CairnError(
+                .unavailable,
+                "Every deployment of the model is unavailable right now (circuit open or at capacity).",
+                underlying: failure
+            )
             error.retryAfter = .seconds(1)
             return error
         default:

@@ -27,7 +27,10 @@ public struct JobCatalog: Sendable {
     public func submittableHandler(for kind: String) throws(CairnError) -> any JobHandler {
         guard let handler = handlers[kind], handler.acceptsSubmissions else {
             let allowed = handlers.values.filter(\.acceptsSubmissions).map(\.kind).sorted()
-            throw CairnError(.invalidInput, "Jobs of kind '\(kind.prefix(100))' cannot be submitted; submittable kinds: \(allowed.joined(separator: ", ")).")
+            throw CairnError(
+                .invalidInput,
+                "Jobs of kind '\(kind.prefix(100))' cannot be submitted; submittable kinds: \(allowed.joined(separator: ", "))."
+            )
         }
         return handler
     }

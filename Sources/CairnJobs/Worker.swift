@@ -408,7 +408,10 @@ final class CompletionBatcher: Sendable {
         await retryingWrites(logger: logger, failure: "Recording finished jobs failed", metadata: ["jobs": "\(batch.count)"]) {
             let recorded = try await store.jobs.complete(batch, worker: worker, via: session)
             if recorded.count < batch.count {
-                logger.warning("Some finished jobs had lost their lease; their results were discarded", metadata: ["jobs": "\(batch.count - recorded.count)"])
+                logger.warning(
+                    "Some finished jobs had lost their lease; their results were discarded",
+                    metadata: ["jobs": "\(batch.count - recorded.count)"]
+                )
             }
         }
     }
@@ -422,7 +425,10 @@ private func retryingWrites(logger: Logger, failure: String, metadata: Logger.Me
             try await write()
             return
         } catch {
-            logger.warning("\(failure)", metadata: metadata.merging(["error": "\(String(reflecting: error))", "try": "\(attempt)"]) { _, new in new })
+            logger.warning(
+                "\(failure)",
+                metadata: metadata.merging(["error": "\(String(reflecting: error))", "try": "\(attempt)"]) { _, new in new }
+            )
             try? await Task.sleep(for: .milliseconds(100 << attempt))
         }
     }

@@ -73,7 +73,9 @@ extension Workflow {
                 job.logger.warning("Workflow step failed for good; compensating", metadata: ["step": "\(step.name)", "error": "\(failure.message)"])
                 try await compensate(steps, done: done, job: job)
                 try await workflowFailed(job, reason: failure.message)
-                throw JobFailure.permanent("Step \(position) (\(step.name)) failed: \(failure.message) Completed steps were compensated in reverse order.")
+                throw JobFailure.permanent(
+                    "Step \(position) (\(step.name)) failed: \(failure.message) Completed steps were compensated in reverse order."
+                )
             }
             try await record(.succeeded, step: position, of: job)
             done[index] = true

@@ -99,7 +99,12 @@ struct MockConnection: Sendable {
             switch plan.action {
             case .respond(let response, let cutAfter):
                 return try await write(
-                    response, to: head, keepAlive: head.isKeepAlive, cutAfter: cutAfter, latency: plan.latency, outbound: outbound
+                    response,
+                    to: head,
+                    keepAlive: head.isKeepAlive,
+                    cutAfter: cutAfter,
+                    latency: plan.latency,
+                    outbound: outbound
                 ) { [script] in
                     if let model = plan.model { script.recordAbandonedStream(model: model) }
                 }

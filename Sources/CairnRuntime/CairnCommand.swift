@@ -2,13 +2,13 @@ package import ArgumentParser
 import CairnCore
 import CairnServer
 import Foundation
+package import Logging
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-package import Logging
 
 /// Shared behaviour of the commands: configuration loading, logging bootstrap, and turning
 /// failures into one plain sentence on standard error with a non-zero exit.

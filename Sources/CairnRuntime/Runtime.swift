@@ -80,7 +80,11 @@ package func withStore<Result: Sendable>(
         await opened.close()
         // The connection itself was checked first, so this is a failure inside the command.
         logger.error("Command failed", metadata: ["database": "\(location)", "error": "\(String(reflecting: error))"])
-        throw CairnError(.internalFailure, "The command failed against the database at \(location); the log line above has the cause.", underlying: error)
+        throw CairnError(
+            .internalFailure,
+            "The command failed against the database at \(location); the log line above has the cause.",
+            underlying: error
+        )
     }
 }
 
@@ -92,7 +96,6 @@ where Choice.RawValue == String {
     }
     return choice
 }
-
 
 extension TenantRepository {
     /// The tenant a command names; a sentence saying how to create it when there is none.

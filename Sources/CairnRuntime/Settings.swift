@@ -24,58 +24,267 @@ package struct Setting: Sendable {
     /// The environment variable swift-configuration maps the key to (`cairn.http.port` → `CAIRN_HTTP_PORT`).
     package var environmentName: String { key.uppercased().replacingOccurrences(of: ".", with: "_") }
 
-    package static let home = Setting(key: "cairn.home", defaultValue: "./.cairn", isSecret: false, summary: "Directory for the embedded database, blobs and the embedding model.")
-    package static let databaseURL = Setting(key: "cairn.database.url", defaultValue: nil, isSecret: true, summary: "postgres://… to use PostgreSQL; unset for embedded SQLite under cairn.home.")
+    package static let home = Setting(
+        key: "cairn.home",
+        defaultValue: "./.cairn",
+        isSecret: false,
+        summary: "Directory for the embedded database, blobs and the embedding model."
+    )
+    package static let databaseURL = Setting(
+        key: "cairn.database.url",
+        defaultValue: nil,
+        isSecret: true,
+        summary: "postgres://… to use PostgreSQL; unset for embedded SQLite under cairn.home."
+    )
     package static let httpHost = Setting(key: "cairn.http.host", defaultValue: "127.0.0.1", isSecret: false, summary: "Address to listen on.")
     package static let httpPort = Setting(key: "cairn.http.port", defaultValue: "8080", isSecret: false, summary: "Port to listen on (--port).")
-    package static let maximumBodyBytes = Setting(key: "cairn.http.max.body.bytes", defaultValue: "1048576", isSecret: false, summary: "Largest request body accepted, in bytes.")
-    package static let corsOrigins = Setting(key: "cairn.cors.origins", defaultValue: "", isSecret: false, summary: "Comma-separated browser origins allowed by CORS; empty disables CORS.")
-    package static let operatorToken = Setting(key: "cairn.operator.token", defaultValue: nil, isSecret: true, summary: "Platform operator bearer token (tenant administration); unset disables it over HTTP.")
-    package static let authCacheSeconds = Setting(key: "cairn.auth.cache.seconds", defaultValue: "30", isSecret: false, summary: "How long a verified credential is reused; bounds revocation delay on other nodes.")
-    package static let oidcJWKS = Setting(key: "cairn.oidc.jwks", defaultValue: nil, isSecret: false, summary: "JWKS of the OIDC provider: an https:// URL or a file path; unset disables OIDC.")
+    package static let maximumBodyBytes = Setting(
+        key: "cairn.http.max.body.bytes",
+        defaultValue: "1048576",
+        isSecret: false,
+        summary: "Largest request body accepted, in bytes."
+    )
+    package static let corsOrigins = Setting(
+        key: "cairn.cors.origins",
+        defaultValue: "",
+        isSecret: false,
+        summary: "Comma-separated browser origins allowed by CORS; empty disables CORS."
+    )
+    package static let operatorToken = Setting(
+        key: "cairn.operator.token",
+        defaultValue: nil,
+        isSecret: true,
+        summary: "Platform operator bearer token (tenant administration); unset disables it over HTTP."
+    )
+    package static let authCacheSeconds = Setting(
+        key: "cairn.auth.cache.seconds",
+        defaultValue: "30",
+        isSecret: false,
+        summary: "How long a verified credential is reused; bounds revocation delay on other nodes."
+    )
+    package static let oidcJWKS = Setting(
+        key: "cairn.oidc.jwks",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "JWKS of the OIDC provider: an https:// URL or a file path; unset disables OIDC."
+    )
     package static let oidcIssuer = Setting(key: "cairn.oidc.issuer", defaultValue: nil, isSecret: false, summary: "Required `iss` of OIDC tokens.")
-    package static let oidcAudience = Setting(key: "cairn.oidc.audience", defaultValue: nil, isSecret: false, summary: "Required `aud` of OIDC tokens.")
-    package static let oidcClockSkew = Setting(key: "cairn.oidc.clock.skew.seconds", defaultValue: "60", isSecret: false, summary: "Tolerance on `exp` and `nbf`.")
-    package static let claimTenant = Setting(key: "cairn.oidc.claim.tenant", defaultValue: "tenant", isSecret: false, summary: "Claim naming the tenant.")
-    package static let claimSubject = Setting(key: "cairn.oidc.claim.subject", defaultValue: "sub", isSecret: false, summary: "Claim naming the subject.")
+    package static let oidcAudience = Setting(
+        key: "cairn.oidc.audience",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "Required `aud` of OIDC tokens."
+    )
+    package static let oidcClockSkew = Setting(
+        key: "cairn.oidc.clock.skew.seconds",
+        defaultValue: "60",
+        isSecret: false,
+        summary: "Tolerance on `exp` and `nbf`."
+    )
+    package static let claimTenant = Setting(
+        key: "cairn.oidc.claim.tenant",
+        defaultValue: "tenant",
+        isSecret: false,
+        summary: "Claim naming the tenant."
+    )
+    package static let claimSubject = Setting(
+        key: "cairn.oidc.claim.subject",
+        defaultValue: "sub",
+        isSecret: false,
+        summary: "Claim naming the subject."
+    )
     package static let claimRoles = Setting(key: "cairn.oidc.claim.roles", defaultValue: "roles", isSecret: false, summary: "Claim listing roles.")
-    package static let claimGroups = Setting(key: "cairn.oidc.claim.groups", defaultValue: "groups", isSecret: false, summary: "Claim listing groups.")
-    package static let claimEntity = Setting(key: "cairn.oidc.claim.entity", defaultValue: "entity", isSecret: false, summary: "Claim listing legal entities.")
-    package static let claimBranch = Setting(key: "cairn.oidc.claim.branch", defaultValue: "branch", isSecret: false, summary: "Claim listing branches.")
-    package static let claimClearance = Setting(key: "cairn.oidc.claim.clearance", defaultValue: "clearance", isSecret: false, summary: "Claim giving the clearance level.")
-    package static let jobsConcurrency = Setting(key: "cairn.jobs.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs a worker process runs at once (--concurrency).")
-    package static let jobsTenantConcurrency = Setting(key: "cairn.jobs.tenant.concurrency", defaultValue: "4", isSecret: false, summary: "Jobs one tenant may have running at once across all workers.")
-    package static let jobsLeaseSeconds = Setting(key: "cairn.jobs.lease.seconds", defaultValue: "30", isSecret: false, summary: "Lease on a running job; heartbeats renew it every third.")
-    package static let jobsGraceSeconds = Setting(key: "cairn.jobs.grace.seconds", defaultValue: "10", isSecret: false, summary: "On SIGTERM, how long in-flight jobs may finish before they are handed back.")
-    package static let jobsPollMilliseconds = Setting(key: "cairn.jobs.poll.milliseconds", defaultValue: "1000", isSecret: false, summary: "How often an idle worker looks for work without a notification.")
-    package static let queueTenantMax = Setting(key: "cairn.jobs.queue.tenant.max", defaultValue: "10000", isSecret: false, summary: "Waiting jobs one tenant may have; past it enqueueing answers 429.")
-    package static let queueMax = Setting(key: "cairn.jobs.queue.max", defaultValue: "100000", isSecret: false, summary: "Waiting jobs across all tenants; past it enqueueing answers 429.")
-    package static let jobsRetentionDays = Setting(key: "cairn.jobs.retention.days", defaultValue: "30", isSecret: false, summary: "Finished jobs (succeeded, cancelled, dead) older than this are pruned.")
-    package static let scheduleRetention = Setting(key: "cairn.schedule.retention", defaultValue: "15 3 * * *", isSecret: false, summary: "When the retention task runs (cron, UTC).")
-    package static let scheduleAgentRunSweep = Setting(key: "cairn.schedule.agent.sweep", defaultValue: "*/5 * * * *", isSecret: false, summary: "When agent runs left running with no job are failed (cron, UTC).")
-    package static let scheduleAuditVerify = Setting(key: "cairn.schedule.audit.verify", defaultValue: "45 2 * * *", isSecret: false, summary: "When every audit chain is re-verified (cron, UTC).")
-    package static let idempotencyHours = Setting(key: "cairn.idempotency.hours", defaultValue: "24", isSecret: false, summary: "How long an Idempotency-Key's response is kept for replay.")
-    package static let uploadMaxBytes = Setting(key: "cairn.upload.max.bytes", defaultValue: "104857600", isSecret: false, summary: "Largest document upload accepted, in bytes.")
-    package static let ocrLanguage = Setting(key: "cairn.ocr.language", defaultValue: "eng", isSecret: false, summary: "Tesseract language(s) for pages without a text layer, e.g. eng or eng+deu; 'none' disables OCR.")
-    package static let embeddingURL = Setting(key: "cairn.embedding.url", defaultValue: nil, isSecret: false, summary: "Base URL of an OpenAI-compatible embeddings server (…/v1); unset runs the model in process.")
-    package static let embeddingModel = Setting(key: "cairn.embedding.model", defaultValue: "sentence-transformers/all-MiniLM-L6-v2", isSecret: false, summary: "Model name sent to the embeddings server.")
-    package static let embeddingDimension = Setting(key: "cairn.embedding.dimension", defaultValue: "384", isSecret: false, summary: "Length of the embeddings server's vectors.")
-    package static let embeddingAPIKey = Setting(key: "cairn.embedding.api.key", defaultValue: nil, isSecret: true, summary: "Bearer token for the embeddings server, if it needs one.")
-    package static let gatewayCatalog = Setting(key: "cairn.gateway.catalog", defaultValue: nil, isSecret: false, summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models.")
-    package static let assistantModel = Setting(key: "cairn.assistant.model", defaultValue: nil, isSecret: false, summary: "The gateway model (an alias) that writes generative answers; unset answers extractively.")
-    package static let assistantJudgeModel = Setting(key: "cairn.assistant.judge.model", defaultValue: nil, isSecret: false, summary: "A gateway model asked about every claim verification finds supported (a second opinion that can only remove claims); unset asks none.")
-    package static let agentFourEyes = Setting(key: "cairn.agent.four.eyes", defaultValue: "false", isSecret: false, summary: "true: a run's side-effecting calls are approved by someone other than its starter (a manager); false: the starter may approve them too.")
-    package static let masterKey = Setting(key: "cairn.master.key", defaultValue: nil, isSecret: true, summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them.")
-    package static let masterKeyFile = Setting(key: "cairn.master.key.file", defaultValue: nil, isSecret: false, summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key.")
-    package static let logLevel = Setting(key: "cairn.log.level", defaultValue: "info", isSecret: false, summary: "trace, debug, info, notice, warning, error or critical.")
-    package static let otlpEndpoint = Setting(key: "otel.exporter.otlp.endpoint", defaultValue: nil, isSecret: false, summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces.")
+    package static let claimGroups = Setting(
+        key: "cairn.oidc.claim.groups",
+        defaultValue: "groups",
+        isSecret: false,
+        summary: "Claim listing groups."
+    )
+    package static let claimEntity = Setting(
+        key: "cairn.oidc.claim.entity",
+        defaultValue: "entity",
+        isSecret: false,
+        summary: "Claim listing legal entities."
+    )
+    package static let claimBranch = Setting(
+        key: "cairn.oidc.claim.branch",
+        defaultValue: "branch",
+        isSecret: false,
+        summary: "Claim listing branches."
+    )
+    package static let claimClearance = Setting(
+        key: "cairn.oidc.claim.clearance",
+        defaultValue: "clearance",
+        isSecret: false,
+        summary: "Claim giving the clearance level."
+    )
+    package static let jobsConcurrency = Setting(
+        key: "cairn.jobs.concurrency",
+        defaultValue: "4",
+        isSecret: false,
+        summary: "Jobs a worker process runs at once (--concurrency)."
+    )
+    package static let jobsTenantConcurrency = Setting(
+        key: "cairn.jobs.tenant.concurrency",
+        defaultValue: "4",
+        isSecret: false,
+        summary: "Jobs one tenant may have running at once across all workers."
+    )
+    package static let jobsLeaseSeconds = Setting(
+        key: "cairn.jobs.lease.seconds",
+        defaultValue: "30",
+        isSecret: false,
+        summary: "Lease on a running job; heartbeats renew it every third."
+    )
+    package static let jobsGraceSeconds = Setting(
+        key: "cairn.jobs.grace.seconds",
+        defaultValue: "10",
+        isSecret: false,
+        summary: "On SIGTERM, how long in-flight jobs may finish before they are handed back."
+    )
+    package static let jobsPollMilliseconds = Setting(
+        key: "cairn.jobs.poll.milliseconds",
+        defaultValue: "1000",
+        isSecret: false,
+        summary: "How often an idle worker looks for work without a notification."
+    )
+    package static let queueTenantMax = Setting(
+        key: "cairn.jobs.queue.tenant.max",
+        defaultValue: "10000",
+        isSecret: false,
+        summary: "Waiting jobs one tenant may have; past it enqueueing answers 429."
+    )
+    package static let queueMax = Setting(
+        key: "cairn.jobs.queue.max",
+        defaultValue: "100000",
+        isSecret: false,
+        summary: "Waiting jobs across all tenants; past it enqueueing answers 429."
+    )
+    package static let jobsRetentionDays = Setting(
+        key: "cairn.jobs.retention.days",
+        defaultValue: "30",
+        isSecret: false,
+        summary: "Finished jobs (succeeded, cancelled, dead) older than this are pruned."
+    )
+    package static let scheduleRetention = Setting(
+        key: "cairn.schedule.retention",
+        defaultValue: "15 3 * * *",
+        isSecret: false,
+        summary: "When the retention task runs (cron, UTC)."
+    )
+    package static let scheduleAgentRunSweep = Setting(
+        key: "cairn.schedule.agent.sweep",
+        defaultValue: "*/5 * * * *",
+        isSecret: false,
+        summary: "When agent runs left running with no job are failed (cron, UTC)."
+    )
+    package static let scheduleAuditVerify = Setting(
+        key: "cairn.schedule.audit.verify",
+        defaultValue: "45 2 * * *",
+        isSecret: false,
+        summary: "When every audit chain is re-verified (cron, UTC)."
+    )
+    package static let idempotencyHours = Setting(
+        key: "cairn.idempotency.hours",
+        defaultValue: "24",
+        isSecret: false,
+        summary: "How long an Idempotency-Key's response is kept for replay."
+    )
+    package static let uploadMaxBytes = Setting(
+        key: "cairn.upload.max.bytes",
+        defaultValue: "104857600",
+        isSecret: false,
+        summary: "Largest document upload accepted, in bytes."
+    )
+    package static let ocrLanguage = Setting(
+        key: "cairn.ocr.language",
+        defaultValue: "eng",
+        isSecret: false,
+        summary: "Tesseract language(s) for pages without a text layer, e.g. eng or eng+deu; 'none' disables OCR."
+    )
+    package static let embeddingURL = Setting(
+        key: "cairn.embedding.url",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "Base URL of an OpenAI-compatible embeddings server (…/v1); unset runs the model in process."
+    )
+    package static let embeddingModel = Setting(
+        key: "cairn.embedding.model",
+        defaultValue: "sentence-transformers/all-MiniLM-L6-v2",
+        isSecret: false,
+        summary: "Model name sent to the embeddings server."
+    )
+    package static let embeddingDimension = Setting(
+        key: "cairn.embedding.dimension",
+        defaultValue: "384",
+        isSecret: false,
+        summary: "Length of the embeddings server's vectors."
+    )
+    package static let embeddingAPIKey = Setting(
+        key: "cairn.embedding.api.key",
+        defaultValue: nil,
+        isSecret: true,
+        summary: "Bearer token for the embeddings server, if it needs one."
+    )
+    package static let gatewayCatalog = Setting(
+        key: "cairn.gateway.catalog",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "JSON file listing the platform's model providers, deployments and aliases; unset serves no models."
+    )
+    package static let assistantModel = Setting(
+        key: "cairn.assistant.model",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "The gateway model (an alias) that writes generative answers; unset answers extractively."
+    )
+    package static let assistantJudgeModel = Setting(
+        key: "cairn.assistant.judge.model",
+        defaultValue: nil,
+        isSecret: false,
+        summary:
+            "A gateway model asked about every claim verification finds supported (a second opinion that can only remove claims); unset asks none."
+    )
+    package static let agentFourEyes = Setting(
+        key: "cairn.agent.four.eyes",
+        defaultValue: "false",
+        isSecret: false,
+        summary:
+            "true: a run's side-effecting calls are approved by someone other than its starter (a manager); false: the starter may approve them too."
+    )
+    package static let masterKey = Setting(
+        key: "cairn.master.key",
+        defaultValue: nil,
+        isSecret: true,
+        summary: "Base64 of 32 random bytes sealing tenants' stored provider credentials (AES-256-GCM); unset refuses to store them."
+    )
+    package static let masterKeyFile = Setting(
+        key: "cairn.master.key.file",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "A file holding the master key's base64 (a mounted secret), instead of cairn.master.key."
+    )
+    package static let logLevel = Setting(
+        key: "cairn.log.level",
+        defaultValue: "info",
+        isSecret: false,
+        summary: "trace, debug, info, notice, warning, error or critical."
+    )
+    package static let otlpEndpoint = Setting(
+        key: "otel.exporter.otlp.endpoint",
+        defaultValue: nil,
+        isSecret: false,
+        summary: "OTLP/HTTP collector base URL; spans go to <url>/v1/traces."
+    )
 
     package static let all: [Setting] = [
         home, databaseURL, httpHost, httpPort, maximumBodyBytes, corsOrigins, operatorToken, authCacheSeconds,
         oidcJWKS, oidcIssuer, oidcAudience, oidcClockSkew, claimTenant, claimSubject, claimRoles, claimGroups,
         claimEntity, claimBranch, claimClearance, jobsConcurrency, jobsTenantConcurrency, jobsLeaseSeconds, jobsGraceSeconds,
-        jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, scheduleAgentRunSweep, idempotencyHours,
-        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel, assistantJudgeModel, agentFourEyes, masterKey, masterKeyFile,
+        jobsPollMilliseconds, queueTenantMax, queueMax, jobsRetentionDays, scheduleRetention, scheduleAuditVerify, scheduleAgentRunSweep,
+        idempotencyHours,
+        uploadMaxBytes, ocrLanguage, embeddingURL, embeddingModel, embeddingDimension, embeddingAPIKey, gatewayCatalog, assistantModel,
+        assistantJudgeModel, agentFourEyes, masterKey, masterKeyFile,
         logLevel, otlpEndpoint,
     ]
 }
@@ -86,14 +295,22 @@ package struct Settings: Sendable {
     private let reader: ConfigReader
 
     /// - Parameter arguments: values given on the command line, by setting.
-    package static func load(arguments: [Setting: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) async throws(CairnError) -> Settings {
+    package static func load(
+        arguments: [Setting: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws(CairnError) -> Settings {
         let secretVariables = Set(Setting.all.filter(\.isSecret).map(\.environmentName))
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "command line",
-                values: Dictionary(uniqueKeysWithValues: arguments.map { setting, value in
-                    (AbsoluteConfigKey(setting.key.split(separator: ".").map(String.init)), ConfigValue(.string(value), isSecret: setting.isSecret))
-                })
+                values: Dictionary(
+                    uniqueKeysWithValues: arguments.map { setting, value in
+                        (
+                            AbsoluteConfigKey(setting.key.split(separator: ".").map(String.init)),
+                            ConfigValue(.string(value), isSecret: setting.isSecret)
+                        )
+                    }
+                )
             ),
             EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: .specific(secretVariables)),
         ]
@@ -136,7 +353,10 @@ package struct Settings: Sendable {
     package func integer(_ setting: Setting, in range: ClosedRange<Int>) throws(CairnError) -> Int {
         let text = string(setting) ?? setting.defaultValue ?? ""
         guard let value = Int(text), range.contains(value) else {
-            throw CairnError(.misconfigured, "\(setting.environmentName) must be a whole number from \(range.lowerBound) to \(range.upperBound); '\(text)' is not.")
+            throw CairnError(
+                .misconfigured,
+                "\(setting.environmentName) must be a whole number from \(range.lowerBound) to \(range.upperBound); '\(text)' is not."
+            )
         }
         return value
     }
@@ -203,8 +423,10 @@ package struct Settings: Sendable {
         get throws(CairnError) {
             guard let url = string(.embeddingURL) else { return nil }
             return try RemoteSentenceEmbedder(
-                baseURL: url, model: string(.embeddingModel) ?? "sentence-transformers/all-MiniLM-L6-v2",
-                dimension: try integer(.embeddingDimension, in: 1...8192), apiKey: string(.embeddingAPIKey)
+                baseURL: url,
+                model: string(.embeddingModel) ?? "sentence-transformers/all-MiniLM-L6-v2",
+                dimension: try integer(.embeddingDimension, in: 1...8192),
+                apiKey: string(.embeddingAPIKey)
             )
         }
     }
@@ -279,7 +501,10 @@ package struct Settings: Sendable {
             let text = string(.ocrLanguage) ?? "eng"
             if text == "none" { return nil }
             guard text.utf8.allSatisfy({ (97...122).contains($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "_") }) else {
-                throw CairnError(.misconfigured, "CAIRN_OCR_LANGUAGE must name Tesseract languages such as eng or eng+deu, or be none; '\(text.prefix(40))' is not.")
+                throw CairnError(
+                    .misconfigured,
+                    "CAIRN_OCR_LANGUAGE must name Tesseract languages such as eng or eng+deu, or be none; '\(text.prefix(40))' is not."
+                )
             }
             return text
         }
@@ -289,7 +514,10 @@ package struct Settings: Sendable {
         get throws(CairnError) {
             let text = string(.logLevel) ?? "info"
             guard let level = Logger.Level(rawValue: text) else {
-                throw CairnError(.misconfigured, "CAIRN_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; '\(text)' is not.")
+                throw CairnError(
+                    .misconfigured,
+                    "CAIRN_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; '\(text)' is not."
+                )
             }
             return level
         }
@@ -300,7 +528,9 @@ package struct Settings: Sendable {
             ServerConfiguration(
                 host: string(.httpHost) ?? "127.0.0.1",
                 port: try integer(.httpPort, in: 0...65535),
-                corsAllowedOrigins: (string(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                corsAllowedOrigins: (string(.corsOrigins) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                },
                 maximumBodyBytes: try integer(.maximumBodyBytes, in: 1024...(1 << 30)),
                 idempotencyRetention: try idempotencyRetention
             )

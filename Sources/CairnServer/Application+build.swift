@@ -54,13 +54,20 @@ public struct DocumentServices: Sendable {
     ///   - judgeRoute: the model asked about each claim verification finds supported.
     ///   - agentApprovals: who may approve the call an agent run waits on.
     public init(
-        library: DocumentLibrary, search: SearchService, answerRoute: AnswerRoute? = nil, judgeRoute: AnswerRoute? = nil,
+        library: DocumentLibrary,
+        search: SearchService,
+        answerRoute: AnswerRoute? = nil,
+        judgeRoute: AnswerRoute? = nil,
         agentApprovals: AgentApprovalRule = .starterOrManager
     ) {
         self.library = library
         self.search = search
         assistant = Assistant(
-            search: search, route: answerRoute, judge: judgeRoute, traces: library.store.answerTraces, sessions: library.store.answerSessions
+            search: search,
+            route: answerRoute,
+            judge: judgeRoute,
+            traces: library.store.answerTraces,
+            sessions: library.store.answerSessions
         )
         agent = Agent(store: library.store, search: search, route: answerRoute, approvals: agentApprovals, tenantQueueCap: library.tenantQueueCap)
     }
@@ -136,8 +143,13 @@ func buildRouter(
     let api = RouteCollection(context: CairnRequestContext.self)
     let transport = MethodAwareTransport(routes: api)
     let handlers = APIHandlers(
-        store: store, jobs: jobs, documents: documents, gateway: gateway, gatewayAdministration: gatewayAdministration,
-        authenticator: authenticator, logger: logger
+        store: store,
+        jobs: jobs,
+        documents: documents,
+        gateway: gateway,
+        gatewayAdministration: gatewayAdministration,
+        authenticator: authenticator,
+        logger: logger
     )
     try handlers.registerHandlers(
         on: transport,

@@ -1,5 +1,5 @@
-public import Logging
 import Foundation
+public import Logging
 
 extension CairnStore {
     /// A migrated, empty store that exists only while `body` runs: a SQLite file in a fresh

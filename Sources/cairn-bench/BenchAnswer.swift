@@ -24,7 +24,10 @@ import Logging
 /// works on every answer and model time is next to nothing. The anchor is search alone, the
 /// same queries through `SearchService`.
 struct BenchAnswer: CairnCommand {
-    static let configuration = CommandConfiguration(commandName: "answer", abstract: "Assistant pipeline overhead (retrieval + assembly + verification) over many chunks.")
+    static let configuration = CommandConfiguration(
+        commandName: "answer",
+        abstract: "Assistant pipeline overhead (retrieval + assembly + verification) over many chunks."
+    )
 
     @OptionGroup var logging: LoggingOptions
 
@@ -54,18 +57,33 @@ struct BenchAnswer: CairnCommand {
         try await CairnStore.withScratch(postgres: nil, maximumConnections: 4, schema: .cairn, logger: logger) { store in
             let began = ContinuousClock.now
             let owner = try await Self.record(chunks: chunks, passages: passages, vectors: vectors, in: store)
-            let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: model.dimension, logger: logger), embedder: model)
+            let search = SearchService(
+                store: store,
+                index: SearchIndex(feed: store.indexFeed, dimension: model.dimension, logger: logger),
+                embedder: model
+            )
             // The first search loads the tenant's partition; it is part of the build, not of a question.
             _ = try await search.search(.init(query: "warm-up", k: 8), by: owner)
-            print(String(format: "answer corpus chunks=%d documents=%d build_seconds=%.1f", chunks, chunks / Self.chunksPerDocument, (ContinuousClock.now - began).inSeconds))
+            print(
+                String(
+                    format: "answer corpus chunks=%d documents=%d build_seconds=%.1f",
+                    chunks,
+                    chunks / Self.chunksPerDocument,
+                    (ContinuousClock.now - began).inSeconds
+                )
+            )
 
             let searchTimes = try await Self.time(asked) { question in _ = try await search.search(.init(query: question, k: 8), by: owner) }
             let extractive = Assistant(search: search, route: nil, traces: store.answerTraces, sessions: store.answerSessions)
-            let extractiveTimes = try await Self.time(asked) { question in _ = try await extractive.answer(.init(question, mode: .extractive), for: owner) }
+            let extractiveTimes = try await Self.time(asked) { question in
+                _ = try await extractive.answer(.init(question, mode: .extractive), for: owner)
+            }
 
             let script = MockScript()
             script.setFault(
-                .reply("The study reports a significant association between the exposure and the outcome [1]. The effect was also seen in randomised trials [2]."),
+                .reply(
+                    "The study reports a significant association between the exposure and the outcome [1]. The effect was also seen in randomised trials [2]."
+                ),
                 model: "writer-model"
             )
             let generativeTimes = try await MockModelServer.withRunning(script: script) { mock in
@@ -77,14 +95,23 @@ struct BenchAnswer: CairnCommand {
                 let pool = DeploymentPool()
                 let bookkeeping = GatewayBookkeeping(books: store.gatewayBooks, logger: logger)
                 let gateway = ModelGateway(
-                    catalogs: FixedGatewayCatalog(catalog), pool: pool, credentials: ProviderCredentials(environment: [:]), localEmbedder: nil,
-                    bookkeeping: bookkeeping, logger: logger
+                    catalogs: FixedGatewayCatalog(catalog),
+                    pool: pool,
+                    credentials: ProviderCredentials(environment: [:]),
+                    localEmbedder: nil,
+                    bookkeeping: bookkeeping,
+                    logger: logger
                 )
                 let generative = Assistant(
-                    search: search, route: AnswerRoute(gateway: gateway, model: "answers"), traces: store.answerTraces, sessions: store.answerSessions
+                    search: search,
+                    route: AnswerRoute(gateway: gateway, model: "answers"),
+                    traces: store.answerTraces,
+                    sessions: store.answerSessions
                 )
                 do {
-                    let times = try await Self.time(asked) { question in _ = try await generative.answer(.init(question, mode: .generative), for: owner) }
+                    let times = try await Self.time(asked) { question in
+                        _ = try await generative.answer(.init(question, mode: .generative), for: owner)
+                    }
                     try await pool.shutdown()
                     return times
                 } catch {
@@ -96,7 +123,15 @@ struct BenchAnswer: CairnCommand {
             print(String(format: "answer anchor=search p50_ms=%.2f p99_ms=%.2f", anchor, Self.quantile(searchTimes, 0.99)))
             for (mode, times) in [("extractive", extractiveTimes), ("generative", generativeTimes)] {
                 let p50 = Self.quantile(times, 0.5)
-                print(String(format: "answer mode=%@ p50_ms=%.2f p99_ms=%.2f ratio_to_search_p50=%.2f target_p50_ms=50", mode, p50, Self.quantile(times, 0.99), p50 / anchor))
+                print(
+                    String(
+                        format: "answer mode=%@ p50_ms=%.2f p99_ms=%.2f ratio_to_search_p50=%.2f target_p50_ms=50",
+                        mode,
+                        p50,
+                        Self.quantile(times, 0.99),
+                        p50 / anchor
+                    )
+                )
             }
         }
     }
@@ -112,29 +147,52 @@ struct BenchAnswer: CairnCommand {
             let digest = String(format: "%064x", document)
             let outcome = try await documents.upload(
                 DocumentRepository.Upload(
-                    blob: StoredBlob(digest: BlobDigest(digest)!, size: 1, isNew: true), fileName: "d\(document).txt", mediaType: "text/plain", format: "text",
+                    blob: StoredBlob(digest: BlobDigest(digest)!, size: 1, isNew: true),
+                    fileName: "d\(document).txt",
+                    mediaType: "text/plain",
+                    format: "text",
                     approve: true
                 ),
                 as: DocumentRepository.NewDocument(collection: "corpus", source: "bench/\(document)"),
-                by: owner, ingestion: NewJob(kind: "document.ingest"), tenantQueueCap: nil
+                by: owner,
+                ingestion: NewJob(kind: "document.ingest"),
+                tenantQueueCap: nil
             )
             guard case .queued(_, let version, _) = outcome else { throw CairnError(.internalFailure, "A fresh bench upload was not queued.") }
             let picks = (0..<chunksPerDocument).map { (document * chunksPerDocument + $0) % passages.count }
             try await documents.storePages(
                 picks.enumerated().map { page, pick in
-                    DocumentRepository.PageRecord(number: page + 1, text: passages[pick], linesJSON: "[]", source: "text-layer", width: 612, height: 792)
+                    DocumentRepository.PageRecord(
+                        number: page + 1,
+                        text: passages[pick],
+                        linesJSON: "[]",
+                        source: "text-layer",
+                        width: 612,
+                        height: 792
+                    )
                 },
-                of: version.id, tenant: tenant.id
+                of: version.id,
+                tenant: tenant.id
             )
             let records = picks.enumerated().map { position, pick in
                 DocumentRepository.ChunkRecord(
-                    position: position, text: passages[pick], firstPage: position + 1, lastPage: position + 1,
-                    spansJSON: #"[{"end":\#(passages[pick].unicodeScalars.count),"page":\#(position + 1),"start":0}]"#, boxesJSON: "[]", headingPath: [],
+                    position: position,
+                    text: passages[pick],
+                    firstPage: position + 1,
+                    lastPage: position + 1,
+                    spansJSON: #"[{"end":\#(passages[pick].unicodeScalars.count),"page":\#(position + 1),"start":0}]"#,
+                    boxesJSON: "[]",
+                    headingPath: [],
                     wordPieces: passages[pick].split(separator: " ").count
                 )
             }
             try await documents.storeChunks(records, of: version, tenant: tenant.id)
-            try await documents.storeEmbeddings(zip(records, picks).map { ($0.id, vectors[$1]) }, model: "all-MiniLM-L6-v2", of: version.id, tenant: tenant.id)
+            try await documents.storeEmbeddings(
+                zip(records, picks).map { ($0.id, vectors[$1]) },
+                model: "all-MiniLM-L6-v2",
+                of: version.id,
+                tenant: tenant.id
+            )
             let (_, current) = try await documents.ingestionTarget(version.id, tenant: tenant.id)
             try await documents.announceIndexed(current, tenant: tenant.id)
             _ = try await documents.activate(version.id, tenant: tenant.id)

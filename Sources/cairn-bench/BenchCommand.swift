@@ -67,9 +67,17 @@ struct BenchQueue: CairnCommand {
                 var rates: [Double] = []
                 for _ in 0..<runs {
                     let postgres: PostgresLocation? = if case .postgres(let postgres) = location { postgres } else { nil }
-                    rates.append(try await CairnStore.withScratch(postgres: postgres, maximumConnections: workerCount * 2 + 4, schema: .cairn, logger: logger) { store in
-                        try await QueueBenchmark(store: store, logger: logger).run(jobs: jobs, workers: workerCount, concurrency: concurrency, mode: mode)
-                    })
+                    rates.append(
+                        try await CairnStore.withScratch(postgres: postgres, maximumConnections: workerCount * 2 + 4, schema: .cairn, logger: logger)
+                        { store in
+                            try await QueueBenchmark(store: store, logger: logger).run(
+                                jobs: jobs,
+                                workers: workerCount,
+                                concurrency: concurrency,
+                                mode: mode
+                            )
+                        }
+                    )
                 }
                 let median = rates.sorted()[rates.count / 2]
                 var line = "queue engine=\(engine) workers=\(workerCount) mode=\(mode.rawValue) jobs=\(jobs) jobs_per_s=\(Int(median.rounded()))"

@@ -33,7 +33,10 @@ import ServiceLifecycle
 /// no authentication, limits, budget or ledger. The latency it adds is the floor for any
 /// gateway built from these parts.
 struct BenchGateway: CairnCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Latency the gateway adds over a direct call to the same upstream.")
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Latency the gateway adds over a direct call to the same upstream."
+    )
 
     @OptionGroup var logging: LoggingOptions
 
@@ -66,20 +69,31 @@ struct BenchGateway: CairnCommand {
     private func measure(store: CairnStore, mockURL: String, logger: Logger) async throws {
         let tenant = try await store.tenants.create(name: TenantName("bench"), actor: "bench")
         let created = try await store.apiKeys.create(
-            by: .localAdministrator(of: tenant), name: "bench", grant: APIKeyGrant(subject: "bench", roles: [.analyst]), expiresAt: nil
+            by: .localAdministrator(of: tenant),
+            name: "bench",
+            grant: APIKeyGrant(subject: "bench", roles: [.analyst]),
+            expiresAt: nil
         )
         // Every check a production call passes: key limits and a budget, far from binding.
         try await store.gatewayBooks.setLimits(
-            ModelAccessLimits(requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000), of: created.key.id, tenant: tenant.id, actor: "bench"
+            ModelAccessLimits(requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000),
+            of: created.key.id,
+            tenant: tenant.id,
+            actor: "bench"
         )
         try await store.gatewayBooks.setBudget(tenant: tenant.id, apiKeyID: nil, period: .day, limit: USD(dollars: 1_000_000)!, actor: "bench")
 
         let catalog = GatewayCatalog(
-            providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mockURL + "/v1", credential: .environment("BENCH_UPSTREAM_KEY"))],
+            providers: [
+                ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mockURL + "/v1", credential: .environment("BENCH_UPSTREAM_KEY"))
+            ],
             deployments: [
                 ModelDeployment(
-                    name: "mock-chat", provider: "mock", model: "mock-model",
-                    price: TokenPrice(inputPerMillion: USD(dollars: 0.15)!, outputPerMillion: USD(dollars: 0.6)!), maxConcurrency: 1024
+                    name: "mock-chat",
+                    provider: "mock",
+                    model: "mock-model",
+                    price: TokenPrice(inputPerMillion: USD(dollars: 0.15)!, outputPerMillion: USD(dollars: 0.6)!),
+                    maxConcurrency: 1024
                 )
             ],
             aliases: [ModelAlias(name: "chat", deployments: ["mock-chat"])]
@@ -101,7 +115,10 @@ struct BenchGateway: CairnCommand {
             configuration: ServerConfiguration(port: port),
             store: store,
             jobs: JobQueue(store: store, catalog: .standard, limits: QueueLimits()),
-            documents: DocumentServices(library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: nil), search: search),
+            documents: DocumentServices(
+                library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: nil),
+                search: search
+            ),
             gateway: gateway,
             gatewayAdministration: GatewayAdministration(platformCatalog: catalog, masterKey: nil),
             authenticator: Authenticator(store: store, oidc: nil, operatorToken: nil, cacheLifetime: .seconds(30), logger: logger),
@@ -109,12 +126,17 @@ struct BenchGateway: CairnCommand {
             services: [bookkeeping, pool],
             logger: logger
         )
-        let body = #"{"model":"MODEL","messages":[{"role":"user","content":"What is the KYC refresh period for high-risk customers?"}],"max_tokens":16}"#
+        let body =
+            #"{"model":"MODEL","messages":[{"role":"user","content":"What is the KYC refresh period for high-risk customers?"}],"max_tokens":16}"#
         let direct = LoadTarget(
-            url: mockURL + "/v1/chat/completions", token: "bench-upstream-key", body: body.replacingOccurrences(of: "MODEL", with: "mock-model")
+            url: mockURL + "/v1/chat/completions",
+            token: "bench-upstream-key",
+            body: body.replacingOccurrences(of: "MODEL", with: "mock-model")
         )
         let throughGateway = LoadTarget(
-            url: "http://127.0.0.1:\(port)/openai/v1/chat/completions", token: created.secret.token, body: body.replacingOccurrences(of: "MODEL", with: "chat")
+            url: "http://127.0.0.1:\(port)/openai/v1/chat/completions",
+            token: created.secret.token,
+            body: body.replacingOccurrences(of: "MODEL", with: "chat")
         )
         let proxyPort = try Self.freePort()
         let throughProxy = LoadTarget(url: "http://127.0.0.1:\(proxyPort)/v1/chat/completions", token: direct.token, body: direct.body)
@@ -131,7 +153,12 @@ struct BenchGateway: CairnCommand {
                 try await Self.waitUntilListening(http, port: proxyPort)
                 try await measure(direct: direct, gateway: throughGateway, proxy: throughProxy, client: http)
                 try await bookkeeping.flush()
-                let ledger = try await store.gatewayBooks.usage(of: tenant.id, groupedBy: .model, from: .distantPast, to: Date().addingTimeInterval(60))
+                let ledger = try await store.gatewayBooks.usage(
+                    of: tenant.id,
+                    groupedBy: .model,
+                    from: .distantPast,
+                    to: Date().addingTimeInterval(60)
+                )
                 print("gateway ledger_calls=\(ledger.reduce(0) { $0 + $1.calls }) ledger_cost=\(ledger.reduce(USD.zero) { $0 + $1.cost })")
             } catch {
                 await services.triggerGracefulShutdown()
@@ -143,7 +170,8 @@ struct BenchGateway: CairnCommand {
         try await http.shutdown()
     }
 
-    private func measure(direct: LoadTarget, gateway throughGateway: LoadTarget, proxy throughProxy: LoadTarget, client http: HTTPClient) async throws {
+    private func measure(direct: LoadTarget, gateway throughGateway: LoadTarget, proxy throughProxy: LoadTarget, client http: HTTPClient) async throws
+    {
         print("bench gateway: rate=\(rate)/s seconds=\(seconds) runs=\(runs) connections=\(connections) upstream=mock (loopback, no delay)")
         var directRuns: [LoadResult] = []
         var gatewayRuns: [LoadResult] = []
@@ -154,9 +182,17 @@ struct BenchGateway: CairnCommand {
             let proxyResult = try await LoadGenerator(client: http, rate: rate, seconds: seconds).run(throughProxy)
             print(
                 String(
-                    format: "gateway run=%d direct_p50_ms=%.3f direct_p99_ms=%.3f gateway_p50_ms=%.3f gateway_p99_ms=%.3f proxy_p50_ms=%.3f proxy_p99_ms=%.3f sent_per_s=%.0f failures=%d",
-                    run, directResult.p50, directResult.p99, gatewayResult.p50, gatewayResult.p99, proxyResult.p50, proxyResult.p99,
-                    gatewayResult.achievedRate, directResult.failures + gatewayResult.failures + proxyResult.failures
+                    format:
+                        "gateway run=%d direct_p50_ms=%.3f direct_p99_ms=%.3f gateway_p50_ms=%.3f gateway_p99_ms=%.3f proxy_p50_ms=%.3f proxy_p99_ms=%.3f sent_per_s=%.0f failures=%d",
+                    run,
+                    directResult.p50,
+                    directResult.p99,
+                    gatewayResult.p50,
+                    gatewayResult.p99,
+                    proxyResult.p50,
+                    proxyResult.p99,
+                    gatewayResult.achievedRate,
+                    directResult.failures + gatewayResult.failures + proxyResult.failures
                 )
             )
             directRuns.append(directResult)
@@ -175,14 +211,24 @@ struct BenchGateway: CairnCommand {
         let proxyP99 = median(proxyRuns.map(\.p99))
         print(
             String(
-                format: "gateway added_p50_ms=%.3f added_p99_ms=%.3f ratio_p50=%.2f ratio_p99=%.2f direct_p50_ms=%.3f gateway_p50_ms=%.3f target_added_p50_ms=0.3 target_added_p99_ms=1.0",
-                gatewayP50 - directP50, gatewayP99 - directP99, gatewayP50 / directP50, gatewayP99 / directP99, directP50, gatewayP50
+                format:
+                    "gateway added_p50_ms=%.3f added_p99_ms=%.3f ratio_p50=%.2f ratio_p99=%.2f direct_p50_ms=%.3f gateway_p50_ms=%.3f target_added_p50_ms=0.3 target_added_p99_ms=1.0",
+                gatewayP50 - directP50,
+                gatewayP99 - directP99,
+                gatewayP50 / directP50,
+                gatewayP99 / directP99,
+                directP50,
+                gatewayP50
             )
         )
         print(
             String(
-                format: "gateway proxy_added_p50_ms=%.3f proxy_added_p99_ms=%.3f beyond_proxy_p50_ms=%.3f beyond_proxy_p99_ms=%.3f (a bare forwarding route, same client: the floor for any server in the path)",
-                proxyP50 - directP50, proxyP99 - directP99, gatewayP50 - proxyP50, gatewayP99 - proxyP99
+                format:
+                    "gateway proxy_added_p50_ms=%.3f proxy_added_p99_ms=%.3f beyond_proxy_p50_ms=%.3f beyond_proxy_p99_ms=%.3f (a bare forwarding route, same client: the floor for any server in the path)",
+                proxyP50 - directP50,
+                proxyP99 - directP99,
+                gatewayP50 - proxyP50,
+                gatewayP99 - proxyP99
             )
         )
         print("gateway rate_target=\(rate) rate_sustained=\(sustained) failures=\(failures) resident_mib=\(Self.residentMebibytes())")
@@ -201,7 +247,11 @@ struct BenchGateway: CairnCommand {
             forwarded.body = .bytes(try await request.body.collect(upTo: 1 << 20))
             let response = try await client.execute(forwarded, timeout: .seconds(10))
             let reply = try await response.body.collect(upTo: 1 << 20)
-            return Response(status: .init(code: Int(response.status.code)), headers: [.contentType: "application/json"], body: .init(byteBuffer: reply))
+            return Response(
+                status: .init(code: Int(response.status.code)),
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: reply)
+            )
         }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
     }
@@ -215,7 +265,9 @@ struct BenchGateway: CairnCommand {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
         }
         guard bound else { throw CairnError(.unavailable, "No loopback port could be found for the benchmark's server.") }
         return Int(UInt16(bigEndian: address.sin_port))

@@ -12,7 +12,10 @@ import Logging
 /// vector index's recall@10 against exact search. Embeddings come from the on-disk cache that
 /// `cairn eval retrieval` fills, so a second run embeds nothing.
 struct BenchSearch: CairnCommand {
-    static let configuration = CommandConfiguration(commandName: "search", abstract: "Search latency over many chunks, and ANN recall against exact search.")
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search latency over many chunks, and ANN recall against exact search."
+    )
 
     @OptionGroup var logging: LoggingOptions
 
@@ -49,8 +52,21 @@ struct BenchSearch: CairnCommand {
         let result = benchmark.run(chunks: chunks, queryCount: min(queries, max(queryTexts.count - 20, 10))) { line in
             FileHandle.standardError.write(Data("\(line)\n".utf8))
         }
-        print(String(format: "search build chunks=%d seconds=%.1f approximate=%@", result.chunks, result.buildSeconds, result.isApproximate ? "yes" : "no"))
-        print(String(format: "search hybrid filter=none p50_ms=%.2f p99_ms=%.2f target_p50_ms=20 target_p99_ms=100", result.unfiltered.p50, result.unfiltered.p99))
+        print(
+            String(
+                format: "search build chunks=%d seconds=%.1f approximate=%@",
+                result.chunks,
+                result.buildSeconds,
+                result.isApproximate ? "yes" : "no"
+            )
+        )
+        print(
+            String(
+                format: "search hybrid filter=none p50_ms=%.2f p99_ms=%.2f target_p50_ms=20 target_p99_ms=100",
+                result.unfiltered.p50,
+                result.unfiltered.p99
+            )
+        )
         print(String(format: "search hybrid filter=30%% p50_ms=%.2f p99_ms=%.2f", result.filtered.p50, result.filtered.p99))
         print(String(format: "search query_embedding p50_ms=%.2f", embedding[embedding.count / 2]))
         print(String(format: "search ann recall@10=%.4f anchor=exact target=0.95", result.recallAt10))

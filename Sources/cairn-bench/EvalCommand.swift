@@ -126,7 +126,12 @@ struct EvalCommand: AsyncParsableCommand {
                     guard let passage = try? JSONDecoder().decode(Passage.self, from: Data(line.utf8)) else {
                         throw CairnError(.invalidInput, "Line \(number + 1) of \(corpus) is not a BEIR passage.")
                     }
-                    scores.score([passage.title, passage.text].compactMap { $0 }.joined(separator: "\n"), injected: false, source: "beir", with: screen)
+                    scores.score(
+                        [passage.title, passage.text].compactMap { $0 }.joined(separator: "\n"),
+                        injected: false,
+                        source: "beir",
+                        with: screen
+                    )
                 }
             }
             for (source, counts) in scores.bySource.sorted(by: { $0.key < $1.key }) {

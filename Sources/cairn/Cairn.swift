@@ -11,6 +11,9 @@ struct Cairn: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Document-grounded AI for regulated enterprises.",
-        subcommands: [Serve.self, WorkerCommand.self, Migrate.self, IngestCommand.self, SearchCommand.self, AskCommand.self, DemoCommand.self, EvalCommand.self, BenchCommand.self, TenantCommand.self, KeyCommand.self, JobsCommand.self, RunsCommand.self, AuditCommand.self, ConfigCommand.self]
+        subcommands: [
+            Serve.self, WorkerCommand.self, Migrate.self, IngestCommand.self, SearchCommand.self, AskCommand.self, DemoCommand.self, EvalCommand.self,
+            BenchCommand.self, TenantCommand.self, KeyCommand.self, JobsCommand.self, RunsCommand.self, AuditCommand.self, ConfigCommand.self,
+        ]
     )
 }

@@ -45,7 +45,11 @@ struct DocumentRuntime: Sendable {
             PurgeDocument(blobs: blobs),
         ]
         return DocumentRuntime(
-            blobs: blobs, embedder: embedder, localEmbedder: local, handlers: handlers, uploadLimit: try settings.uploadLimit,
+            blobs: blobs,
+            embedder: embedder,
+            localEmbedder: local,
+            handlers: handlers,
+            uploadLimit: try settings.uploadLimit,
             agentApprovals: try settings.agentApprovals
         )
     }

@@ -48,7 +48,11 @@ struct GatewayRuntime: Sendable {
             logger: logger
         )
         return GatewayRuntime(
-            gateway: gateway, platformCatalog: platformCatalog, masterKey: masterKey, bookkeeping: bookkeeping, deployments: deployments,
+            gateway: gateway,
+            platformCatalog: platformCatalog,
+            masterKey: masterKey,
+            bookkeeping: bookkeeping,
+            deployments: deployments,
             answerRoute: settings.assistantModel.map { AnswerRoute(gateway: gateway, model: $0) },
             judgeRoute: settings.assistantJudgeModel.map { AnswerRoute(gateway: gateway, model: $0) }
         )

@@ -14,20 +14,40 @@ struct AgentRunAccessTests {
 
     static func principal(_ subject: String, _ roles: Set<Role>, clearance: Classification = .internal, entities: [String] = []) -> Principal {
         Principal(
-            tenantID: tenant, tenantName: tenantName, subject: subject, roles: roles, groups: [],
-            attributes: AccessAttributes(entities: entities, clearance: clearance), credential: .apiKey(APIKeyID())
+            tenantID: tenant,
+            tenantName: tenantName,
+            subject: subject,
+            roles: roles,
+            groups: [],
+            attributes: AccessAttributes(entities: entities, clearance: clearance),
+            credential: .apiKey(APIKeyID())
         )
     }
 
     static let operatorAtCLI = Principal(
-        tenantID: tenant, tenantName: tenantName, subject: "cli", roles: [.admin], groups: [],
-        attributes: AccessAttributes(clearance: .restricted), credential: .localAdministrator
+        tenantID: tenant,
+        tenantName: tenantName,
+        subject: "cli",
+        roles: [.admin],
+        groups: [],
+        attributes: AccessAttributes(clearance: .restricted),
+        credential: .localAdministrator
     )
 
     static func document(_ policy: DocumentAccessPolicy, state: DocumentState = .active) -> Document {
         Document(
-            id: DocumentID(), tenantID: tenant, collectionID: CollectionID(), title: "Retention", source: "retention.pdf", tags: [],
-            policy: policy, state: state, activeVersionID: DocumentVersionID(), createdAt: Date(), createdBy: "cli", updatedAt: Date()
+            id: DocumentID(),
+            tenantID: tenant,
+            collectionID: CollectionID(),
+            title: "Retention",
+            source: "retention.pdf",
+            tags: [],
+            policy: policy,
+            state: state,
+            activeVersionID: DocumentVersionID(),
+            createdAt: Date(),
+            createdBy: "cli",
+            updatedAt: Date()
         )
     }
 

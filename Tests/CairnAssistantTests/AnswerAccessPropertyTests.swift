@@ -3,12 +3,13 @@ import CairnCore
 import CairnDocuments
 import CairnGateway
 import CairnMockLLM
-@testable import CairnSearch
 import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CairnSearch
 
 /// Random corpora under random access policies, asked by random principals, answers streamed:
 /// nothing a principal receives — tokens, citations, the final answer, the answer's trace, an
@@ -39,7 +40,11 @@ struct AnswerAccessPropertyTests {
         try await withTestStore(engine) { store in
             let admin = try await makeTenant(store, "northbank")
             _ = try await store.documents.createCollection(by: admin, name: "library", description: "", defaultPolicy: DocumentAccessPolicy())
-            let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: Logger(label: "cairn.test.search")), embedder: nil)
+            let search = SearchService(
+                store: store,
+                index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: Logger(label: "cairn.test.search")),
+                embedder: nil
+            )
             try await withMockAnswerRoute(store: store) { route, script in
                 var generator = SeededGenerator(seed: seed)
                 let corpus = try await Self.record(documents: 14, in: store, owner: admin, using: &generator)
@@ -78,7 +83,10 @@ struct AnswerAccessPropertyTests {
                         received.append(trace.question)
                         received += trace.passages.flatMap { [$0.documentID, $0.chunkID] }
                         received += trace.verdicts.map(\.claim)
-                        #expect(!trace.passages.contains { passage in hidden.contains { $0.id.description == passage.documentID } }, "a hidden passage is in the trace")
+                        #expect(
+                            !trace.passages.contains { passage in hidden.contains { $0.id.description == passage.documentID } },
+                            "a hidden passage is in the trace"
+                        )
                     }
                     let everything = received.joined(separator: "\n")
                     for entry in hidden {
@@ -112,7 +120,13 @@ struct AnswerAccessPropertyTests {
                 "\(index).1 The \(topic) of \(marker) records is owned by the \(marker) team. Every \(topic) is reported to the committee within 5 days."
             }
             let document = try await recordApprovedDocument(
-                title: title, pages: Array(texts), policy: policy, collection: "library", digestSeed: index + 1, in: store, owner: owner
+                title: title,
+                pages: Array(texts),
+                policy: policy,
+                collection: "library",
+                digestSeed: index + 1,
+                in: store,
+                owner: owner
             )
             entries.append(Corpus.Entry(id: document, title: title, marker: marker, policy: policy))
         }

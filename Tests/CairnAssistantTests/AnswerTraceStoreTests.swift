@@ -20,8 +20,16 @@ struct AnswerTraceStoreTests {
                 mode: "auto",
                 kind: "generative",
                 access: AnswerTrace.Access(northbank),
-                passages: [AnswerTrace.Passage(chunkID: ChunkID(), documentID: DocumentID(), versionID: DocumentVersionID(), score: 0.031, used: true)],
-                model: AnswerTrace.ModelCall(model: "answers", deployment: "gpt-4o-mini", promptSHA256: String(repeating: "a", count: 64), inputTokens: 812, outputTokens: 40),
+                passages: [
+                    AnswerTrace.Passage(chunkID: ChunkID(), documentID: DocumentID(), versionID: DocumentVersionID(), score: 0.031, used: true)
+                ],
+                model: AnswerTrace.ModelCall(
+                    model: "answers",
+                    deployment: "gpt-4o-mini",
+                    promptSHA256: String(repeating: "a", count: 64),
+                    inputTokens: 812,
+                    outputTokens: 40
+                ),
                 verdicts: [AnswerTrace.Verdict(claim: "Files are kept 7 years.", sources: [1], support: 0.91, outcome: "supported")],
                 guardrails: [AnswerTrace.GuardrailDecision(check: "pii", subject: "question", decision: "redacted", detail: "email")]
             )

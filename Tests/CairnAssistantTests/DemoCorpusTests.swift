@@ -17,9 +17,11 @@ struct DemoCorpusTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let rendered = try Self.corpus.renderPDFs(into: directory)
-        #expect(rendered.map(\.title).sorted() == [
-            "Anti-Money Laundering Policy", "Complaints Handling Policy", "Know Your Customer Standard", "Technology Risk Policy",
-        ])
+        #expect(
+            rendered.map(\.title).sorted() == [
+                "Anti-Money Laundering Policy", "Complaints Handling Policy", "Know Your Customer Standard", "Technology Risk Policy",
+            ]
+        )
         for policy in rendered {
             let parsed = try await DocumentParser(ocrLanguage: nil).parse(contentsOf: policy.pdf, format: .pdf)
             #expect((3...5).contains(parsed.pages.count), "\(policy.title): \(parsed.pages.count) pages")
@@ -28,14 +30,22 @@ struct DemoCorpusTests {
             }
             // Without the footers, which fall inside paragraphs that run onto the next page.
             let text = Self.folded(
-                parsed.pages.enumerated().map { $1.text.replacingOccurrences(of: "Page \($0 + 1) of \(parsed.pages.count)", with: "") }.joined(separator: " ")
+                parsed.pages.enumerated().map { $1.text.replacingOccurrences(of: "Page \($0 + 1) of \(parsed.pages.count)", with: "") }.joined(
+                    separator: " "
+                )
             )
-            let source = try String(contentsOf: Self.corpus.folder.appendingPathComponent(policy.pdf.deletingPathExtension().lastPathComponent + ".md"), encoding: .utf8)
+            let source = try String(
+                contentsOf: Self.corpus.folder.appendingPathComponent(policy.pdf.deletingPathExtension().lastPathComponent + ".md"),
+                encoding: .utf8
+            )
             var searchFrom = text.startIndex
             for paragraph in source.components(separatedBy: "\n\n") {
                 let words = Self.folded(paragraph.replacingOccurrences(of: "#", with: ""))
                 guard !words.isEmpty else { continue }
-                let found = try #require(text.range(of: words, range: searchFrom..<text.endIndex), "\(policy.title): '\(words.prefix(60))' missing or out of order")
+                let found = try #require(
+                    text.range(of: words, range: searchFrom..<text.endIndex),
+                    "\(policy.title): '\(words.prefix(60))' missing or out of order"
+                )
                 searchFrom = found.upperBound
             }
             let again = try PolicyPDFRenderer().render(markdown: source)

@@ -1,22 +1,34 @@
-@testable import CairnAssistant
 import CairnCore
-@testable import CairnSearch
 import CairnDocuments
 import Testing
+
+@testable import CairnAssistant
+@testable import CairnSearch
 
 /// Sentences cut from passages, and answers built from them, without a model (term overlap
 /// alone) so each case says exactly why it passes.
 @Suite("Extractive answers")
 struct ExtractiveAnswerTests {
     /// Two pages' texts; the passage covers the end of page 3 and the start of page 4.
-    static let page3 = "3. Governance\n3.1 The Chief Information Officer is accountable for technology risk.\n3.2 The Board approves the technology risk appetite statement at least once a year. The statement sets limits"
+    static let page3 =
+        "3. Governance\n3.1 The Chief Information Officer is accountable for technology risk.\n3.2 The Board approves the technology risk appetite statement at least once a year. The statement sets limits"
     static let page4 = "for availability, e.g. for payments.\n\n4. Testing\n4.1 Recovery plans of critical systems are tested every six months."
 
     static func hit(text: String, spans: [(page: Int, start: Int, end: Int)], title: String = "Technology Risk Policy") -> SearchService.Hit {
         let json = "[" + spans.map { #"{"page":\#($0.page),"start":\#($0.start),"end":\#($0.end)}"# }.joined(separator: ",") + "]"
         return SearchService.Hit(
-            chunkID: ChunkID(), documentID: DocumentID(), versionID: DocumentVersionID(), versionNumber: 2, title: title,
-            firstPage: spans.first!.page, lastPage: spans.last!.page, headingPath: [], text: text, spansJSON: json, score: 1, retrievers: [.lexical]
+            chunkID: ChunkID(),
+            documentID: DocumentID(),
+            versionID: DocumentVersionID(),
+            versionNumber: 2,
+            title: title,
+            firstPage: spans.first!.page,
+            lastPage: spans.last!.page,
+            headingPath: [],
+            text: text,
+            spansJSON: json,
+            score: 1,
+            retrievers: [.lexical]
         )
     }
 
@@ -38,27 +50,32 @@ struct ExtractiveAnswerTests {
             let cut = String(String.UnicodeScalarView(pages[sentence.page]![sentence.span]))
             #expect(cut == sentence.quote)
         }
-        #expect(sentences.map(\.text) == [
-            "3.1 The Chief Information Officer is accountable for technology risk.",
-            "3.2 The Board approves the technology risk appetite statement at least once a year.",
-            "The statement sets limits",
-            "for availability, e.g. for payments.",
-            "4. Testing",
-            "4.1 Recovery plans of critical systems are tested every six months.",
-        ])
+        #expect(
+            sentences.map(\.text) == [
+                "3.1 The Chief Information Officer is accountable for technology risk.",
+                "3.2 The Board approves the technology risk appetite statement at least once a year.",
+                "The statement sets limits",
+                "for availability, e.g. for payments.",
+                "4. Testing",
+                "4.1 Recovery plans of critical systems are tested every six months.",
+            ]
+        )
         #expect(sentences.map(\.page) == [3, 3, 3, 4, 4, 4])
         #expect(sentences.map(\.isComplete) == [true, true, false, true, false, true])
     }
 
     @Test("Sentences run together without a space are split; abbreviations and versions are not")
     func runTogetherSentences() throws {
-        let text = "Alterations can affect cortical development.A line scan was applied, e.g.The U.S.A team used v1.2 here.To assess effects, infants were studied."
+        let text =
+            "Alterations can affect cortical development.A line scan was applied, e.g.The U.S.A team used v1.2 here.To assess effects, infants were studied."
         let hit = Self.hit(text: text, spans: [(1, 0, text.unicodeScalars.count)])
-        #expect(try EvidenceSentence.sentences(of: hit).map(\.text) == [
-            "Alterations can affect cortical development.",
-            "A line scan was applied, e.g.The U.S.A team used v1.2 here.",
-            "To assess effects, infants were studied.",
-        ])
+        #expect(
+            try EvidenceSentence.sentences(of: hit).map(\.text) == [
+                "Alterations can affect cortical development.",
+                "A line scan was applied, e.g.The U.S.A team used v1.2 here.",
+                "To assess effects, infants were studied.",
+            ]
+        )
     }
 
     @Test("A passage whose spans do not cover its text is an error, not a wrong citation")

@@ -1,5 +1,6 @@
-@testable import CairnAssistant
 import Testing
+
+@testable import CairnAssistant
 
 @Suite("Follow-up questions")
 struct FollowUpRewriterTests {
@@ -7,7 +8,9 @@ struct FollowUpRewriterTests {
     func rewrites() {
         let rewriter = FollowUpRewriter()
         let previous = "What is the recovery time objective for critical systems?"
-        for followUp in ["And for important systems?", "What about standard ones?", "Who tests it?", "Is that reviewed yearly by the risk committee?"] {
+        for followUp in [
+            "And for important systems?", "What about standard ones?", "Who tests it?", "Is that reviewed yearly by the risk committee?",
+        ] {
             #expect(rewriter.standalone(followUp, after: previous) == previous + " " + followUp)
         }
         let fresh = "How long must suspicious activity report records be kept by the bank?"

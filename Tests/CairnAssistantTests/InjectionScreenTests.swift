@@ -1,7 +1,8 @@
 import CairnBench
-@testable import CairnAssistant
 import Foundation
 import Testing
+
+@testable import CairnAssistant
 
 @Suite("Prompt-injection screen")
 struct InjectionScreenTests {

@@ -21,8 +21,12 @@ func withMockAnswerRoute(store: CairnStore, _ body: @Sendable (AnswerRoute, Mock
         let pool = DeploymentPool()
         let logger = Logger(label: "cairn.test.assistant")
         let gateway = ModelGateway(
-            catalogs: FixedGatewayCatalog(catalog), pool: pool, credentials: ProviderCredentials(environment: [:]), localEmbedder: nil,
-            bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger), logger: logger
+            catalogs: FixedGatewayCatalog(catalog),
+            pool: pool,
+            credentials: ProviderCredentials(environment: [:]),
+            localEmbedder: nil,
+            bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger),
+            logger: logger
         )
         do {
             try await body(AnswerRoute(gateway: gateway, model: "answers"), mock.script)

@@ -6,8 +6,14 @@ import Testing
 struct AccessTests {
     func principal(_ roles: Set<Role>) -> Principal {
         Principal(
-            tenantID: TenantID(), tenantName: try! TenantName("acme"), subject: "s", roles: roles, groups: [],
-            attributes: AccessAttributes(), credential: .apiKey(APIKeyID()))
+            tenantID: TenantID(),
+            tenantName: try! TenantName("acme"),
+            subject: "s",
+            roles: roles,
+            groups: [],
+            attributes: AccessAttributes(),
+            credential: .apiKey(APIKeyID())
+        )
     }
 
     @Test("The role table documented in docs/security.md is exactly the one in code")
@@ -52,7 +58,13 @@ struct AccessTests {
         #expect(Classification.allCases.sorted() == [.public, .internal, .confidential, .restricted])
     }
 
-    @Test("Tenant names", arguments: [("northbank", true), ("a", true), ("north-bank-2", true), ("", false), ("-x", false), ("x-", false), ("North", false), ("a b", false), (String(repeating: "a", count: 64), false)])
+    @Test(
+        "Tenant names",
+        arguments: [
+            ("northbank", true), ("a", true), ("north-bank-2", true), ("", false), ("-x", false), ("x-", false), ("North", false), ("a b", false),
+            (String(repeating: "a", count: 64), false),
+        ]
+    )
     func tenantNames(name: String, valid: Bool) {
         #expect(((try? TenantName(name)) != nil) == valid)
     }

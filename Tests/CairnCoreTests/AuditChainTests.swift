@@ -35,7 +35,12 @@ struct AuditChainTests {
         #expect(event.hash.count == 64)
         // A different previous hash must give a different hash for the same content.
         let relinked = AuditChain.computeHash(
-            tenantID: tenant, sequence: 1, occurredAtMilliseconds: event.occurredAtMilliseconds, record: event.record, previousHash: event.hash)
+            tenantID: tenant,
+            sequence: 1,
+            occurredAtMilliseconds: event.occurredAtMilliseconds,
+            record: event.record,
+            previousHash: event.hash
+        )
         #expect(relinked != event.hash)
     }
 
@@ -46,7 +51,13 @@ struct AuditChainTests {
         // ordering or escaping would silently re-hash every stored chain; this catches it.
         let tenant = try #require(TenantID("00000000-0000-0000-0000-000000000001"))
         let event = AuditChain.link(
-            AuditRecord(actor: "alice", action: "tenant.create", targetType: "tenant", targetID: "t1", details: ["name": "northbank", "by": "ops/team"]),
+            AuditRecord(
+                actor: "alice",
+                action: "tenant.create",
+                targetType: "tenant",
+                targetID: "t1",
+                details: ["name": "northbank", "by": "ops/team"]
+            ),
             tenantID: tenant,
             sequence: 1,
             occurredAt: Date(timeIntervalSince1970: 1_700_000_000.123),
@@ -61,9 +72,13 @@ struct AuditChainTests {
         var events = chain(4)
         let original = events[2]
         events[2] = AuditEvent(
-            tenantID: tenant, sequence: 3, occurredAtMilliseconds: original.occurredAtMilliseconds,
+            tenantID: tenant,
+            sequence: 3,
+            occurredAtMilliseconds: original.occurredAtMilliseconds,
             record: AuditRecord(actor: "mallory", action: original.record.action, targetType: "api_key", targetID: "k3", details: ["n": "3"]),
-            previousHash: original.previousHash, hash: original.hash)
+            previousHash: original.previousHash,
+            hash: original.hash
+        )
         #expect(AuditChain.firstBreak(in: events, recordedHead: 4, recordedHeadHash: chain(4)[3].hash) == .init(sequence: 3, reason: .contentAltered))
     }
 
@@ -77,7 +92,10 @@ struct AuditChainTests {
     @Test("Deleting the newest events is caught by the recorded head")
     func truncated() {
         let events = Array(chain(4).prefix(3))
-        #expect(AuditChain.firstBreak(in: events, recordedHead: 4, recordedHeadHash: chain(4)[3].hash) == .init(sequence: 4, reason: .truncated(expectedHead: 4)))
+        #expect(
+            AuditChain.firstBreak(in: events, recordedHead: 4, recordedHeadHash: chain(4)[3].hash)
+                == .init(sequence: 4, reason: .truncated(expectedHead: 4))
+        )
     }
 
     @Test("Rewriting the newest event and recomputing its hash is caught by the recorded head hash")
@@ -86,7 +104,11 @@ struct AuditChainTests {
         let original = events[2]
         let forged = AuditChain.link(
             AuditRecord(actor: "mallory", action: original.record.action, targetType: "api_key", targetID: "k3", details: [:]),
-            tenantID: tenant, sequence: 3, occurredAt: original.occurredAt, previousHash: original.previousHash)
+            tenantID: tenant,
+            sequence: 3,
+            occurredAt: original.occurredAt,
+            previousHash: original.previousHash
+        )
         events[2] = forged
         #expect(AuditChain.firstBreak(in: events, recordedHead: 3, recordedHeadHash: original.hash) == .init(sequence: 3, reason: .headMismatch))
     }
@@ -94,15 +116,24 @@ struct AuditChainTests {
     @Test("An event appended behind Cairn's back, past the recorded head, is named")
     func beyondHead() {
         let events = chain(4)
-        #expect(AuditChain.firstBreak(in: events, recordedHead: 3, recordedHeadHash: events[2].hash) == .init(sequence: 4, reason: .beyondHead(recordedHead: 3)))
+        #expect(
+            AuditChain.firstBreak(in: events, recordedHead: 3, recordedHeadHash: events[2].hash)
+                == .init(sequence: 4, reason: .beyondHead(recordedHead: 3))
+        )
     }
 
     @Test("Two events swapped in place (sequence numbers exchanged) break the chain at the first of them")
     func swapped() {
         let events = chain(4)
         func renumbered(_ event: AuditEvent, _ sequence: Int64) -> AuditEvent {
-            AuditEvent(tenantID: tenant, sequence: sequence, occurredAtMilliseconds: event.occurredAtMilliseconds, record: event.record,
-                       previousHash: event.previousHash, hash: event.hash)
+            AuditEvent(
+                tenantID: tenant,
+                sequence: sequence,
+                occurredAtMilliseconds: event.occurredAtMilliseconds,
+                record: event.record,
+                previousHash: event.previousHash,
+                hash: event.hash
+            )
         }
         let swapped = [events[0], renumbered(events[2], 2), renumbered(events[1], 3), events[3]]
         #expect(AuditChain.firstBreak(in: swapped, recordedHead: 4, recordedHeadHash: chain(4)[3].hash)?.sequence == 2)

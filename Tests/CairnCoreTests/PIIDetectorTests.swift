@@ -64,6 +64,9 @@ struct PIIDetectorTests {
         let plain = "The Board approves the technology risk appetite statement."
         #expect(detector.redacted(plain) == plain)
         #expect(detector.redacted("") == "")
-        #expect(detector.redacted("Mail jane.doe@northbank.example — ünïcödé ✓ 4111111111111111") == "Mail [REDACTED:email] — ünïcödé ✓ [REDACTED:card-number]")
+        #expect(
+            detector.redacted("Mail jane.doe@northbank.example — ünïcödé ✓ 4111111111111111")
+                == "Mail [REDACTED:email] — ünïcödé ✓ [REDACTED:card-number]"
+        )
     }
 }

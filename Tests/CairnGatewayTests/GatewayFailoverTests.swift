@@ -1,5 +1,4 @@
 import CairnCore
-@testable import CairnGateway
 import CairnMockLLM
 import CairnStore
 import CairnTestSupport
@@ -7,6 +6,8 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
+@testable import CairnGateway
 
 /// The gateway against the `mock` provider over real HTTP on loopback: a primary deployment
 /// that fails in each way a provider fails, and a fallback that answers.
@@ -29,11 +30,15 @@ struct GatewayFailoverTests {
             providers: [provider],
             deployments: [
                 ModelDeployment(
-                    name: "primary", provider: "mock", model: "primary-model",
+                    name: "primary",
+                    provider: "mock",
+                    model: "primary-model",
                     timeouts: DeploymentTimeouts(connect: .seconds(5), firstToken: firstToken, total: .seconds(30))
                 ),
                 ModelDeployment(
-                    name: "fallback", provider: "mock", model: "fallback-model",
+                    name: "fallback",
+                    provider: "mock",
+                    model: "fallback-model",
                     timeouts: DeploymentTimeouts(connect: .seconds(5), firstToken: .seconds(20), total: .seconds(30))
                 ),
             ],
@@ -189,7 +194,10 @@ struct GatewayFailoverTests {
         return (text, failure, receipt)
     }
 
-    @Test("A stream whose primary fails before the first token is served whole by the fallback", arguments: [MockStep.fail(status: 500), .reset, .hang, .cutStream(afterChunks: 0)])
+    @Test(
+        "A stream whose primary fails before the first token is served whole by the fallback",
+        arguments: [MockStep.fail(status: 500), .reset, .hang, .cutStream(afterChunks: 0)]
+    )
     func streamFailoverBeforeFirstToken(fault: MockStep) async throws {
         try await Self.withGateway(firstToken: .milliseconds(500)) { gateway, script, _ in
             script.setFault(fault, model: "primary-model")

@@ -1,11 +1,12 @@
 import CairnCore
-@testable import CairnGateway
 import CairnMockLLM
 import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CairnGateway
 
 /// Budgets and rate limits, through the gateway against the mock over real HTTP, on every
 /// engine the run has.
@@ -15,11 +16,19 @@ struct GatewayLimitsTests {
     static func tenantWithKey(_ store: CairnStore) async throws -> (Principal, APIKeyID) {
         let tenant = try await store.tenants.create(name: TenantName("budgetbank"), actor: "test")
         let created = try await store.apiKeys.create(
-            by: .localAdministrator(of: tenant), name: "app", grant: APIKeyGrant(subject: "app", roles: [.analyst]), expiresAt: nil
+            by: .localAdministrator(of: tenant),
+            name: "app",
+            grant: APIKeyGrant(subject: "app", roles: [.analyst]),
+            expiresAt: nil
         )
         let principal = Principal(
-            tenantID: tenant.id, tenantName: tenant.name, subject: "app", roles: [.analyst], groups: [],
-            attributes: AccessAttributes(), credential: .apiKey(created.key.id)
+            tenantID: tenant.id,
+            tenantName: tenant.name,
+            subject: "app",
+            roles: [.analyst],
+            groups: [],
+            attributes: AccessAttributes(),
+            credential: .apiKey(created.key.id)
         )
         return (principal, created.key.id)
     }
@@ -63,7 +72,8 @@ struct GatewayLimitsTests {
 
     @Test(
         "50 concurrent calls against a budget for about 10: the ledger never exceeds it, the rest get a 402 sentence",
-        arguments: TestEngine.all, Mode.allCases
+        arguments: TestEngine.all,
+        Mode.allCases
     )
     func budgetHoldsUnderConcurrency(engine: TestEngine, mode: Mode) async throws {
         try await withTestStore(engine) { store in
@@ -86,8 +96,20 @@ struct GatewayLimitsTests {
                     .cost(input: request.promptTokenBound, output: 100)
                 let limit = USD(nanodollars: worstCase.nanodollars * 10 + worstCase.nanodollars / 2)
                 // The tenant's budget and a looser one on the key: both apply.
-                let budget = try await store.gatewayBooks.setBudget(tenant: principal.tenantID, apiKeyID: nil, period: .day, limit: limit, actor: "test")
-                try await store.gatewayBooks.setBudget(tenant: principal.tenantID, apiKeyID: key, period: .month, limit: USD(dollars: 100)!, actor: "test")
+                let budget = try await store.gatewayBooks.setBudget(
+                    tenant: principal.tenantID,
+                    apiKeyID: nil,
+                    period: .day,
+                    limit: limit,
+                    actor: "test"
+                )
+                try await store.gatewayBooks.setBudget(
+                    tenant: principal.tenantID,
+                    apiKeyID: key,
+                    period: .month,
+                    limit: USD(dollars: 100)!,
+                    actor: "test"
+                )
 
                 let outcomes = await withTaskGroup(of: String.self) { group in
                     for _ in 0..<50 {
@@ -150,7 +172,10 @@ struct GatewayLimitsTests {
                 let (gateway, _, pool) = Self.gateway(mock.baseURL, store: store, clock: HandMovedClock())
                 defer { Task { try? await pool.shutdown() } }
                 try await store.gatewayBooks.setLimits(
-                    ModelAccessLimits(allowedModels: ["chat"], tokensPerMinute: 300), of: key, tenant: principal.tenantID, actor: "test"
+                    ModelAccessLimits(allowedModels: ["chat"], tokensPerMinute: 300),
+                    of: key,
+                    tenant: principal.tenantID,
+                    actor: "test"
                 )
                 // Each call takes an estimate of about 130 tokens up front and really uses about
                 // 107 (a reply cut at max_tokens = 100): two fit in 300 a minute, the third waits.
@@ -195,10 +220,18 @@ struct GatewayLimitsTests {
                 _ = try await gateway.complete(changed, for: principal, cacheTTL: .seconds(60))
                 _ = try await gateway.complete(request, for: other, cacheTTL: .seconds(60))
                 _ = try await gateway.complete(request, for: principal)
-                #expect(mock.script.requestCount(model: "primary-model") == 4, "a changed request, another tenant and a caller not opting in all miss")
+                #expect(
+                    mock.script.requestCount(model: "primary-model") == 4,
+                    "a changed request, another tenant and a caller not opting in all miss"
+                )
 
                 try await bookkeeping.flush()
-                let usage = try await store.gatewayBooks.usage(of: principal.tenantID, groupedBy: .model, from: .distantPast, to: Date().addingTimeInterval(60))
+                let usage = try await store.gatewayBooks.usage(
+                    of: principal.tenantID,
+                    groupedBy: .model,
+                    from: .distantPast,
+                    to: Date().addingTimeInterval(60)
+                )
                 #expect(usage.first?.calls == 4, "the hit is on the ledger too")
                 let paid = try await store.gatewayBooks.totalCost(of: principal.tenantID)
                 let usage1 = try #require(first.usage)

@@ -1,7 +1,8 @@
 import CairnCore
-@testable import CairnGateway
 import Foundation
 import Testing
+
+@testable import CairnGateway
 
 @Suite("What leaves for a provider under the tenant's privacy policy")
 struct PersonalDataRedactionTests {
@@ -12,8 +13,14 @@ struct PersonalDataRedactionTests {
             messages: [
                 ChatMessage(role: .user, content: "Write to jane.doe@example.com about GB82 WEST 1234 5698 7654 32."),
                 ChatMessage(
-                    role: .assistant, content: nil,
-                    toolCalls: [ToolCall(id: "c1", function: .init(name: "lookup", arguments: #"{"iban":"GB82 WEST 1234 5698 7654 32","amount":4111111111111111}"#))]
+                    role: .assistant,
+                    content: nil,
+                    toolCalls: [
+                        ToolCall(
+                            id: "c1",
+                            function: .init(name: "lookup", arguments: #"{"iban":"GB82 WEST 1234 5698 7654 32","amount":4111111111111111}"#)
+                        )
+                    ]
                 ),
             ]
         )

@@ -1,7 +1,8 @@
 import CairnCore
-@testable import CairnGateway
 import Foundation
 import Testing
+
+@testable import CairnGateway
 
 @Suite("Gateway routing pieces")
 struct RoutingTests {
@@ -67,7 +68,10 @@ struct RoutingTests {
         let platform = GatewayCatalog(
             providers: [provider],
             deployments: [heavy, light, vectors],
-            aliases: [ModelAlias(name: "ordered", deployments: ["light", "heavy", "vectors"]), ModelAlias(name: "weighted", strategy: .weighted, deployments: ["heavy", "light"])]
+            aliases: [
+                ModelAlias(name: "ordered", deployments: ["light", "heavy", "vectors"]),
+                ModelAlias(name: "weighted", strategy: .weighted, deployments: ["heavy", "light"]),
+            ]
         )
         var generator = SystemRandomNumberGenerator()
         #expect(platform.route("ordered", capability: .chat, using: &generator)?.map(\.deployment.name) == ["light", "heavy"])
@@ -102,7 +106,11 @@ struct RoutingTests {
         for split in 1..<bytes.count {
             var parser = ServerSentEventParser()
             let events = try parser.parse(bytes[..<split]) + parser.parse(bytes[split...])
-            #expect(events == [ServerSentEvent(event: "delta", data: #"{"a":1}"#), ServerSentEvent(data: "line one\nline two"), ServerSentEvent(data: "[DONE]")])
+            #expect(
+                events == [
+                    ServerSentEvent(event: "delta", data: #"{"a":1}"#), ServerSentEvent(data: "line one\nline two"), ServerSentEvent(data: "[DONE]"),
+                ]
+            )
         }
         var bounded = ServerSentEventParser(maximumEventBytes: 64)
         #expect(throws: ServerSentEventParser.TooLarge.self) { try bounded.parse(Array(repeating: UInt8(ascii: "x"), count: 100)) }

@@ -93,7 +93,11 @@ struct StoredGatewayCatalogTests {
     func references(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
             let northbank = try await makeTenant(store, "northbank").tenantID
-            try await Self.apply(.putProvider(ModelProviderConfiguration(name: "own", kind: .openAI, baseURL: "https://own.test/v1")), northbank, store)
+            try await Self.apply(
+                .putProvider(ModelProviderConfiguration(name: "own", kind: .openAI, baseURL: "https://own.test/v1")),
+                northbank,
+                store
+            )
             try await Self.apply(.putDeployment(ModelDeployment(name: "mine", provider: "own", model: "m")), northbank, store)
             try await Self.apply(.putAlias(ModelAlias(name: "both", deployments: ["mine", "gpt-small"])), northbank, store)
 

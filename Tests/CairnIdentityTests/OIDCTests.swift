@@ -68,7 +68,9 @@ struct OIDCTests {
             issuer["iss"] = "https://evil.test"
             var noExpiry = provider.claims(tenant: "northbank")
             noExpiry["exp"] = nil
-            for (claims, reason) in [(expired, "expired"), (early, "not valid yet"), (audience, "audience"), (issuer, "issuer"), (noExpiry, "no expiry")] {
+            for (claims, reason) in [
+                (expired, "expired"), (early, "not valid yet"), (audience, "audience"), (issuer, "issuer"), (noExpiry, "no expiry"),
+            ] {
                 let error = await rejection(authenticator, try provider.token(claims))
                 #expect(error?.code == .unauthenticated, "\(reason)")
                 #expect(error?.message.contains(reason) == true, "\(error?.message ?? "accepted") should say \(reason)")

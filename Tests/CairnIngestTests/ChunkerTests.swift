@@ -78,11 +78,13 @@ struct ChunkerTests {
         }
         let document = ParsedDocument(pages: [ParsedPage(number: 1, width: 612, height: 792, text: text, lines: lines, source: .textLayer)])
         let chunks = Chunker { $0.split(separator: " ").count }.chunks(of: document)
-        #expect(chunks.map(\.text) == [
-            "Credit Policy",
-            "Scope\n\nThis policy applies to every branch.\n\nIt is reviewed each year.",
-            "Limits\n\nNo single exposure may exceed ten percent of capital.",
-        ])
+        #expect(
+            chunks.map(\.text) == [
+                "Credit Policy",
+                "Scope\n\nThis policy applies to every branch.\n\nIt is reviewed each year.",
+                "Limits\n\nNo single exposure may exceed ten percent of capital.",
+            ]
+        )
         #expect(chunks.map(\.headingPath) == [["Credit Policy"], ["Credit Policy", "Scope"], ["Credit Policy", "Limits"]])
         #expect(chunks[1].spans == [PageSpan(page: 1, range: lines[1].range.lowerBound..<lines[3].range.upperBound)])
         #expect(chunks[1].boxes.count == 3)
@@ -100,7 +102,8 @@ struct ChunkerTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mutool")
-        process.arguments = ["draw", "-q", "-F", "txt", "-o", folder.appendingPathComponent("page-%d.txt").path] + (password.map { ["-p", $0] } ?? []) + [file.path]
+        process.arguments =
+            ["draw", "-q", "-F", "txt", "-o", folder.appendingPathComponent("page-%d.txt").path] + (password.map { ["-p", $0] } ?? []) + [file.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

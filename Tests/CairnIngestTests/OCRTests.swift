@@ -1,5 +1,5 @@
-import CairnCore
 import CMuPDF
+import CairnCore
 import CairnIngest
 import CairnTestSupport
 import Foundation

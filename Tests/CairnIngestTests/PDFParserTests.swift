@@ -1,9 +1,10 @@
-import CairnCore
 import CMuPDF
-@testable import CairnIngest
+import CairnCore
 import CairnTestSupport
 import Foundation
 import Testing
+
+@testable import CairnIngest
 
 @Suite("PDF parsing")
 struct PDFParserTests {
@@ -33,7 +34,6 @@ struct PDFParserTests {
             if let expected = SharedPDFs.unreadable[path] { #expect(error.message.contains(expected), "\(path): \(error.message)") }
         }
     }
-
 
     @Test("An encrypted PDF fails without its password, fails with a wrong one, and opens with the right one")
     func encrypted() async throws {
@@ -87,7 +87,9 @@ struct PDFParserTests {
             #expect(error.message == "The PDF has 4 pages, more than the limit of 3.")
         }
         do {
-            _ = try await PDFParser(limits: ParsingLimits(maximumMemoryBytes: 1 << 20)).parse(contentsOf: SharedPDFs.folder.appendingPathComponent("pdfplumber/federal-register-2020-17221.pdf"))
+            _ = try await PDFParser(limits: ParsingLimits(maximumMemoryBytes: 1 << 20)).parse(
+                contentsOf: SharedPDFs.folder.appendingPathComponent("pdfplumber/federal-register-2020-17221.pdf")
+            )
             Issue.record("a 1 MiB memory limit held a federal register issue")
         } catch let error as CairnError {
             #expect(error.message.contains("memory"), "\(error.message)")

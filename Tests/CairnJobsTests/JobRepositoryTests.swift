@@ -66,7 +66,10 @@ struct JobRepositoryTests {
         }
     }
 
-    @Test("A retryable failure backs off, then the job ends dead after max_attempts with every error kept; a replay succeeds", arguments: TestEngine.all)
+    @Test(
+        "A retryable failure backs off, then the job ends dead after max_attempts with every error kept; a replay succeeds",
+        arguments: TestEngine.all
+    )
     func retriesDeadAndReplay(engine: TestEngine) async throws {
         try await withTestStore(engine) { store in
             let admin = try await makeTenant(store, "northbank")
@@ -76,7 +79,14 @@ struct JobRepositoryTests {
             for attempt in 1...3 {
                 let claimed = try #require(try await store.jobs.claim(worker: "w1", leaseFor: lease, perTenantCap: 4, now: now))
                 #expect(claimed.id == job.id && claimed.attempt == attempt && claimed.state == .running)
-                let outcome = try await store.jobs.fail(job.id, worker: "w1", message: "upstream 503 (\(attempt))", retryable: true, jitter: 0.5, now: now)
+                let outcome = try await store.jobs.fail(
+                    job.id,
+                    worker: "w1",
+                    message: "upstream 503 (\(attempt))",
+                    retryable: true,
+                    jitter: 0.5,
+                    now: now
+                )
                 #expect(outcome == (attempt < 3 ? .failed : .dead))
                 let failed = try await store.jobs.get(job.id, for: admin)
                 if attempt < 3 {
@@ -122,14 +132,27 @@ struct JobRepositoryTests {
             let start = Date()
             let job = try await store.jobs.enqueue(.init(kind: "long"), by: admin, now: start).job
             _ = try #require(try await store.jobs.claim(worker: "w1", leaseFor: .seconds(10), perTenantCap: 4, now: start))
-            #expect(try await store.jobs.heartbeat(job.id, worker: "w1", leaseFor: .seconds(10), progress: 0.4, message: "page 40/100", now: start.addingTimeInterval(5)) == .held(cancelRequested: false))
+            #expect(
+                try await store.jobs.heartbeat(
+                    job.id,
+                    worker: "w1",
+                    leaseFor: .seconds(10),
+                    progress: 0.4,
+                    message: "page 40/100",
+                    now: start.addingTimeInterval(5)
+                ) == .held(cancelRequested: false)
+            )
             #expect(try await store.jobs.reapExpiredLeases(now: start.addingTimeInterval(14)) == 0, "the heartbeat extended the lease")
             #expect(try await store.jobs.reapExpiredLeases(now: start.addingTimeInterval(16)) == 1)
             let requeued = try await store.jobs.get(job.id, for: admin)
-            #expect(requeued.state == .queued && requeued.leaseOwner == nil && requeued.errors.count == 1 && requeued.progressMessage == "page 40/100")
+            #expect(
+                requeued.state == .queued && requeued.leaseOwner == nil && requeued.errors.count == 1 && requeued.progressMessage == "page 40/100"
+            )
             #expect(try await store.jobs.heartbeat(job.id, worker: "w1", leaseFor: .seconds(10), now: start.addingTimeInterval(17)) == .lost)
             #expect(try await store.jobs.complete([.init(id: job.id)], worker: "w1", now: start.addingTimeInterval(17)).isEmpty)
-            let second = try #require(try await store.jobs.claim(worker: "w2", leaseFor: .seconds(10), perTenantCap: 4, now: start.addingTimeInterval(17)))
+            let second = try #require(
+                try await store.jobs.claim(worker: "w2", leaseFor: .seconds(10), perTenantCap: 4, now: start.addingTimeInterval(17))
+            )
             #expect(second.attempt == 2)
         }
     }
@@ -146,7 +169,9 @@ struct JobRepositoryTests {
             let single = try await store.jobs.enqueue(.init(kind: "urgent"), by: quiet, now: start.addingTimeInterval(1)).job
             var claimedTenants: [TenantID] = []
             for slot in 0..<4 {
-                let job = try #require(try await store.jobs.claim(worker: "w\(slot)", leaseFor: lease, perTenantCap: 3, now: start.addingTimeInterval(2)))
+                let job = try #require(
+                    try await store.jobs.claim(worker: "w\(slot)", leaseFor: lease, perTenantCap: 3, now: start.addingTimeInterval(2))
+                )
                 claimedTenants.append(job.tenantID)
                 if job.id == single.id { break }
             }
@@ -209,7 +234,13 @@ struct JobRepositoryTests {
                     group.addTask {
                         try await store.database.withPlatformSession { session in
                             var mine: [JobID] = []
-                            while case let jobs = try await store.jobs.claim(worker: "w\(worker)", limit: 4, leaseFor: .seconds(30), perTenantCap: 1_000, via: session),
+                            while case let jobs = try await store.jobs.claim(
+                                worker: "w\(worker)",
+                                limit: 4,
+                                leaseFor: .seconds(30),
+                                perTenantCap: 1_000,
+                                via: session
+                            ),
                                 !jobs.isEmpty
                             {
                                 mine += jobs.map(\.id)
@@ -240,7 +271,9 @@ struct JobRepositoryTests {
             // The first job's lease is taken over by another worker after a reap.
             _ = try await store.jobs.heartbeat(jobs[1].id, worker: "w1", leaseFor: .seconds(60), now: start)
             #expect(try await store.jobs.reapExpiredLeases(now: start.addingTimeInterval(11)) == 1)
-            let retaken = try #require(try await store.jobs.claim(worker: "w2", leaseFor: .seconds(10), perTenantCap: 4, now: start.addingTimeInterval(11)))
+            let retaken = try #require(
+                try await store.jobs.claim(worker: "w2", leaseFor: .seconds(10), perTenantCap: 4, now: start.addingTimeInterval(11))
+            )
             #expect(retaken.id == jobs[0].id)
             let recorded = try await store.jobs.complete(jobs.map { .init(id: $0.id) }, worker: "w1", now: start.addingTimeInterval(12))
             #expect(recorded == [jobs[1].id])

@@ -1,11 +1,12 @@
 import CairnCore
-@testable import CairnJobs
 import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
 import Synchronization
 import Testing
+
+@testable import CairnJobs
 
 @Suite("Recurring tasks")
 struct RecurringSchedulerTests {
@@ -75,10 +76,23 @@ struct RecurringSchedulerTests {
             _ = try await store.jobs.complete(claimed.map { .init(id: $0.id) }, worker: "w", now: old)
             let recent = try await store.jobs.enqueue(.init(kind: "recent"), by: admin).job
             let waitingOld = try await store.jobs.enqueue(.init(kind: "waiting", runAt: old), by: admin, now: old).job
-            _ = try await store.idempotency.reserve("k-old", scope: .tenant(admin.tenantID), fingerprint: "f", lockFor: .seconds(10), keepFor: .seconds(1), now: old)
+            _ = try await store.idempotency.reserve(
+                "k-old",
+                scope: .tenant(admin.tenantID),
+                fingerprint: "f",
+                lockFor: .seconds(10),
+                keepFor: .seconds(1),
+                now: old
+            )
             // Locked for an hour: a lock that lapsed on a slow machine would let the check below
             // take the key over, whatever retention did.
-            _ = try await store.idempotency.reserve("k-new", scope: .tenant(admin.tenantID), fingerprint: "f", lockFor: .seconds(3600), keepFor: .seconds(86_400))
+            _ = try await store.idempotency.reserve(
+                "k-new",
+                scope: .tenant(admin.tenantID),
+                fingerprint: "f",
+                lockFor: .seconds(3600),
+                keepFor: .seconds(86_400)
+            )
 
             let task = RecurringTask.retention(store: store, schedule: try CronSchedule("15 3 * * *"), keepFinishedJobs: .seconds(30 * 86_400))
             try await task.work(logger)
@@ -86,7 +100,13 @@ struct RecurringSchedulerTests {
             let left = try await store.jobs.list(for: admin, limit: 100).items.map(\.id)
             #expect(Set(left) == [recent.id, waitingOld.id], "only finished jobs past the age go")
             #expect(try await store.idempotency.purgeExpired() == 0)
-            let kept = try await store.idempotency.reserve("k-new", scope: .tenant(admin.tenantID), fingerprint: "f", lockFor: .seconds(10), keepFor: .seconds(86_400))
+            let kept = try await store.idempotency.reserve(
+                "k-new",
+                scope: .tenant(admin.tenantID),
+                fingerprint: "f",
+                lockFor: .seconds(10),
+                keepFor: .seconds(86_400)
+            )
             #expect(kept != .reserved, "the unexpired key is still there")
         }
     }

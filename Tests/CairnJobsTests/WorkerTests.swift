@@ -1,5 +1,4 @@
 import CairnCore
-@testable import CairnJobs
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -7,6 +6,8 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import CairnJobs
 
 /// A handler whose behaviour a test sets with a closure.
 struct TestHandler: JobHandler {
@@ -25,7 +26,12 @@ func withWorker<Result: Sendable>(
     _ handlers: [any JobHandler],
     // A lease no test outlives: a 10 s one lapsed between heartbeats under a full CI load, and a
     // lapse adds an attempt and an error the tests do not script. The reaper has tests of its own.
-    configuration: WorkerConfiguration = WorkerConfiguration(concurrency: 4, lease: .seconds(120), pollInterval: .milliseconds(100), gracePeriod: .seconds(2)),
+    configuration: WorkerConfiguration = WorkerConfiguration(
+        concurrency: 4,
+        lease: .seconds(120),
+        pollInterval: .milliseconds(100),
+        gracePeriod: .seconds(2)
+    ),
     _ body: @Sendable (Worker) async throws -> Result
 ) async throws -> Result {
     let worker = Worker(store: store, catalog: JobCatalog(handlers), configuration: configuration, logger: Logger(label: "cairn.test.worker"))
@@ -205,7 +211,8 @@ struct WorkerTests {
             let configuration = WorkerConfiguration(concurrency: 4, lease: .seconds(120), pollInterval: .milliseconds(100), gracePeriod: .seconds(2))
             try await withWorker(store, JobCatalog.standard.kinds.compactMap(JobCatalog.standard.handler), configuration: configuration) { _ in
                 let job = try await store.jobs.enqueue(
-                    .init(kind: "probe.saga", payload: #"{"key":"s1","steps":5,"sleepMs":5,"failAtStep":3}"#, maxAttempts: 2), by: admin
+                    .init(kind: "probe.saga", payload: #"{"key":"s1","steps":5,"sleepMs":5,"failAtStep":3}"#, maxAttempts: 2),
+                    by: admin
                 ).job
                 try await eventually("the saga to end") { try await store.jobs.get(job.id, for: admin).state == .dead }
                 let (dead, steps) = try await store.jobs.detail(job.id, for: admin)

@@ -1,10 +1,11 @@
 import CairnCore
-@testable import CairnSearch
 import CairnDocuments
 import CairnStore
 import CairnTestSupport
 import Foundation
 import Testing
+
+@testable import CairnSearch
 
 /// The access property of search, on random corpora and random callers: no hit a caller may
 /// not see, never a hit from a retired document or an unserved version, exactly `k` hits

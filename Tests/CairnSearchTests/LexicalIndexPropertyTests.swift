@@ -1,6 +1,7 @@
-@testable import CairnSearch
 import Foundation
 import Testing
+
+@testable import CairnSearch
 
 /// The index against a brute-force BM25 over the same texts, on seeded random corpora,
 /// removals, re-insertions, filters and queries.

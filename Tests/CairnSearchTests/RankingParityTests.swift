@@ -1,10 +1,11 @@
 import CairnCore
-@testable import CairnSearch
 import CairnDocuments
 import CairnStore
 import CairnTestSupport
 import Foundation
 import Testing
+
+@testable import CairnSearch
 
 /// The same served corpus — the same chunk ids, texts and vectors — ranks identically wherever
 /// it is stored and however it got there: on SQLite and on PostgreSQL, uploaded in either order,

@@ -1,12 +1,13 @@
 import CairnCore
 import CairnDocuments
 import CairnEmbed
-@testable import CairnSearch
 import CairnJobs
 import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
+
+@testable import CairnSearch
 
 /// Deterministic unit vectors derived from a text's words, so vector and hybrid search can run
 /// without the real model: each word (lowercased, split at anything but letters and digits)

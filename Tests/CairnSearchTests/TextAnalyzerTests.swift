@@ -29,7 +29,9 @@ import Testing
     }
 
     @Test func separatesOnPunctuationAndHyphens() {
-        #expect(analyzer.terms(in: "state-of-the-art (draft) [v1]; end. \"quoted\"/slash") == ["state", "art", "draft", "v1", "end", "quot", "slash"])
+        #expect(
+            analyzer.terms(in: "state-of-the-art (draft) [v1]; end. \"quoted\"/slash") == ["state", "art", "draft", "v1", "end", "quot", "slash"]
+        )
         // A colon separates; an apostrophe or full stop outside a word is dropped.
         #expect(analyzer.terms(in: "note:fees 'quoted' end.") == ["note", "fee", "quot", "end"])
     }

@@ -1,5 +1,6 @@
-@testable import CairnSearch
 import Testing
+
+@testable import CairnSearch
 
 @Suite struct VectorIndexExactSearchTests {
     /// Exact search against brute force over vectors whose scores tie often, before and after

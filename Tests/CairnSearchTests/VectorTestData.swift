@@ -1,5 +1,6 @@
-@testable import CairnSearch
 import Foundation
+
+@testable import CairnSearch
 
 /// Vectors, filters and reference answers for the vector index's tests, in one namespace so
 /// their short names stay clear of other suites in this target.

@@ -52,7 +52,9 @@ struct AuthenticationTests {
     func forbidden() async throws {
         try await withTestApp { client, fixture in
             try await client.send(.get, "/v1/api-keys", token: fixture.northbankViewer).expectProblem(.forbidden)
-            try await client.send(.post, "/v1/api-keys", token: fixture.northbankViewer, json: #"{"name":"x","roles":["admin"]}"#).expectProblem(.forbidden)
+            try await client.send(.post, "/v1/api-keys", token: fixture.northbankViewer, json: #"{"name":"x","roles":["admin"]}"#).expectProblem(
+                .forbidden
+            )
             try await client.send(.get, "/v1/audit", token: fixture.northbankViewer).expectProblem(.forbidden)
             try await client.send(.get, "/v1/tenants", token: fixture.northbankAdmin).expectProblem(.forbidden)
             try await client.send(.get, "/v1/me", token: fixture.operatorToken).expectProblem(.forbidden)
@@ -66,7 +68,9 @@ struct AuthenticationTests {
             let created = try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"eastbank"}"#)
             #expect(created.status == .created)
             try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"eastbank"}"#).expectProblem(.conflict)
-            try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"East Bank"}"#).expectProblem(.unprocessableContent)
+            try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"East Bank"}"#).expectProblem(
+                .unprocessableContent
+            )
             let list = try await client.send(.get, "/v1/tenants", token: fixture.operatorToken)
             #expect((list.json["tenants"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["eastbank", "northbank", "southbank"])
             let id = try #require(created.json["id"] as? String)

@@ -24,9 +24,11 @@ struct DocumentationExampleTests {
     /// README.md, CONTRIBUTING.md and every Markdown file under docs/.
     static func documents() throws -> [URL] {
         let docs = repository.appendingPathComponent("docs")
-        let markdown = FileManager.default.enumerator(at: docs, includingPropertiesForKeys: nil)?
+        let markdown =
+            FileManager.default.enumerator(at: docs, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "md" } ?? []
-        return [repository.appendingPathComponent("README.md"), repository.appendingPathComponent("CONTRIBUTING.md")] + markdown.sorted { $0.path < $1.path }
+        return [repository.appendingPathComponent("README.md"), repository.appendingPathComponent("CONTRIBUTING.md")]
+            + markdown.sorted { $0.path < $1.path }
     }
 
     /// Fenced ```json blocks, and here-documents a shell example writes to a `.json` file.
@@ -41,7 +43,8 @@ struct DocumentationExampleTests {
                 let heredoc = line.range(of: #"\.json <<'?([A-Z]+)'?\s*$"#, options: .regularExpression)
                 if line.trimmingCharacters(in: .whitespaces) == "```json" || heredoc != nil {
                     let terminator =
-                        heredoc.map { String(line[$0]).components(separatedBy: "<<").last!.trimmingCharacters(in: CharacterSet(charactersIn: "' ")) } ?? "```"
+                        heredoc.map { String(line[$0]).components(separatedBy: "<<").last!.trimmingCharacters(in: CharacterSet(charactersIn: "' ")) }
+                        ?? "```"
                     let start = index + 1
                     var end = start
                     while end < lines.count, lines[end].trimmingCharacters(in: .whitespaces) != terminator { end += 1 }

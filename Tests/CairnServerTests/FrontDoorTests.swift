@@ -6,7 +6,6 @@ import CairnIngest
 import CairnJobs
 import CairnMockLLM
 import CairnSearch
-@testable import CairnServer
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -16,6 +15,8 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+
+@testable import CairnServer
 
 /// The OpenAI-compatible front door over the real router, with the gateway calling the mock
 /// provider over loopback: what an HTTP client sees when limits, budgets and upstreams bite.
@@ -38,7 +39,10 @@ struct FrontDoorTests {
                 let logger = Logger(label: "cairn.test")
                 let tenant = try await store.tenants.create(name: TenantName("northbank"), actor: "test")
                 let created = try await store.apiKeys.create(
-                    by: .localAdministrator(of: tenant), name: "app", grant: APIKeyGrant(subject: "app", roles: [.analyst]), expiresAt: nil
+                    by: .localAdministrator(of: tenant),
+                    name: "app",
+                    grant: APIKeyGrant(subject: "app", roles: [.analyst]),
+                    expiresAt: nil
                 )
                 let price = TokenPrice(inputPerMillion: USD(dollars: 1)!, outputPerMillion: USD(dollars: 1)!)
                 let catalog = GatewayCatalog(
@@ -56,12 +60,17 @@ struct FrontDoorTests {
                     logger: logger
                 )
                 let search = SearchService(store: store, index: SearchIndex(feed: store.indexFeed, dimension: nil, logger: logger), embedder: nil)
-                let blobs = try LocalBlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("cairn-blobs-\(UUID().uuidString)"))
+                let blobs = try LocalBlobStore(
+                    root: FileManager.default.temporaryDirectory.appendingPathComponent("cairn-blobs-\(UUID().uuidString)")
+                )
                 let app = try buildApplication(
                     configuration: ServerConfiguration(),
                     store: store,
                     jobs: JobQueue(store: store, catalog: .standard, limits: QueueLimits()),
-                    documents: DocumentServices(library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: nil), search: search),
+                    documents: DocumentServices(
+                        library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: 1 << 20, tenantQueueCap: nil),
+                        search: search
+                    ),
                     gateway: gateway,
                     gatewayAdministration: GatewayAdministration(platformCatalog: catalog, masterKey: nil),
                     authenticator: Authenticator(store: store, oidc: nil, operatorToken: nil, cacheLifetime: .seconds(30), logger: logger),
@@ -69,7 +78,16 @@ struct FrontDoorTests {
                     logger: logger
                 )
                 try await app.test(.router) { client in
-                    try await body(Context(client: client, key: created.secret.token, keyID: created.key.id, tenant: tenant.id, store: store, script: mock.script))
+                    try await body(
+                        Context(
+                            client: client,
+                            key: created.secret.token,
+                            keyID: created.key.id,
+                            tenant: tenant.id,
+                            store: store,
+                            script: mock.script
+                        )
+                    )
                 }
                 try await pool.shutdown()
             }
@@ -124,7 +142,12 @@ struct FrontDoorTests {
         try await Self.withFrontDoor { context in
             // One call a minute: the call allowed would have to take a minute for the next to pass,
             // where with two a loaded machine's 30 s between them refilled the bucket.
-            try await context.store.gatewayBooks.setLimits(ModelAccessLimits(requestsPerMinute: 1), of: context.keyID, tenant: context.tenant, actor: "test")
+            try await context.store.gatewayBooks.setLimits(
+                ModelAccessLimits(requestsPerMinute: 1),
+                of: context.keyID,
+                tenant: context.tenant,
+                actor: "test"
+            )
             #expect(try await context.client.send(.post, "/openai/v1/chat/completions", token: context.key, json: Self.chat).status == .ok)
             let limited = try await context.client.send(.post, "/openai/v1/chat/completions", token: context.key, json: Self.chat)
             let problem = limited.expectProblem(.tooManyRequests)
@@ -133,7 +156,13 @@ struct FrontDoorTests {
 
         }
         try await Self.withFrontDoor { context in
-            try await context.store.gatewayBooks.setBudget(tenant: context.tenant, apiKeyID: nil, period: .month, limit: USD(nanodollars: 10), actor: "test")
+            try await context.store.gatewayBooks.setBudget(
+                tenant: context.tenant,
+                apiKeyID: nil,
+                period: .month,
+                limit: USD(nanodollars: 10),
+                actor: "test"
+            )
             let refused = try await context.client.send(.post, "/openai/v1/chat/completions", token: context.key, json: Self.chat)
             let problem = refused.expectProblem(HTTPResponse.Status(code: 402))
             #expect((problem["detail"] as? String)?.contains("monthly budget") == true)
@@ -146,12 +175,23 @@ struct FrontDoorTests {
         try await Self.withFrontDoor { context in
             let client = context.client
             #expect(try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: "{nope").status == .badRequest)
-            let unknown = try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: Self.chat.replacingOccurrences(of: #""chat""#, with: #""gpt-9""#))
+            let unknown = try await client.send(
+                .post,
+                "/openai/v1/chat/completions",
+                token: context.key,
+                json: Self.chat.replacingOccurrences(of: #""chat""#, with: #""gpt-9""#)
+            )
             #expect((unknown.expectProblem(.notFound)["detail"] as? String)?.contains("gpt-9") == true)
             let many = Self.chat.replacingOccurrences(of: #""max_tokens":50"#, with: #""max_tokens":50,"n":3"#)
-            #expect((try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: many).expectProblem(.unprocessableContent)["detail"] as? String)?
-                .contains("one choice") == true)
-            try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: #"{"model":"chat"}"#).expectProblem(.unprocessableContent)
+            #expect(
+                (try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: many).expectProblem(.unprocessableContent)[
+                    "detail"
+                ] as? String)?
+                .contains("one choice") == true
+            )
+            try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: #"{"model":"chat"}"#).expectProblem(
+                .unprocessableContent
+            )
             try await client.send(.post, "/openai/v1/chat/completions", token: context.key, json: #"{"model":"chat","messages":[]}"#)
                 .expectProblem(.unprocessableContent)
             try await client.send(.post, "/openai/v1/chat/completions", json: Self.chat).expectProblem(.unauthorized)
@@ -159,7 +199,10 @@ struct FrontDoorTests {
 
             let tenant = try #require(try await context.store.tenants.find(id: context.tenant))
             let viewer = try await context.store.apiKeys.create(
-                by: .localAdministrator(of: tenant), name: "viewer", grant: APIKeyGrant(subject: "v", roles: [.viewer]), expiresAt: nil
+                by: .localAdministrator(of: tenant),
+                name: "viewer",
+                grant: APIKeyGrant(subject: "v", roles: [.viewer]),
+                expiresAt: nil
             )
             try await client.send(.post, "/openai/v1/chat/completions", token: viewer.secret.token, json: Self.chat).expectProblem(.forbidden)
             #expect(context.script.requestCount(model: "mock-model") == 0)

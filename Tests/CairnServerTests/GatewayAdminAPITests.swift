@@ -402,7 +402,9 @@ struct GatewayAdminAPITests {
         }
     }
 
-    @Test("With the tenant's privacy policy on, personal data leaves for the provider redacted; the other tenant's calls and checksum look-alikes are untouched")
+    @Test(
+        "With the tenant's privacy policy on, personal data leaves for the provider redacted; the other tenant's calls and checksum look-alikes are untouched"
+    )
     func redactsOutboundPersonalData() async throws {
         try await Self.withMockPlatform { client, fixture, mock in
             let admin = fixture.northbankAdmin
@@ -428,14 +430,19 @@ struct GatewayAdminAPITests {
             #expect(try await client.send(.post, "/openai/v1/chat/completions", token: fixture.southbankAdmin, json: ask).status == .ok)
             #expect(try sent().contains("jane.doe@example.com"), "another tenant's policy is its own")
 
-            #expect(try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":"yes"}"#).status == .unprocessableContent)
+            #expect(
+                try await client.send(.put, "/v1/gateway/privacy", token: admin, json: #"{"redactPersonalData":"yes"}"#).status
+                    == .unprocessableContent
+            )
             let audit = try await client.send(.get, "/v1/audit?action=gateway.privacy.set", token: admin)
             #expect(String(buffer: audit.body).contains("gateway.privacy.set"))
         }
     }
 
     /// Runs `body` against an app whose platform catalog routes `chat` to the mock's `platform-model`.
-    static func withMockPlatform(_ body: @escaping @Sendable (any TestClientProtocol, Fixture, MockModelServer.Running) async throws -> Void) async throws {
+    static func withMockPlatform(
+        _ body: @escaping @Sendable (any TestClientProtocol, Fixture, MockModelServer.Running) async throws -> Void
+    ) async throws {
         try await MockModelServer.withRunning { mock in
             let platform = GatewayCatalog(
                 providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: mock.baseURL + "/v1")],

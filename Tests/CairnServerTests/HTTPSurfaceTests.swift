@@ -1,11 +1,12 @@
 import CairnAPI
-@testable import CairnServer
 import CairnTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import CairnServer
 
 @Suite("HTTP surface")
 struct HTTPSurfaceTests {
@@ -32,7 +33,10 @@ struct HTTPSurfaceTests {
             let denied = try await client.send(.get, "/healthz", headers: [.origin: "https://evil.test"])
             #expect(denied.headers[.accessControlAllowOrigin] == nil)
             let preflight = try await client.send(
-                .options, "/v1/me", headers: [.origin: "https://portal.bank.test", .accessControlRequestMethod: "GET"])
+                .options,
+                "/v1/me",
+                headers: [.origin: "https://portal.bank.test", .accessControlRequestMethod: "GET"]
+            )
             #expect(preflight.status == .noContent)
             #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
         }

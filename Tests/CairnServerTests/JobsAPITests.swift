@@ -18,7 +18,8 @@ struct JobsAPITests {
             let northbank = try #require(try await fixture.store.tenants.find(name: TenantName("northbank")))
             let admin = Principal.localAdministrator(of: northbank)
             let later = try await fixture.store.jobs.enqueue(
-                .init(kind: "document.ingest", payload: #"{"document":"policy-7"}"#, runAt: Date().addingTimeInterval(3600)), by: admin
+                .init(kind: "document.ingest", payload: #"{"document":"policy-7"}"#, runAt: Date().addingTimeInterval(3600)),
+                by: admin
             ).job
             _ = try await fixture.store.jobs.enqueue(.init(kind: "audit.verify"), by: admin)
 
@@ -53,23 +54,41 @@ struct JobsAPITests {
         }
     }
 
-    @Test("POST /v1/jobs queues submittable kinds; past the tenant's cap it answers 429 with Retry-After and writes nothing; other tenants are unaffected", arguments: TestEngine.all)
+    @Test(
+        "POST /v1/jobs queues submittable kinds; past the tenant's cap it answers 429 with Retry-After and writes nothing; other tenants are unaffected",
+        arguments: TestEngine.all
+    )
     func submitAndBackpressure(engine: TestEngine) async throws {
         try await withTestApp(engine, queueLimits: QueueLimits(perTenant: 3, total: 100)) { client, fixture in
             for index in 1...3 {
-                let created = try await client.send(.post, "/v1/jobs", token: fixture.northbankAdmin, json: #"{"kind":"probe.effect","payload":{"key":"k\#(index)"}}"#)
+                let created = try await client.send(
+                    .post,
+                    "/v1/jobs",
+                    token: fixture.northbankAdmin,
+                    json: #"{"kind":"probe.effect","payload":{"key":"k\#(index)"}}"#
+                )
                 #expect(created.status == .created, "\(String(buffer: created.body))")
                 #expect(created.json["state"] as? String == "queued")
                 #expect(created.json["maxAttempts"] as? Int == 5, "the kind's default")
             }
-            let refused = try await client.send(.post, "/v1/jobs", token: fixture.northbankAdmin, json: #"{"kind":"probe.effect","payload":{"key":"k4"}}"#)
+            let refused = try await client.send(
+                .post,
+                "/v1/jobs",
+                token: fixture.northbankAdmin,
+                json: #"{"kind":"probe.effect","payload":{"key":"k4"}}"#
+            )
             let problem = refused.expectProblem(.tooManyRequests)
             #expect(refused.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
             #expect((problem["detail"] as? String)?.contains("full") == true)
             let listed = try await client.send(.get, "/v1/jobs", token: fixture.northbankAdmin)
             #expect((listed.json["jobs"] as? [Any])?.count == 3, "the refused job left nothing behind")
 
-            let other = try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"probe.effect","payload":{"key":"k1"}}"#)
+            let other = try await client.send(
+                .post,
+                "/v1/jobs",
+                token: fixture.southbankAdmin,
+                json: #"{"kind":"probe.effect","payload":{"key":"k1"}}"#
+            )
             #expect(other.status == .created)
 
             // The body's idempotencyKey dedupes jobs of one kind: the existing job comes back with 200.
@@ -79,14 +98,24 @@ struct JobsAPITests {
             #expect(first.status == .created && again.status == .ok)
             #expect(first.json["id"] as? String == again.json["id"] as? String)
 
-            try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"document.purge","payload":{}}"#).expectProblem(.unprocessableContent)
-            try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"probe.effect","payload":[1]}"#).expectProblem(.unprocessableContent)
-            try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"probe.effect","payload":{},"maxAttempts":0}"#).expectProblem(.unprocessableContent)
-            try await client.send(.post, "/v1/jobs", token: fixture.northbankViewer, json: #"{"kind":"probe.effect","payload":{}}"#).expectProblem(.forbidden)
+            try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"document.purge","payload":{}}"#).expectProblem(
+                .unprocessableContent
+            )
+            try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"probe.effect","payload":[1]}"#).expectProblem(
+                .unprocessableContent
+            )
+            try await client.send(.post, "/v1/jobs", token: fixture.southbankAdmin, json: #"{"kind":"probe.effect","payload":{},"maxAttempts":0}"#)
+                .expectProblem(.unprocessableContent)
+            try await client.send(.post, "/v1/jobs", token: fixture.northbankViewer, json: #"{"kind":"probe.effect","payload":{}}"#).expectProblem(
+                .forbidden
+            )
         }
     }
 
-    @Test("Idempotency-Key: a replay returns the identical response, a different body answers 422, and 10 concurrent requests create one resource", arguments: TestEngine.all)
+    @Test(
+        "Idempotency-Key: a replay returns the identical response, a different body answers 422, and 10 concurrent requests create one resource",
+        arguments: TestEngine.all
+    )
     func idempotencyKeys(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, fixture in
             let body = #"{"name":"ingest-bot","roles":["service"]}"#
@@ -100,13 +129,25 @@ struct JobsAPITests {
             let keys = try await client.send(.get, "/v1/api-keys", token: fixture.northbankAdmin)
             #expect((keys.json["keys"] as? [[String: Any]])?.filter { $0["name"] as? String == "ingest-bot" }.count == 1)
 
-            let conflicting = try await client.send(.post, "/v1/api-keys", token: fixture.northbankAdmin, json: #"{"name":"other-bot","roles":["service"]}"#, headers: key)
+            let conflicting = try await client.send(
+                .post,
+                "/v1/api-keys",
+                token: fixture.northbankAdmin,
+                json: #"{"name":"other-bot","roles":["service"]}"#,
+                headers: key
+            )
             #expect(conflicting.expectProblem(.unprocessableContent)["type"] as? String == "urn:cairn:problem:idempotency-key-reused")
             // Keys are the tenant's: the same key elsewhere is a new request.
             let elsewhere = try await client.send(.post, "/v1/api-keys", token: fixture.southbankAdmin, json: body, headers: key)
             #expect(elsewhere.status == .created)
-            try await client.send(.post, "/v1/api-keys", token: fixture.northbankAdmin, json: body, headers: [HTTPField.Name("Idempotency-Key")!: "bad key"])
-                .expectProblem(.badRequest)
+            try await client.send(
+                .post,
+                "/v1/api-keys",
+                token: fixture.northbankAdmin,
+                json: body,
+                headers: [HTTPField.Name("Idempotency-Key")!: "bad key"]
+            )
+            .expectProblem(.badRequest)
 
             let job = #"{"kind":"probe.effect","payload":{"key":"once"}}"#
             let concurrent: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "burst-1"]
@@ -124,7 +165,13 @@ struct JobsAPITests {
             // The operator's keys live in the platform scope.
             let tenantKey: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "tenant-1"]
             let tenant = try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"eastbank"}"#, headers: tenantKey)
-            let tenantAgain = try await client.send(.post, "/v1/tenants", token: fixture.operatorToken, json: #"{"name":"eastbank"}"#, headers: tenantKey)
+            let tenantAgain = try await client.send(
+                .post,
+                "/v1/tenants",
+                token: fixture.operatorToken,
+                json: #"{"name":"eastbank"}"#,
+                headers: tenantKey
+            )
             #expect(tenant.status == .created && tenantAgain.status == .created && tenant.body == tenantAgain.body)
         }
     }
@@ -133,7 +180,9 @@ struct JobsAPITests {
     func sagaThroughTheAPI(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, fixture in
             let submitted = try await client.send(
-                .post, "/v1/jobs", token: fixture.northbankAdmin,
+                .post,
+                "/v1/jobs",
+                token: fixture.northbankAdmin,
                 json: #"{"kind":"probe.saga","payload":{"key":"api","steps":4,"sleepMs":1000,"failAtStep":3}}"#
             )
             let id = try #require(submitted.json["id"] as? String)

@@ -10,7 +10,12 @@ struct TenancyTests {
     @Test("Every /v1 read, list, update and delete of another tenant's resources answers 404 or omits them", arguments: TestEngine.all)
     func isolation(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, fixture in
-            let created = try await client.send(.post, "/v1/api-keys", token: fixture.northbankAdmin, json: #"{"name":"north-only","roles":["viewer"]}"#)
+            let created = try await client.send(
+                .post,
+                "/v1/api-keys",
+                token: fixture.northbankAdmin,
+                json: #"{"name":"north-only","roles":["viewer"]}"#
+            )
             let northKey = try #require((created.json["key"] as? [String: Any])?["id"] as? String)
             let south = fixture.southbankAdmin
 

@@ -5,7 +5,6 @@ import CairnIdentity
 import CairnIngest
 import CairnJobs
 import CairnSearch
-@testable import CairnServer
 import CairnStore
 import CairnTestSupport
 import Foundation
@@ -15,6 +14,8 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+
+@testable import CairnServer
 
 /// Two tenants with an admin and a viewer key each, an OIDC provider, and the operator token.
 struct Fixture: Sendable {
@@ -28,7 +29,12 @@ struct Fixture: Sendable {
     static func make(_ store: CairnStore) async throws -> Fixture {
         func key(_ tenant: Tenant, _ role: Role) async throws -> String {
             let grant = APIKeyGrant(subject: "\(tenant.name)-\(role.rawValue)", roles: [role], attributes: AccessAttributes(clearance: .restricted))
-            let created = try await store.apiKeys.create(by: .localAdministrator(of: tenant), name: "\(role.rawValue)-key", grant: grant, expiresAt: nil)
+            let created = try await store.apiKeys.create(
+                by: .localAdministrator(of: tenant),
+                name: "\(role.rawValue)-key",
+                grant: grant,
+                expiresAt: nil
+            )
             return created.secret.token
         }
         let northbank = try await store.tenants.create(name: TenantName("northbank"), actor: "test")
@@ -79,7 +85,9 @@ func withTestApp(
                 catalogs: StoredGatewayCatalog(platform: platformCatalog, repository: store.gatewayCatalog),
                 pool: pool,
                 credentials: StoredCredentials(
-                    repository: store.gatewayCatalog, masterKey: masterKey, platform: ProviderCredentials(environment: [:])
+                    repository: store.gatewayCatalog,
+                    masterKey: masterKey,
+                    platform: ProviderCredentials(environment: [:])
                 ),
                 localEmbedder: nil,
                 bookkeeping: GatewayBookkeeping(books: store.gatewayBooks, logger: logger),

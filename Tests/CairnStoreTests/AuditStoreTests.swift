@@ -1,10 +1,11 @@
 import CairnCore
-@testable import CairnStore
 import CairnTestSupport
 import Foundation
 import PostgresNIO
 import SQLKit
 import Testing
+
+@testable import CairnStore
 
 /// A tenant with an audit trail of four events: tenant.create, then three key creations.
 func tenantWithTrail(_ store: CairnStore) async throws -> Principal {
@@ -54,7 +55,9 @@ struct AuditStoreTests {
                 try await store.database.transaction(.tenant(admin.tenantID)) { transaction in
                     try await AuditLog.append(
                         AuditRecord(actor: "cli", action: "api_key.create", targetType: "api_key", targetID: "x"),
-                        tenantID: admin.tenantID, in: transaction)
+                        tenantID: admin.tenantID,
+                        in: transaction
+                    )
                     throw Abort()
                 }
             }
@@ -93,11 +96,14 @@ struct AuditStoreTests {
                 try await tamper(store, ["DELETE FROM audit_events WHERE tenant_id = \(bind: tenant) AND seq = 3"])
                 expected = .init(sequence: 3, reason: .missing)
             case .swap:
-                try await tamper(store, [
-                    "UPDATE audit_events SET seq = -1 WHERE tenant_id = \(bind: tenant) AND seq = 2",
-                    "UPDATE audit_events SET seq = 2 WHERE tenant_id = \(bind: tenant) AND seq = 3",
-                    "UPDATE audit_events SET seq = 3 WHERE tenant_id = \(bind: tenant) AND seq = -1",
-                ])
+                try await tamper(
+                    store,
+                    [
+                        "UPDATE audit_events SET seq = -1 WHERE tenant_id = \(bind: tenant) AND seq = 2",
+                        "UPDATE audit_events SET seq = 2 WHERE tenant_id = \(bind: tenant) AND seq = 3",
+                        "UPDATE audit_events SET seq = 3 WHERE tenant_id = \(bind: tenant) AND seq = -1",
+                    ]
+                )
                 expected = .init(sequence: 2, reason: .contentAltered)
             case .truncate:
                 try await tamper(store, ["DELETE FROM audit_events WHERE tenant_id = \(bind: tenant) AND seq = 4"])
@@ -107,12 +113,24 @@ struct AuditStoreTests {
                 // recomputes its hash; only the head recorded on the tenant row still differs.
                 let newest = try #require(try await store.audit.page(for: admin, filter: .init(), before: nil, limit: 1).events.first)
                 let forged = AuditChain.link(
-                    AuditRecord(actor: "mallory", action: newest.record.action, targetType: newest.record.targetType,
-                                targetID: newest.record.targetID, details: newest.record.details),
-                    tenantID: admin.tenantID, sequence: newest.sequence, occurredAt: newest.occurredAt, previousHash: newest.previousHash)
-                try await tamper(store, [
-                    "UPDATE audit_events SET actor = 'mallory', hash = \(bind: forged.hash) WHERE tenant_id = \(bind: tenant) AND seq = 4"
-                ])
+                    AuditRecord(
+                        actor: "mallory",
+                        action: newest.record.action,
+                        targetType: newest.record.targetType,
+                        targetID: newest.record.targetID,
+                        details: newest.record.details
+                    ),
+                    tenantID: admin.tenantID,
+                    sequence: newest.sequence,
+                    occurredAt: newest.occurredAt,
+                    previousHash: newest.previousHash
+                )
+                try await tamper(
+                    store,
+                    [
+                        "UPDATE audit_events SET actor = 'mallory', hash = \(bind: forged.hash) WHERE tenant_id = \(bind: tenant) AND seq = 4"
+                    ]
+                )
                 expected = .init(sequence: 4, reason: .headMismatch)
             }
             let result = try #require(try await store.audit.verify(tenantName: TenantName("northbank")).first)
@@ -141,7 +159,9 @@ struct RowLevelSecurityTests {
             }
             #expect(tenantsSeen == ["southbank"])
             let auditTenants = try await store.database.transaction(.tenant(southbank.tenantID)) { transaction in
-                try await transaction.sql.raw("SELECT DISTINCT tenant_id FROM audit_events").all().map { try $0.decode(column: "tenant_id", as: String.self) }
+                try await transaction.sql.raw("SELECT DISTINCT tenant_id FROM audit_events").all().map {
+                    try $0.decode(column: "tenant_id", as: String.self)
+                }
             }
             #expect(auditTenants == [southbank.tenantID.description])
             let allKeys = try await store.database.transaction(.platform) { transaction in

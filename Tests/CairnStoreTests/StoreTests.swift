@@ -1,10 +1,11 @@
 import CairnCore
-@testable import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
 import SQLKit
 import Testing
+
+@testable import CairnStore
 
 /// Creates a tenant and returns its local administrator, the principal the CLI acts as.
 func grant(_ roles: Set<Role>, subject: String = "svc") -> APIKeyGrant {
@@ -61,7 +62,9 @@ struct APIKeyStoreTests {
             #expect(tenant.name.rawValue == "northbank")
             #expect(key.grant.attributes.entities == ["uk"])
 
-            let forged = try #require(APIKeySecret(token: String(created.secret.token.dropLast()) + (created.secret.token.hasSuffix("A") ? "B" : "A")))
+            let forged = try #require(
+                APIKeySecret(token: String(created.secret.token.dropLast()) + (created.secret.token.hasSuffix("A") ? "B" : "A"))
+            )
             #expect(try await store.apiKeys.authenticate(forged) == nil)
 
             let revoked = try await store.apiKeys.revoke(key.id, by: admin)
@@ -92,8 +95,14 @@ struct APIKeyStoreTests {
         try await withTestStore(engine) { store in
             let tenant = try await store.tenants.create(name: TenantName("northbank"), actor: "test")
             let creator = Principal(
-                tenantID: tenant.id, tenantName: tenant.name, subject: "alice", roles: [.admin], groups: [],
-                attributes: AccessAttributes(clearance: .internal), credential: .apiKey(APIKeyID()))
+                tenantID: tenant.id,
+                tenantName: tenant.name,
+                subject: "alice",
+                roles: [.admin],
+                groups: [],
+                attributes: AccessAttributes(clearance: .internal),
+                credential: .apiKey(APIKeyID())
+            )
             var restricted = grant([.viewer])
             restricted.attributes.clearance = .restricted
             await #expect(throws: CairnError.self) { try await store.apiKeys.create(by: creator, name: "x", grant: restricted, expiresAt: nil) }
@@ -135,9 +144,17 @@ struct PaginationTests {
             for name in ["westbank", "eastbank", "southbank"] { _ = try await makeTenant(store, name) }
             let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
             for index in 0..<5 {
-                try await store.principals.recordSeen(Principal(
-                    tenantID: tenant.id, tenantName: tenant.name, subject: "user\(index)", roles: [.viewer], groups: [],
-                    attributes: AccessAttributes(), credential: index.isMultiple(of: 2) ? .oidc(issuer: "idp") : .apiKey(APIKeyID())))
+                try await store.principals.recordSeen(
+                    Principal(
+                        tenantID: tenant.id,
+                        tenantName: tenant.name,
+                        subject: "user\(index)",
+                        roles: [.viewer],
+                        groups: [],
+                        attributes: AccessAttributes(),
+                        credential: index.isMultiple(of: 2) ? .oidc(issuer: "idp") : .apiKey(APIKeyID())
+                    )
+                )
             }
 
             var keys: [APIKey] = []

@@ -1,6 +1,6 @@
 public import CairnCore
-public import CairnStore
 public import CairnRuntime
+public import CairnStore
 import Foundation
 import Logging
 
@@ -80,7 +80,7 @@ private func administer(_ sql: String, on location: PostgresLocation) async thro
         do {
             try await PostgresDatabase.executeOutsidePool(sql, on: location, logger: Logger(label: "cairn.test.admin"))
             return
-        } catch where attempt < 5 {
+        } catch  where attempt < 5 {
             try await Task.sleep(for: .milliseconds(500 * attempt))
         } catch {
             throw CairnError(.internalFailure, "\(sql) failed five times: \(String(reflecting: error))")

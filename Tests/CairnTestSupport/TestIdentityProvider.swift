@@ -28,8 +28,14 @@ public struct TestIdentityProvider: Sendable {
         let primitives = try rsa.publicKey.getKeyPrimitives()
         let point = p256.publicKey.rawRepresentation
         let keys: [[String: String]] = [
-            ["kty": "RSA", "kid": Algorithm.rs256.kid, "alg": "RS256", "use": "sig", "n": Self.b64(primitives.modulus), "e": Self.b64(primitives.publicExponent)],
-            ["kty": "EC", "kid": Algorithm.es256.kid, "alg": "ES256", "crv": "P-256", "x": Self.b64(point.prefix(32)), "y": Self.b64(point.suffix(32))],
+            [
+                "kty": "RSA", "kid": Algorithm.rs256.kid, "alg": "RS256", "use": "sig", "n": Self.b64(primitives.modulus),
+                "e": Self.b64(primitives.publicExponent),
+            ],
+            [
+                "kty": "EC", "kid": Algorithm.es256.kid, "alg": "ES256", "crv": "P-256", "x": Self.b64(point.prefix(32)),
+                "y": Self.b64(point.suffix(32)),
+            ],
             ["kty": "OKP", "kid": Algorithm.eddsa.kid, "alg": "EdDSA", "crv": "Ed25519", "x": Self.b64(ed25519.publicKey.rawRepresentation)],
         ]
         return try JSONSerialization.data(withJSONObject: ["keys": keys])
@@ -46,11 +52,17 @@ public struct TestIdentityProvider: Sendable {
 
     /// A compact JWS over `claims`. `header` entries override the defaults (`alg`, `kid`, `typ`);
     /// names in `omitting` are left out of the header altogether.
-    public func token(_ claims: [String: Any], algorithm: Algorithm = .rs256, header: [String: Any] = [:], omitting: Set<String> = []) throws -> String {
+    public func token(
+        _ claims: [String: Any],
+        algorithm: Algorithm = .rs256,
+        header: [String: Any] = [:],
+        omitting: Set<String> = []
+    ) throws -> String {
         var fullHeader: [String: Any] = ["alg": algorithm.rawValue, "kid": algorithm.kid, "typ": "JWT"]
         fullHeader.merge(header) { _, new in new }
         for name in omitting { fullHeader[name] = nil }
-        let signingInput = Self.b64(try JSONSerialization.data(withJSONObject: fullHeader)) + "." + Self.b64(try JSONSerialization.data(withJSONObject: claims))
+        let signingInput =
+            Self.b64(try JSONSerialization.data(withJSONObject: fullHeader)) + "." + Self.b64(try JSONSerialization.data(withJSONObject: claims))
         return signingInput + "." + Self.b64(try sign(Data(signingInput.utf8), with: algorithm))
     }
 

@@ -26,7 +26,11 @@ public struct Agent: Sendable {
     ///   - approvals: who may approve a waiting call.
     ///   - tenantQueueCap: the tenant's queue cap, applied to the jobs runs enqueue.
     public init(
-        store: CairnStore, search: SearchService, route: AnswerRoute?, limits: AgentLimits = AgentLimits(), approvals: AgentApprovalRule = .starterOrManager,
+        store: CairnStore,
+        search: SearchService,
+        route: AnswerRoute?,
+        limits: AgentLimits = AgentLimits(),
+        approvals: AgentApprovalRule = .starterOrManager,
         tenantQueueCap: Int? = nil
     ) {
         self.store = store
@@ -50,13 +54,17 @@ public struct Agent: Sendable {
         var tools = allowed
         if let names {
             guard !names.isEmpty, names.count <= Self.maximumToolNames else {
-                throw CairnError(.invalidInput, "Name between one tool and every tool once; leave 'tools' out to give the agent every tool your roles allow.")
+                throw CairnError(
+                    .invalidInput,
+                    "Name between one tool and every tool once; leave 'tools' out to give the agent every tool your roles allow."
+                )
             }
             tools = []
             for name in names {
                 guard let tool = AgentTool(rawValue: name) else {
                     throw CairnError(
-                        .invalidInput, "'\(name.prefix(80))' is not a tool; the tools are \(AgentTool.allCases.map(\.rawValue).joined(separator: ", "))."
+                        .invalidInput,
+                        "'\(name.prefix(80))' is not a tool; the tools are \(AgentTool.allCases.map(\.rawValue).joined(separator: ", "))."
                     )
                 }
                 guard allowed.contains(tool) else {
@@ -99,7 +107,8 @@ public struct Agent: Sendable {
 
     /// Approves or rejects the call run `id` waits on (step `expected`, when given), and hands
     /// the run back to a worker, as this agent's approval rule allows.
-    public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal) async throws -> AgentRun {
+    public func decide(_ decision: AgentRuns.Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal) async throws -> AgentRun
+    {
         try await store.agentRuns.decide(decision, on: id, step: expected, by: principal, approvals: approvals, tenantQueueCap: tenantQueueCap)
     }
 
@@ -137,14 +146,22 @@ public struct Agent: Sendable {
                 completion = try await route.gateway.complete(request, for: principal)
             } catch let error as CairnError where Self.isFinal(error) {
                 try await store.agentRuns.transition(
-                    id, tenant: tenant, to: .failed, outcome: "The model could not be called: \(error.message)", activeMilliseconds: stopwatch.lap()
+                    id,
+                    tenant: tenant,
+                    to: .failed,
+                    outcome: "The model could not be called: \(error.message)",
+                    activeMilliseconds: stopwatch.lap()
                 )
                 return
             }
             let message = completion.message
             let call = AnswerTrace.ModelCall(
-                model: route.model, deployment: completion.cairn?.deployment, promptSHA256: try GenerativeAnswerer.promptHash(request),
-                inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens, cost: completion.cairn?.cost
+                model: route.model,
+                deployment: completion.cairn?.deployment,
+                promptSHA256: try GenerativeAnswerer.promptHash(request),
+                inputTokens: completion.usage?.promptTokens,
+                outputTokens: completion.usage?.completionTokens,
+                cost: completion.cairn?.cost
             )
             var turn = [AgentRuns.NewStep(kind: .model, state: .completed, output: message?.content, model: call, guardrails: goalScreen(run))]
             for toolCall in message?.toolCalls ?? [] {
@@ -153,8 +170,13 @@ public struct Agent: Sendable {
             // A turn without tool calls is the final answer, recorded with the run's completion.
             let final = turn.count == 1
             let recorded = try await store.agentRuns.recordModelTurn(
-                turn, cost: completion.cairn?.cost ?? .zero, activeMilliseconds: stopwatch.lap(), completing: final ? message?.content ?? "" : nil,
-                after: run.steps.last?.position ?? 0, of: id, tenant: tenant
+                turn,
+                cost: completion.cairn?.cost ?? .zero,
+                activeMilliseconds: stopwatch.lap(),
+                completing: final ? message?.content ?? "" : nil,
+                after: run.steps.last?.position ?? 0,
+                of: id,
+                tenant: tenant
             )
             // Not recorded: another job moved the run on meanwhile, and carries it from there.
             if final || !recorded { return }
@@ -175,14 +197,24 @@ public struct Agent: Sendable {
             case (.pending, let tool?) where !tool.hasSideEffects:
                 let result = try await toolbox.read(tool, arguments: step.arguments ?? "", as: principal)
                 try await store.agentRuns.settle(
-                    step: step.position, of: id, tenant: tenant, state: result.failed ? .failed : .completed, output: result.output,
+                    step: step.position,
+                    of: id,
+                    tenant: tenant,
+                    state: result.failed ? .failed : .completed,
+                    output: result.output,
                     guardrails: result.guardrails
                 )
             default:
                 throw AgentToolError("The step cannot be made: \(step.tool ?? "no tool") in state \(step.state.rawValue).")
             }
         } catch let error as AgentToolError {
-            try await store.agentRuns.settle(step: step.position, of: id, tenant: tenant, state: .failed, output: try AgentToolbox.json(["error": error.message]))
+            try await store.agentRuns.settle(
+                step: step.position,
+                of: id,
+                tenant: tenant,
+                state: .failed,
+                output: try AgentToolbox.json(["error": error.message])
+            )
         }
     }
 
@@ -195,11 +227,18 @@ public struct Agent: Sendable {
     /// outside it is refused, a side-effecting one waits for a person, a read-only one runs next.
     private func step(for call: ToolCall, in run: AgentRun, as principal: Principal) async throws -> AgentRuns.NewStep {
         let name = call.function.name
-        var step = AgentRuns.NewStep(kind: .tool, state: .pending, tool: String(name.prefix(200)), callID: call.id, arguments: call.function.arguments)
+        var step = AgentRuns.NewStep(
+            kind: .tool,
+            state: .pending,
+            tool: String(name.prefix(200)),
+            callID: call.id,
+            arguments: call.function.arguments
+        )
         guard let tool = AgentTool(rawValue: name), run.tools.contains(tool) else {
             step.state = .refused
             step.output = try AgentToolbox.json([
-                "error": "The tool '\(name.prefix(200))' is not available in this run; its tools are \(run.tools.map(\.rawValue).joined(separator: ", "))."
+                "error":
+                    "The tool '\(name.prefix(200))' is not available in this run; its tools are \(run.tools.map(\.rawValue).joined(separator: ", "))."
             ])
             step.guardrails = [.init(check: "tool-policy", subject: "call \(call.id)", decision: "refused", detail: "not one of the run's tools")]
             return step
@@ -208,7 +247,9 @@ public struct Agent: Sendable {
         do {
             _ = try await toolbox.proposal(call.function.arguments, as: principal)
             step.state = .awaitingApproval
-            step.guardrails = [.init(check: "approval", subject: "call \(call.id)", decision: "held", detail: "\(tool.rawValue) changes state; a person decides")]
+            step.guardrails = [
+                .init(check: "approval", subject: "call \(call.id)", decision: "held", detail: "\(tool.rawValue) changes state; a person decides")
+            ]
         } catch let error as AgentToolError {
             step.state = .refused
             step.output = try AgentToolbox.json(["error": error.message])
@@ -248,7 +289,8 @@ public struct Agent: Sendable {
             let calls = run.steps[(index + 1)...].prefix { $0.kind == .tool }
             messages.append(
                 ChatMessage(
-                    role: .assistant, content: turn.output,
+                    role: .assistant,
+                    content: turn.output,
                     toolCalls: calls.isEmpty
                         ? nil : calls.map { ToolCall(id: $0.callID ?? "", function: .init(name: $0.tool ?? "", arguments: $0.arguments ?? "{}")) }
                 )

@@ -21,7 +21,12 @@ public enum AgentRunAccess {
     /// Checks that `principal` may approve or reject the call a run `owner` started waits on.
     /// Under four-eyes approval the starter may reject but not approve; identity is the audit
     /// actor, so one person holding two credentials counts as two (ADR 0026).
-    public static func checkDecision(approving: Bool, onRunOwnedBy owner: String, by principal: Principal, under rule: AgentApprovalRule) throws(CairnError) {
+    public static func checkDecision(
+        approving: Bool,
+        onRunOwnedBy owner: String,
+        by principal: Principal,
+        under rule: AgentApprovalRule
+    ) throws(CairnError) {
         if approving, rule == .fourEyes, owner == principal.auditActor {
             throw CairnError(.forbidden, "Four-eyes approval is on: someone other than the run's starter must approve its calls.")
         }

@@ -1,5 +1,5 @@
-public import CairnJobs
 import CairnCore
+public import CairnJobs
 import CairnStore
 
 /// Runs `agent.run` jobs: each takes one run as far as it can go (see ``Agent``).

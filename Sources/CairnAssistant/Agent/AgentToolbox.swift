@@ -72,7 +72,8 @@ struct AgentToolbox: Sendable {
                 let job = try await store.jobs.get(jobID, for: principal)
                 return Result(
                     output: try Self.json(JobStatus(jobId: job.id.description, kind: job.kind, state: job.state.rawValue, attempt: job.attempt)),
-                    guardrails: [], failed: false
+                    guardrails: [],
+                    failed: false
                 )
             case .proposeDocumentReview:
                 throw AgentToolError("propose_document_review changes state and is made only after approval.")
@@ -89,7 +90,14 @@ struct AgentToolbox: Sendable {
         let collection = try arguments.optionalText("collection", maximumLength: 100)
         let hits = try await search.search(SearchService.Request(query: query, k: 5, collection: collection, mode: .hybrid), by: principal).hits
         let excerpts = hits.map { hit in
-            excerpt(of: hit.documentID, title: hit.title, firstPage: hit.firstPage, lastPage: hit.lastPage, text: hit.text, subject: "passage \(hit.chunkID)")
+            excerpt(
+                of: hit.documentID,
+                title: hit.title,
+                firstPage: hit.firstPage,
+                lastPage: hit.lastPage,
+                text: hit.text,
+                subject: "passage \(hit.chunkID)"
+            )
         }
         return Result(output: try Self.json(excerpts.map(\.excerpt)), guardrails: excerpts.compactMap(\.flag), failed: false)
     }
@@ -118,11 +126,20 @@ struct AgentToolbox: Sendable {
     /// A flagged text is returned all the same: it may be evidence. The flag is for the people
     /// reading the run, and what a tool returns can never widen the run's tools.
     private func excerpt(
-        of document: DocumentID, title: String, firstPage: Int, lastPage: Int, text: String, subject: String
+        of document: DocumentID,
+        title: String,
+        firstPage: Int,
+        lastPage: Int,
+        text: String,
+        subject: String
     ) -> (excerpt: Excerpt, flag: AnswerTrace.GuardrailDecision?) {
         let verdict = screen.screen(text)
         let excerpt = Excerpt(
-            documentId: document.description, title: title, firstPage: firstPage, lastPage: lastPage, text: text,
+            documentId: document.description,
+            title: title,
+            firstPage: firstPage,
+            lastPage: lastPage,
+            text: text,
             flaggedAsInjection: verdict.flagged
         )
         return (excerpt, verdict.decision(about: subject))
@@ -164,7 +181,10 @@ struct AgentToolbox: Sendable {
         case .searchDocuments:
             return schema(["query": text, "collection": text], required: ["query"])
         case .readDocumentPage:
-            return schema(["document_id": text, "page": .object(["type": .string("integer"), "minimum": .number(1)])], required: ["document_id", "page"])
+            return schema(
+                ["document_id": text, "page": .object(["type": .string("integer"), "minimum": .number(1)])],
+                required: ["document_id", "page"]
+            )
         case .listDocuments:
             return schema(["collection": text], required: [])
         case .getJobStatus:

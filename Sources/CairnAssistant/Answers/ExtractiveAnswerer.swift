@@ -40,11 +40,14 @@ struct ExtractiveAnswerer: Sendable {
         }
         // A sentence below the coverage threshold can never be chosen, whatever its meaning: only
         // the best covered of the others are embedded, ties in retrieval's order.
-        let eligible = candidates.compactMap { candidate -> (candidate: (rank: Int, sentence: EvidenceSentence, terms: Set<String>), coverage: Double)? in
+        let eligible = candidates.compactMap {
+            candidate -> (candidate: (rank: Int, sentence: EvidenceSentence, terms: Set<String>), coverage: Double)? in
             let coverage = scorer.coverage(of: questionTerms, in: candidate.terms)
             return coverage >= Self.coverageThreshold ? (candidate, coverage) : nil
-        }.sorted { ($1.coverage, $0.candidate.rank, $0.candidate.sentence.position) < ($0.coverage, $1.candidate.rank, $1.candidate.sentence.position) }
-            .prefix(Self.embeddedCandidates)
+        }.sorted {
+            ($1.coverage, $0.candidate.rank, $0.candidate.sentence.position) < ($0.coverage, $1.candidate.rank, $1.candidate.sentence.position)
+        }
+        .prefix(Self.embeddedCandidates)
         guard !eligible.isEmpty else { return .refusal }
         let vectors = try await embedder?.embed([question] + eligible.map(\.candidate.sentence.text))
         let scored = eligible.enumerated().map { offset, item in
@@ -64,10 +67,16 @@ struct ExtractiveAnswerer: Sendable {
             let sentence = item.candidate.sentence
             citations.append(
                 Citation(
-                    chunkID: sentence.hit.chunkID, documentID: sentence.hit.documentID, versionID: sentence.hit.versionID,
-                    versionNumber: sentence.hit.versionNumber, title: sentence.hit.title, page: sentence.page, quote: sentence.quote,
+                    chunkID: sentence.hit.chunkID,
+                    documentID: sentence.hit.documentID,
+                    versionID: sentence.hit.versionID,
+                    versionNumber: sentence.hit.versionNumber,
+                    title: sentence.hit.title,
+                    page: sentence.page,
+                    quote: sentence.quote,
                     // An extractive sentence is its quote, word for word.
-                    span: sentence.span, support: 1
+                    span: sentence.span,
+                    support: 1
                 )
             )
             return AnswerSentence(text: sentence.text, citations: [citations.count - 1])

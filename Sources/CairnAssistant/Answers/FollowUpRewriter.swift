@@ -14,7 +14,9 @@ struct FollowUpRewriter: Sendable {
     /// follow-up, if it was one, sits), so a long session cannot grow the query without bound.
     static let previousLength = 500
 
-    static let referring: Set<String> = ["it", "its", "they", "them", "their", "this", "that", "these", "those", "there", "same", "such", "ones", "one"]
+    static let referring: Set<String> = [
+        "it", "its", "they", "them", "their", "this", "that", "these", "those", "there", "same", "such", "ones", "one",
+    ]
     static let continuations = ["and ", "what about ", "how about ", "also ", "and what ", "but "]
 
     func standalone(_ question: String, after previous: String?) -> String {

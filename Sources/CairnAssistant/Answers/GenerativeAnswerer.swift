@@ -1,7 +1,7 @@
 import CairnCore
 public import CairnGateway
-import Crypto
 import CairnSearch
+import Crypto
 import Foundation
 
 /// Answers with a model's words, through the gateway, then keeps only what the sources back:
@@ -27,8 +27,12 @@ struct GenerativeAnswerer: Sendable {
         let request = request(question, sources: sources, stream: false)
         let completion = try await route.gateway.complete(request, for: principal)
         let call = try AnswerTrace.ModelCall(
-            model: route.model, deployment: completion.cairn?.deployment, promptSHA256: Self.promptHash(request),
-            inputTokens: completion.usage?.promptTokens, outputTokens: completion.usage?.completionTokens, cost: completion.cairn?.cost
+            model: route.model,
+            deployment: completion.cairn?.deployment,
+            promptSHA256: Self.promptHash(request),
+            inputTokens: completion.usage?.promptTokens,
+            outputTokens: completion.usage?.completionTokens,
+            cost: completion.cairn?.cost
         )
         return (try await verified(completion.message?.content ?? "", sources: sources, for: principal), call)
     }
@@ -43,7 +47,9 @@ struct GenerativeAnswerer: Sendable {
     /// - Parameter record: records the verified answer and the call behind it, and returns the
     ///   answer as recorded; it runs before the `answer` event is sent.
     func stream(
-        _ question: String, from hits: [SearchService.Hit], for principal: Principal,
+        _ question: String,
+        from hits: [SearchService.Hit],
+        for principal: Principal,
         record: @escaping @Sendable (Answer, AnswerTrace.ModelCall?) async throws -> Answer
     ) async throws -> AsyncStream<AnswerEvent> {
         let sources = Array(hits.prefix(Self.sources))
@@ -80,8 +86,11 @@ struct GenerativeAnswerer: Sendable {
                 }
                 if outcome.failure == nil {
                     let call = AnswerTrace.ModelCall(
-                        model: model, deployment: upstream.receipt.deployment, promptSHA256: promptHash,
-                        inputTokens: outcome.usage?.promptTokens, outputTokens: outcome.usage?.completionTokens
+                        model: model,
+                        deployment: upstream.receipt.deployment,
+                        promptSHA256: promptHash,
+                        inputTokens: outcome.usage?.promptTokens,
+                        outputTokens: outcome.usage?.completionTokens
                     )
                     let answer = try await record(try await answerer.verified(reply, sources: sources, for: principal), call)
                     if !released { continuation.yield(.token(answer.text)) }
@@ -99,7 +108,11 @@ struct GenerativeAnswerer: Sendable {
     }
 
     private func request(_ question: String, sources: [SearchService.Hit], stream: Bool) -> ChatRequest {
-        var request = ChatRequest(model: route.model, messages: AnswerPrompt.messages(question: question, sources: sources), maxTokens: Self.maximumOutputTokens)
+        var request = ChatRequest(
+            model: route.model,
+            messages: AnswerPrompt.messages(question: question, sources: sources),
+            maxTokens: Self.maximumOutputTokens
+        )
         request.temperature = 0
         request.stream = stream ? true : nil
         return request

@@ -48,8 +48,11 @@ extension EvidenceSentence {
                 let local = (range.lowerBound - offset)..<(range.upperBound - offset)
                 sentences.append(
                     EvidenceSentence(
-                        hit: hit, quote: String(quote), page: span.page,
-                        span: (span.start + local.lowerBound)..<(span.start + local.upperBound), position: sentences.count
+                        hit: hit,
+                        quote: String(quote),
+                        page: span.page,
+                        span: (span.start + local.lowerBound)..<(span.start + local.upperBound),
+                        position: sentences.count
                     )
                 )
             }
@@ -141,7 +144,9 @@ enum SentenceBoundaries {
         return abbreviations.contains(String(word).lowercased())
     }
 
-    private static let abbreviations: Set<String> = ["e.g", "i.e", "etc", "no", "nos", "mr", "mrs", "ms", "dr", "vs", "art", "sec", "cf", "approx", "incl"]
+    private static let abbreviations: Set<String> = [
+        "e.g", "i.e", "etc", "no", "nos", "mr", "mrs", "ms", "dr", "vs", "art", "sec", "cf", "approx", "incl",
+    ]
 
     /// `3.2 ` or `12.10 ` at the start of a line.
     private static func startsNumberedClause(_ scalars: ArraySlice<Unicode.Scalar>, at index: Int) -> Bool {

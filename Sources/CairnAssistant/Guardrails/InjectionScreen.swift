@@ -66,38 +66,48 @@ public struct InjectionScreen: Sendable {
 
     private static let signals: [Signal] = [
         Signal(
-            "override", strong: true,
+            "override",
+            strong: true,
             #"\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|all|any|your|the)\b[^.\n]{0,20}\b(instructions?|directions?|rules|prompts?|guidelines|context|messages?)\b"#
         ),
         Signal("new-instructions", strong: true, #"\b(new|updated|real|actual)\s+(system\s+)?instructions?\s*[:\-]"#),
         Signal("role", strong: false, #"\b(you are now|from now on,? you|act as (an? )?|pretend (to be|you are)|roleplay as|you must now)\b"#),
         Signal("jailbreak", strong: true, #"\b(developer mode|jailbreak|do anything now|dan mode|no restrictions|unrestricted mode)\b"#),
         Signal(
-            "exfiltration", strong: true,
+            "exfiltration",
+            strong: true,
             #"\b(reveal|print|show|repeat|output|leak)\b[^.\n]{0,30}\b(system prompt|your (instructions|prompt|rules)|the (text|words|instructions) above|hidden instructions)\b"#
         ),
-        Signal("fence", strong: true, #"(</\s*(source|system|instructions?|context)\s*>|<\|im_(start|end)\|>|\[/?inst\]|^\s*###\s*(system|assistant|instruction))"#),
+        Signal(
+            "fence",
+            strong: true,
+            #"(</\s*(source|system|instructions?|context)\s*>|<\|im_(start|end)\|>|\[/?inst\]|^\s*###\s*(system|assistant|instruction))"#
+        ),
         Signal("system-voice", strong: false, #"\b(system|assistant)\s*:\s"#),
         // A dialogue written into the data: a turn by the assistant or the system, then the user's.
         Signal("forged-turns", strong: true, #"\b(assistant|system)\s*:[\s\S]{0,600}?\buser\s*:"#),
         Signal(
-            "reply-only", strong: true,
+            "reply-only",
+            strong: true,
             #"\b(reply|respond|answer|output|print)\b[^.\n]{0,25}\b(only|exactly|simply|just)\b[^.\n]{0,30}\b(following|text|words?|brackets|phrase|string)\b|\b(simply|only|just) (respond|reply|answer|say|print|output)\s*(with|that|:)"#
         ),
         Signal("if-asked", strong: false, #"\bif (the )?(user|anyone|someone) (asks?|requests?)\b"#),
         Signal(
-            "disregard-data", strong: true,
+            "disregard-data",
+            strong: true,
             #"\b(ignore|disregard)\b[^.\n]{0,30}\b(all|any|other|the rest|them|everything|negative)\b[^.\n]{0,30}\b(info|information|data|content|text|indicators|snippets|documents?)\b"#
         ),
         Signal("focus-only", strong: false, #"\bfocus (only|exclusively|solely)\b"#),
         Signal(
-            "addressed-to-model", strong: true,
+            "addressed-to-model",
+            strong: true,
             #"\b(note|message|notice|instructions?) (to|for) (the )?(automated|ai|llm|language model|assistant|analysis|screening)\b|\b(visible|readable) to (the )?(llm|ai|language models?)\b|\bautomated (screening|analysis) (systems?|software)\b"#
         ),
         Signal("session-break", strong: true, #"<\s*end of (session|conversation|document|context)\s*>|\[system\]"#),
         Signal("override-output", strong: true, #"\boverride\b[^.\n]{0,30}\b(scoring|output|evaluation|assessment|decision|review)\b"#),
         Signal(
-            "tool-steering", strong: false,
+            "tool-steering",
+            strong: false,
             #"\b(call|invoke|use|run|execute|trigger)\b[^.\n]{0,20}\b(the )?(tool|function|propose_document_review|api)\b|\bwithout (asking for )?(approval|confirmation)\b|\bauto-?approve\b"#
         ),
     ]

@@ -93,8 +93,18 @@ public struct AgentRun: Sendable, Equatable {
     public fileprivate(set) var steps: [AgentStep]
 
     public init(
-        id: AgentRunID, tenantID: TenantID, owner: String, goal: String, tools: [AgentTool], state: State, outcome: String?, limits: AgentLimits,
-        usage: Usage, createdAt: Date, updatedAt: Date, steps: [AgentStep]
+        id: AgentRunID,
+        tenantID: TenantID,
+        owner: String,
+        goal: String,
+        tools: [AgentTool],
+        state: State,
+        outcome: String?,
+        limits: AgentLimits,
+        usage: Usage,
+        createdAt: Date,
+        updatedAt: Date,
+        steps: [AgentStep]
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -125,7 +135,9 @@ public struct AgentRun: Sendable, Equatable {
         /// The limit this usage has reached, as a sentence; `nil` while within all of them.
         public func exhausted(_ limits: AgentLimits) -> String? {
             if modelCalls >= limits.modelCalls { return "The run stopped after \(limits.modelCalls) model calls, its step limit." }
-            if activeMilliseconds >= limits.activeMilliseconds { return "The run stopped after \(limits.activeMilliseconds / 1000) seconds of work, its time limit." }
+            if activeMilliseconds >= limits.activeMilliseconds {
+                return "The run stopped after \(limits.activeMilliseconds / 1000) seconds of work, its time limit."
+            }
             if cost >= limits.cost { return "The run stopped when its model calls had cost \(cost), its budget being \(limits.cost)." }
             return nil
         }
@@ -186,8 +198,19 @@ public struct AgentStep: Sendable, Equatable {
     public let updatedAt: Date
 
     public init(
-        position: Int, kind: Kind, state: State, output: String?, tool: String?, callID: String?, arguments: String?, idempotencyKey: String?,
-        decidedBy: String?, model: AnswerTrace.ModelCall?, guardrails: [AnswerTrace.GuardrailDecision], createdAt: Date, updatedAt: Date
+        position: Int,
+        kind: Kind,
+        state: State,
+        output: String?,
+        tool: String?,
+        callID: String?,
+        arguments: String?,
+        idempotencyKey: String?,
+        decidedBy: String?,
+        model: AnswerTrace.ModelCall?,
+        guardrails: [AnswerTrace.GuardrailDecision],
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.position = position
         self.kind = kind

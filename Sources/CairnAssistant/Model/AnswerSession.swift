@@ -39,7 +39,13 @@ public struct AnswerSession: Sendable, Equatable {
         public let createdAt: Date
 
         public init(
-            position: Int, question: String, standaloneQuestion: String, answerID: AnswerID, answerKind: String, answerText: String, createdAt: Date
+            position: Int,
+            question: String,
+            standaloneQuestion: String,
+            answerID: AnswerID,
+            answerKind: String,
+            answerText: String,
+            createdAt: Date
         ) {
             self.position = position
             self.question = question

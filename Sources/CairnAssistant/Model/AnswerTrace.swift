@@ -27,8 +27,17 @@ public struct AnswerTrace: Sendable, Equatable {
     public let guardrails: [GuardrailDecision]
 
     public init(
-        id: AnswerID = AnswerID(), tenantID: TenantID, createdAt: Date = Date(), question: String, mode: String, kind: String, access: Access,
-        passages: [Passage], model: ModelCall?, verdicts: [Verdict], guardrails: [GuardrailDecision]
+        id: AnswerID = AnswerID(),
+        tenantID: TenantID,
+        createdAt: Date = Date(),
+        question: String,
+        mode: String,
+        kind: String,
+        access: Access,
+        passages: [Passage],
+        model: ModelCall?,
+        verdicts: [Verdict],
+        guardrails: [GuardrailDecision]
     ) {
         self.id = id
         self.tenantID = tenantID

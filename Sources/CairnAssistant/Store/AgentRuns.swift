@@ -45,10 +45,14 @@ public struct AgentRuns: Sendable {
             try await Self.enqueue(id, key: "start", tenant: principal.tenantID, cap: tenantQueueCap, in: transaction)
             try await AuditLog.append(
                 AuditRecord(
-                    actor: principal.auditActor, action: "run.create", targetType: "agent_run", targetID: id.description,
+                    actor: principal.auditActor,
+                    action: "run.create",
+                    targetType: "agent_run",
+                    targetID: id.description,
                     details: ["tools": tools.map(\.rawValue).joined(separator: ",")]
                 ),
-                tenantID: principal.tenantID, in: transaction
+                tenantID: principal.tenantID,
+                in: transaction
             )
         }
         return try await get(id, for: principal)
@@ -57,7 +61,9 @@ public struct AgentRuns: Sendable {
     /// The run with its steps, if `principal` may see it.
     public func get(_ id: AgentRunID, for principal: Principal) async throws -> AgentRun {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            guard let run = try await Self.read(id, tenant: principal.tenantID, in: transaction), AgentRunAccess.canSee(runOwnedBy: run.owner, principal) else {
+            guard let run = try await Self.read(id, tenant: principal.tenantID, in: transaction),
+                AgentRunAccess.canSee(runOwnedBy: run.owner, principal)
+            else {
                 throw Self.notFound(id)
             }
             return AgentRunAccess.readsInFull(runOwnedBy: run.owner, principal) ? run : run.withoutContent
@@ -65,7 +71,12 @@ public struct AgentRuns: Sendable {
     }
 
     /// Runs `principal` may see, newest first, without their steps.
-    public func list(for principal: Principal, state: AgentRun.State? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<AgentRun> {
+    public func list(
+        for principal: Principal,
+        state: AgentRun.State? = nil,
+        limit: Int = 100,
+        after cursor: String? = nil
+    ) async throws -> Page<AgentRun> {
         try PageCursor.validate(limit: limit)
         let position = try NewestFirstPosition(cursor: cursor)
         let rows = try await database.transaction(.tenant(principal.tenantID)) { transaction in
@@ -99,7 +110,11 @@ public struct AgentRuns: Sendable {
     /// maker saw, never about whichever call waits by the time it arrives. Under four-eyes
     /// approval the starter may reject their run's call but not approve it.
     public func decide(
-        _ decision: Decision, on id: AgentRunID, step expected: Int? = nil, by principal: Principal, approvals: AgentApprovalRule = .starterOrManager,
+        _ decision: Decision,
+        on id: AgentRunID,
+        step expected: Int? = nil,
+        by principal: Principal,
+        approvals: AgentApprovalRule = .starterOrManager,
         tenantQueueCap: Int?
     ) async throws -> AgentRun {
         if case .reject(let reason?) = decision { try TextRules.validate(reason, field: "A reason", maximumLength: 2000) }
@@ -153,10 +168,14 @@ public struct AgentRuns: Sendable {
             try await Self.enqueue(id, key: "decision-\(position)", tenant: principal.tenantID, cap: tenantQueueCap, in: transaction)
             try await AuditLog.append(
                 AuditRecord(
-                    actor: principal.auditActor, action: action, targetType: "agent_run", targetID: id.description,
+                    actor: principal.auditActor,
+                    action: action,
+                    targetType: "agent_run",
+                    targetID: id.description,
                     details: ["step": String(position), "tool": try step.decode(column: "tool", as: String?.self) ?? ""]
                 ),
-                tenantID: principal.tenantID, in: transaction
+                tenantID: principal.tenantID,
+                in: transaction
             )
         }
         return try await get(id, for: principal)
@@ -208,7 +227,9 @@ public struct AgentRuns: Sendable {
                 for run in Set(batch.map(\.runID)) {
                     starters[run] = try await Self.starter(of: run, tenant: principal.tenantID, in: transaction)
                 }
-                return (batch, batch.filter { AgentRunAccess.canRead(proposalAbout: documents[$0.documentID], startedBy: starters[$0.runID], principal) })
+                return (
+                    batch, batch.filter { AgentRunAccess.canRead(proposalAbout: documents[$0.documentID], startedBy: starters[$0.runID], principal) }
+                )
             }
             visible += readable
             guard batch.count == batchSize, let last = batch.last else { break }
@@ -219,9 +240,14 @@ public struct AgentRuns: Sendable {
 
     private static func proposal(_ row: any SQLRow) throws -> DocumentReviewProposal {
         DocumentReviewProposal(
-            id: try row.string("id"), documentID: try row.entityID("document_id"), reason: try row.string("reason"),
-            proposedBy: try row.string("proposed_by"), approvedBy: try row.string("approved_by"),
-            runID: try row.entityID("run_id"), idempotencyKey: try row.string("idempotency_key"), createdAt: try row.date("created_at")
+            id: try row.string("id"),
+            documentID: try row.entityID("document_id"),
+            reason: try row.string("reason"),
+            proposedBy: try row.string("proposed_by"),
+            approvedBy: try row.string("approved_by"),
+            runID: try row.entityID("run_id"),
+            idempotencyKey: try row.string("idempotency_key"),
+            createdAt: try row.date("created_at")
         )
     }
 
@@ -231,7 +257,8 @@ public struct AgentRuns: Sendable {
     /// it started.
     public func load(_ id: AgentRunID, tenant: TenantID) async throws -> (run: AgentRun, principal: Principal) {
         try await database.transaction(.tenant(tenant)) { transaction in
-            guard let run = try await Self.read(id, tenant: tenant, in: transaction), let principal = try await Self.starter(of: id, tenant: tenant, in: transaction)
+            guard let run = try await Self.read(id, tenant: tenant, in: transaction),
+                let principal = try await Self.starter(of: id, tenant: tenant, in: transaction)
             else { throw Self.notFound(id) }
             return (run, principal)
         }
@@ -249,8 +276,14 @@ public struct AgentRuns: Sendable {
         public var guardrails: [AnswerTrace.GuardrailDecision]
 
         public init(
-            kind: AgentStep.Kind, state: AgentStep.State, output: String? = nil, tool: String? = nil, callID: String? = nil, arguments: String? = nil,
-            model: AnswerTrace.ModelCall? = nil, guardrails: [AnswerTrace.GuardrailDecision] = []
+            kind: AgentStep.Kind,
+            state: AgentStep.State,
+            output: String? = nil,
+            tool: String? = nil,
+            callID: String? = nil,
+            arguments: String? = nil,
+            model: AnswerTrace.ModelCall? = nil,
+            guardrails: [AnswerTrace.GuardrailDecision] = []
         ) {
             self.kind = kind
             self.state = state
@@ -273,7 +306,12 @@ public struct AgentRuns: Sendable {
     /// conversation was read (it is no longer running, or has steps after `lastPosition`):
     /// another job got there first.
     public func recordModelTurn(
-        _ turn: [NewStep], cost: USD, activeMilliseconds: Int64, completing outcome: String?, after lastPosition: Int, of id: AgentRunID,
+        _ turn: [NewStep],
+        cost: USD,
+        activeMilliseconds: Int64,
+        completing outcome: String?,
+        after lastPosition: Int,
+        of id: AgentRunID,
         tenant: TenantID
     ) async throws -> Bool {
         let now = EpochMilliseconds.milliseconds(Date())
@@ -282,7 +320,8 @@ public struct AgentRuns: Sendable {
                 try await transaction.sql.raw("SELECT state FROM agent_runs WHERE id = \(bind: id.description)\(transaction.rowLockClause)")
                     .first()?.string("state") == AgentRun.State.running.rawValue
             else { return false }
-            let last = try await transaction.sql.raw("SELECT MAX(position) AS last FROM agent_steps WHERE run_id = \(bind: id.description)")
+            let last =
+                try await transaction.sql.raw("SELECT MAX(position) AS last FROM agent_steps WHERE run_id = \(bind: id.description)")
                 .first().flatMap { try $0.optionalInt64("last") } ?? 0
             guard last == Int64(lastPosition) else { return false }
             for (offset, step) in turn.enumerated() {
@@ -313,7 +352,12 @@ public struct AgentRuns: Sendable {
 
     /// Settles a tool call not yet made (pending, or approved and not made) with its result.
     public func settle(
-        step position: Int, of id: AgentRunID, tenant: TenantID, state: AgentStep.State, output: String, guardrails: [AnswerTrace.GuardrailDecision] = []
+        step position: Int,
+        of id: AgentRunID,
+        tenant: TenantID,
+        state: AgentStep.State,
+        output: String,
+        guardrails: [AnswerTrace.GuardrailDecision] = []
     ) async throws {
         try await database.transaction(.tenant(tenant)) { transaction in
             try await transaction.sql.raw(
@@ -331,7 +375,11 @@ public struct AgentRuns: Sendable {
     /// the step's idempotency key, so even a second worker racing on the same step records it
     /// once. Audited as `document.review-propose`.
     public func recordProposal(
-        documentID: DocumentID, reason: String, step position: Int, of id: AgentRunID, tenant: TenantID
+        documentID: DocumentID,
+        reason: String,
+        step position: Int,
+        of id: AgentRunID,
+        tenant: TenantID
     ) async throws {
         try await database.transaction(.tenant(tenant)) { transaction in
             guard
@@ -359,10 +407,14 @@ public struct AgentRuns: Sendable {
             if inserted != nil {
                 try await AuditLog.append(
                     AuditRecord(
-                        actor: owner, action: "document.review-propose", targetType: "document", targetID: documentID.description,
+                        actor: owner,
+                        action: "document.review-propose",
+                        targetType: "document",
+                        targetID: documentID.description,
                         details: ["run": id.description, "step": String(position), "approved_by": approver]
                     ),
-                    tenantID: tenant, in: transaction
+                    tenantID: tenant,
+                    in: transaction
                 )
             }
             try await transaction.sql.raw(
@@ -377,7 +429,13 @@ public struct AgentRuns: Sendable {
 
     /// Moves a running run to `state` (with its outcome) and adds the time worked since the last
     /// charge. A run another job has already moved on is left as it is.
-    public func transition(_ id: AgentRunID, tenant: TenantID, to state: AgentRun.State, outcome: String? = nil, activeMilliseconds: Int64) async throws {
+    public func transition(
+        _ id: AgentRunID,
+        tenant: TenantID,
+        to state: AgentRun.State,
+        outcome: String? = nil,
+        activeMilliseconds: Int64
+    ) async throws {
         try await database.transaction(.tenant(tenant)) { transaction in
             try await transaction.sql.raw(
                 """
@@ -417,13 +475,18 @@ public struct AgentRuns: Sendable {
     private static func enqueue(_ id: AgentRunID, key: String, tenant: TenantID, cap: Int?, in transaction: Transaction) async throws {
         _ = try await JobRepository.insert(
             [NewJob(kind: jobKind, payload: try JSONText.json(JobPayload(run: id)), idempotencyKey: "agent-run:\(id):\(key)")],
-            tenant: tenant.description, cap: cap, now: Date(), in: transaction
+            tenant: tenant.description,
+            cap: cap,
+            now: Date(),
+            in: transaction
         )
     }
 
     /// The principal run `id` acts as, as stored when it started.
     private static func starter(of id: AgentRunID, tenant: TenantID, in transaction: Transaction) async throws -> Principal? {
-        guard let row = try await transaction.sql.raw("SELECT principal FROM agent_runs WHERE id = \(bind: id.description)").first() else { return nil }
+        guard let row = try await transaction.sql.raw("SELECT principal FROM agent_runs WHERE id = \(bind: id.description)").first() else {
+            return nil
+        }
         return try JSONDecoder().decode(PrincipalSnapshot.self, from: Data(try row.string("principal").utf8)).principal(tenant: tenant)
     }
 
@@ -433,7 +496,9 @@ public struct AgentRuns: Sendable {
                 "SELECT * FROM agent_runs WHERE id = \(bind: id.description) AND tenant_id = \(bind: tenant.description)"
             ).first()
         else { return nil }
-        let steps = try await transaction.sql.raw("SELECT * FROM agent_steps WHERE run_id = \(bind: id.description) ORDER BY position").all().map(step)
+        let steps = try await transaction.sql.raw("SELECT * FROM agent_steps WHERE run_id = \(bind: id.description) ORDER BY position").all().map(
+            step
+        )
         return try run(row, steps: steps)
     }
 
@@ -450,7 +515,8 @@ public struct AgentRuns: Sendable {
             outcome: try row.decode(column: "outcome", as: String?.self),
             limits: try decoder.decode(AgentLimits.self, from: Data(try row.string("limits").utf8)),
             usage: AgentRun.Usage(
-                modelCalls: Int(try row.int64("model_calls")), activeMilliseconds: try row.int64("active_ms"),
+                modelCalls: Int(try row.int64("model_calls")),
+                activeMilliseconds: try row.int64("active_ms"),
                 cost: USD(nanodollars: try row.int64("cost_nanodollars"))
             ),
             createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at")),

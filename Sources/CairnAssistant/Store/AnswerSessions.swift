@@ -34,7 +34,12 @@ public struct AnswerSessions: Sendable {
 
     /// Appends a turn after the session's last; returns the turn as stored.
     public func append(
-        question: String, standaloneQuestion: String, answerID: AnswerID, answerKind: String, answerText: String, to id: AnswerSessionID,
+        question: String,
+        standaloneQuestion: String,
+        answerID: AnswerID,
+        answerKind: String,
+        answerText: String,
+        to id: AnswerSessionID,
         for principal: Principal
     ) async throws -> AnswerSession.Turn {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
@@ -48,12 +53,18 @@ public struct AnswerSessions: Sendable {
                     """
                 ).first() != nil
             else { throw Self.notFound(id) }
-            let last = try await transaction.sql.raw(
-                "SELECT MAX(position) AS last FROM session_turns WHERE session_id = \(bind: id.description)"
-            ).first().flatMap { try $0.optionalInt64("last") } ?? 0
+            let last =
+                try await transaction.sql.raw(
+                    "SELECT MAX(position) AS last FROM session_turns WHERE session_id = \(bind: id.description)"
+                ).first().flatMap { try $0.optionalInt64("last") } ?? 0
             let turn = AnswerSession.Turn(
-                position: Int(last) + 1, question: question, standaloneQuestion: standaloneQuestion, answerID: answerID, answerKind: answerKind,
-                answerText: answerText, createdAt: Date()
+                position: Int(last) + 1,
+                question: question,
+                standaloneQuestion: standaloneQuestion,
+                answerID: answerID,
+                answerKind: answerKind,
+                answerText: answerText,
+                createdAt: Date()
             )
             try await transaction.sql.raw(
                 """
@@ -80,13 +91,20 @@ public struct AnswerSessions: Sendable {
             "SELECT * FROM session_turns WHERE session_id = \(bind: id.description) ORDER BY position"
         ).all().map { row in
             AnswerSession.Turn(
-                position: Int(try row.int64("position")), question: try row.string("question"), standaloneQuestion: try row.string("standalone_question"),
-                answerID: try row.entityID("answer_id"), answerKind: try row.string("answer_kind"),
-                answerText: try row.string("answer_text"), createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at"))
+                position: Int(try row.int64("position")),
+                question: try row.string("question"),
+                standaloneQuestion: try row.string("standalone_question"),
+                answerID: try row.entityID("answer_id"),
+                answerKind: try row.string("answer_kind"),
+                answerText: try row.string("answer_text"),
+                createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at"))
             )
         }
         return AnswerSession(
-            id: id, tenantID: principal.tenantID, owner: principal.auditActor, createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at")),
+            id: id,
+            tenantID: principal.tenantID,
+            owner: principal.auditActor,
+            createdAt: EpochMilliseconds.date(milliseconds: try row.int64("created_at")),
             turns: turns
         )
     }

@@ -71,8 +71,17 @@ public struct AnswerTraces: Sendable {
 
         func trace(id: AnswerID, tenantID: TenantID, createdAt: Date) -> AnswerTrace {
             AnswerTrace(
-                id: id, tenantID: tenantID, createdAt: createdAt, question: question, mode: mode, kind: kind, access: access, passages: passages,
-                model: model, verdicts: verdicts, guardrails: guardrails
+                id: id,
+                tenantID: tenantID,
+                createdAt: createdAt,
+                question: question,
+                mode: mode,
+                kind: kind,
+                access: access,
+                passages: passages,
+                model: model,
+                verdicts: verdicts,
+                guardrails: guardrails
             )
         }
     }

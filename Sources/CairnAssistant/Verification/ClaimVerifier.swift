@@ -55,7 +55,9 @@ struct ClaimVerifier: Sendable {
         }
         var vectors: [String: [Float]] = [:]
         if let embedder {
-            let texts = Array(Set(zip(claims, candidates).flatMap { claim, candidate in candidate.isEmpty ? [] : [claim.text] + candidate.map(\.sentence.text) }))
+            let texts = Array(
+                Set(zip(claims, candidates).flatMap { claim, candidate in candidate.isEmpty ? [] : [claim.text] + candidate.map(\.sentence.text) })
+            )
             if !texts.isEmpty {
                 for (text, vector) in zip(texts, try await embedder.embed(texts)) { vectors[text] = vector }
             }
@@ -88,7 +90,9 @@ struct ClaimVerifier: Sendable {
             }
             let judgement = judgements[index]
             guard judgement != .unsupported else {
-                verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best.support, outcome: .unsupported, judgement: judgement))
+                verdicts.append(
+                    ClaimVerdict(claim: claim.text, sources: claim.sources, support: best.support, outcome: .unsupported, judgement: judgement)
+                )
                 continue
             }
             verdicts.append(ClaimVerdict(claim: claim.text, sources: claim.sources, support: best.support, outcome: .supported, judgement: judgement))
@@ -98,8 +102,14 @@ struct ClaimVerifier: Sendable {
                 ?? {
                     citations.append(
                         Citation(
-                            chunkID: quote.hit.chunkID, documentID: quote.hit.documentID, versionID: quote.hit.versionID,
-                            versionNumber: quote.hit.versionNumber, title: quote.hit.title, page: quote.page, quote: quote.quote, span: quote.span,
+                            chunkID: quote.hit.chunkID,
+                            documentID: quote.hit.documentID,
+                            versionID: quote.hit.versionID,
+                            versionNumber: quote.hit.versionNumber,
+                            title: quote.hit.title,
+                            page: quote.page,
+                            quote: quote.quote,
+                            span: quote.span,
                             support: best.support
                         )
                     )
@@ -117,7 +127,9 @@ struct ClaimVerifier: Sendable {
     /// The judge's word on each claim whose backing reaches the threshold, a few at a time;
     /// `nil` for the others, and for all of them without a judge.
     private func judgements(
-        of claims: [WrittenClaim], backedBy backing: [(sentence: EvidenceSentence, support: Double)?], for principal: Principal
+        of claims: [WrittenClaim],
+        backedBy backing: [(sentence: EvidenceSentence, support: Double)?],
+        for principal: Principal
     ) async -> [ClaimVerdict.Judgement?] {
         var judgements = [ClaimVerdict.Judgement?](repeating: nil, count: claims.count)
         guard let judge else { return judgements }

@@ -14,7 +14,8 @@ struct SupportScorer: Sendable {
     private let askingTerms: Set<String>
 
     init() {
-        let asking = "what which who whom whose when where why how do does did done must should shall can could would may might "
+        let asking =
+            "what which who whom whose when where why how do does did done must should shall can could would may might "
             + "our we us i me my you your about tell please any anything there here"
         askingTerms = Set(TextAnalyzer().terms(in: asking))
     }

@@ -14,7 +14,10 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
         case .admin:
             Set(Permission.allCases)
         case .curator:
-            [.readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readAnswerTraces, .readJobs, .runAgents]
+            [
+                .readSelf, .readDocuments, .readDraftDocuments, .writeDocuments, .approveDocuments, .askQuestions, .readAnswerTraces, .readJobs,
+                .runAgents,
+            ]
         case .analyst:
             [.readSelf, .readDocuments, .askQuestions, .invokeModels, .runAgents]
         case .reviewer:

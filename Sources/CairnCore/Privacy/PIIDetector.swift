@@ -80,10 +80,16 @@ public struct PIIDetector: Sendable {
             try! NSRegularExpression(pattern: #"\b[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b|(?<![0-9-])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9-])"#),
             { isNationalID($0) }
         ),
-        (.email, try! NSRegularExpression(pattern: #"\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"#), { _ in true }),
+        (
+            .email,
+            try! NSRegularExpression(pattern: #"\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"#),
+            { _ in true }
+        ),
         (
             .phone,
-            try! NSRegularExpression(pattern: #"(?<![0-9+])(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?[0-9]{2,5}(?:[ .-]?[0-9]{2,5}){1,4}(?![0-9])"#),
+            try! NSRegularExpression(
+                pattern: #"(?<![0-9+])(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{1,5}\)[ .-]?)?[0-9]{2,5}(?:[ .-]?[0-9]{2,5}){1,4}(?![0-9])"#
+            ),
             { isPhone($0) }
         ),
     ]

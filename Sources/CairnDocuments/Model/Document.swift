@@ -21,7 +21,15 @@ public struct DocumentCollection: Sendable, Equatable {
     public let createdAt: Date
     public let createdBy: String
 
-    public init(id: CollectionID, tenantID: TenantID, name: String, description: String, defaultPolicy: DocumentAccessPolicy, createdAt: Date, createdBy: String) {
+    public init(
+        id: CollectionID,
+        tenantID: TenantID,
+        name: String,
+        description: String,
+        defaultPolicy: DocumentAccessPolicy,
+        createdAt: Date,
+        createdBy: String
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.name = name
@@ -58,8 +66,18 @@ public struct Document: Sendable, Equatable {
     public let updatedAt: Date
 
     public init(
-        id: DocumentID, tenantID: TenantID, collectionID: CollectionID, title: String, source: String, tags: [String],
-        policy: DocumentAccessPolicy, state: DocumentState, activeVersionID: DocumentVersionID?, createdAt: Date, createdBy: String, updatedAt: Date
+        id: DocumentID,
+        tenantID: TenantID,
+        collectionID: CollectionID,
+        title: String,
+        source: String,
+        tags: [String],
+        policy: DocumentAccessPolicy,
+        state: DocumentState,
+        activeVersionID: DocumentVersionID?,
+        createdAt: Date,
+        createdBy: String,
+        updatedAt: Date
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -131,10 +149,28 @@ public struct DocumentVersion: Sendable, Equatable {
     public let retiredAt: Date?
 
     public init(
-        id: DocumentVersionID, documentID: DocumentID, number: Int, digest: String, byteSize: Int64, fileName: String, mediaType: String?,
-        format: String, processing: VersionProcessing, lifecycle: VersionLifecycle, approveWhenReady: Bool, jobID: JobID?, failure: String?,
-        pageCount: Int?, chunkCount: Int?, embeddingModel: String?, createdAt: Date, createdBy: String, readyAt: Date?, approvedAt: Date?,
-        approvedBy: String?, retiredAt: Date?
+        id: DocumentVersionID,
+        documentID: DocumentID,
+        number: Int,
+        digest: String,
+        byteSize: Int64,
+        fileName: String,
+        mediaType: String?,
+        format: String,
+        processing: VersionProcessing,
+        lifecycle: VersionLifecycle,
+        approveWhenReady: Bool,
+        jobID: JobID?,
+        failure: String?,
+        pageCount: Int?,
+        chunkCount: Int?,
+        embeddingModel: String?,
+        createdAt: Date,
+        createdBy: String,
+        readyAt: Date?,
+        approvedAt: Date?,
+        approvedBy: String?,
+        retiredAt: Date?
     ) {
         self.id = id
         self.documentID = documentID
@@ -178,8 +214,16 @@ public struct StoredChunk: Sendable, Equatable {
     public let embedding: [Float]?
 
     public init(
-        id: ChunkID, documentID: DocumentID, versionID: DocumentVersionID, position: Int, text: String, firstPage: Int, lastPage: Int,
-        spansJSON: String, headingPath: [String], embedding: [Float]?
+        id: ChunkID,
+        documentID: DocumentID,
+        versionID: DocumentVersionID,
+        position: Int,
+        text: String,
+        firstPage: Int,
+        lastPage: Int,
+        spansJSON: String,
+        headingPath: [String],
+        embedding: [Float]?
     ) {
         self.id = id
         self.documentID = documentID

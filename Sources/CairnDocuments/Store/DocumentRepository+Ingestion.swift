@@ -54,8 +54,15 @@ extension DocumentRepository {
         public let wordPieces: Int
 
         public init(
-            id: ChunkID = ChunkID(), position: Int, text: String, firstPage: Int, lastPage: Int, spansJSON: String, boxesJSON: String,
-            headingPath: [String], wordPieces: Int
+            id: ChunkID = ChunkID(),
+            position: Int,
+            text: String,
+            firstPage: Int,
+            lastPage: Int,
+            spansJSON: String,
+            boxesJSON: String,
+            headingPath: [String],
+            wordPieces: Int
         ) {
             self.id = id
             self.position = position
@@ -74,10 +81,12 @@ extension DocumentRepository {
         try await database.transaction(.tenant(tenant)) { transaction in
             try await Self.deletePages(of: id, tenant: tenant, in: transaction)
             for batch in stride(from: 0, to: pages.count, by: 200).map({ pages[$0..<min($0 + 200, pages.count)] }) {
-                var statement: SQLQueryString = "INSERT INTO document_pages (version_id, tenant_id, number, text, lines, source, width, height) VALUES"
+                var statement: SQLQueryString =
+                    "INSERT INTO document_pages (version_id, tenant_id, number, text, lines, source, width, height) VALUES"
                 for (index, page) in batch.enumerated() {
                     statement += index == 0 ? " " : ", "
-                    statement += "(\(bind: id.description), \(bind: tenant.description), \(bind: page.number), \(bind: page.text), \(bind: page.linesJSON), \(bind: page.source), \(bind: page.width), \(bind: page.height))"
+                    statement +=
+                        "(\(bind: id.description), \(bind: tenant.description), \(bind: page.number), \(bind: page.text), \(bind: page.linesJSON), \(bind: page.source), \(bind: page.width), \(bind: page.height))"
                 }
                 try await transaction.sql.raw(statement).run()
             }
@@ -95,8 +104,12 @@ extension DocumentRepository {
                 "SELECT * FROM document_pages WHERE tenant_id = \(bind: tenant.description) AND version_id = \(bind: id.description) ORDER BY number"
             ).all().map { row in
                 PageRecord(
-                    number: Int(try row.int64("number")), text: try row.string("text"), linesJSON: try row.string("lines"), source: try row.string("source"),
-                    width: try row.decode(column: "width", as: Double.self), height: try row.decode(column: "height", as: Double.self)
+                    number: Int(try row.int64("number")),
+                    text: try row.string("text"),
+                    linesJSON: try row.string("lines"),
+                    source: try row.string("source"),
+                    width: try row.decode(column: "width", as: Double.self),
+                    height: try row.decode(column: "height", as: Double.self)
                 )
             }
         }
@@ -194,7 +207,10 @@ extension DocumentRepository {
                 let document = try await Self.fetchDocument(version.documentID, tenant: tenant, locking: true, in: transaction)
             else { throw CairnError(.notFound, "Version \(id) no longer exists.") }
             guard version.processing == .processing || version.processing == .ready else {
-                throw CairnError(.conflict, "Version \(version.number) of document \(document.id) is \(version.processing.rawValue); it cannot be activated.")
+                throw CairnError(
+                    .conflict,
+                    "Version \(version.number) of document \(document.id) is \(version.processing.rawValue); it cannot be activated."
+                )
             }
             let now = EpochMilliseconds.nowMilliseconds()
             try await transaction.sql.raw(
@@ -234,7 +250,8 @@ extension DocumentRepository {
     public func approve(_ id: DocumentID, by principal: Principal) async throws -> Document {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
             let tenant = principal.tenantID
-            guard let document = try await Self.fetchDocument(id, tenant: tenant, locking: true, in: transaction), document.policy.admits(principal) else {
+            guard let document = try await Self.fetchDocument(id, tenant: tenant, locking: true, in: transaction), document.policy.admits(principal)
+            else {
                 throw Self.notFound(id)
             }
             guard document.state == .active else { throw CairnError(.conflict, "Document \(id) is retired; it cannot be approved.") }
@@ -275,16 +292,22 @@ extension DocumentRepository {
             var job = purge
             job.payload = #"{"document":"\#(id.description)"}"#
             job.idempotencyKey = "purge:\(id.description)"
-            if let queued = try await JobRepository.insert([job], tenant: principal.tenantID.description, cap: nil, now: Date(), in: transaction).first {
+            if let queued = try await JobRepository.insert([job], tenant: principal.tenantID.description, cap: nil, now: Date(), in: transaction)
+                .first
+            {
                 // Retiring audited the deletion of an active document; a retired one is
                 // audited here, once, when its purge is first queued.
                 if !wasActive {
                     try await AuditLog.append(
                         AuditRecord(
-                            actor: principal.auditActor, action: "document.delete", targetType: "document", targetID: id.description,
+                            actor: principal.auditActor,
+                            action: "document.delete",
+                            targetType: "document",
+                            targetID: id.description,
                             details: ["title": String(document.title.prefix(200))]
                         ),
-                        tenantID: principal.tenantID, in: transaction
+                        tenantID: principal.tenantID,
+                        in: transaction
                     )
                 }
                 return (document, queued)
@@ -321,9 +344,10 @@ extension DocumentRepository {
             try await Self.recordIndexChange(of: id, "document.purged", tenant: tenant, in: transaction)
             var orphaned: [String] = []
             for digest in digests {
-                let users = try await transaction.sql.raw(
-                    "SELECT COUNT(*) AS n FROM document_versions WHERE tenant_id = \(bind: t) AND digest = \(bind: digest) AND processing <> 'purged'"
-                ).first()?.decode(column: "n", as: Int.self) ?? 0
+                let users =
+                    try await transaction.sql.raw(
+                        "SELECT COUNT(*) AS n FROM document_versions WHERE tenant_id = \(bind: t) AND digest = \(bind: digest) AND processing <> 'purged'"
+                    ).first()?.decode(column: "n", as: Int.self) ?? 0
                 if users == 0 { orphaned.append(digest) }
             }
             return orphaned
@@ -350,15 +374,28 @@ extension DocumentRepository {
             """
         ).run()
         try await AuditLog.append(
-            AuditRecord(actor: principal.auditActor, action: action, targetType: "document", targetID: id.description, details: ["title": String(document.title.prefix(200))]),
-            tenantID: tenant, in: transaction
+            AuditRecord(
+                actor: principal.auditActor,
+                action: action,
+                targetType: "document",
+                targetID: id.description,
+                details: ["title": String(document.title.prefix(200))]
+            ),
+            tenantID: tenant,
+            in: transaction
         )
         try await recordIndexChange(of: id, "document.retired", tenant: tenant, in: transaction)
         return try await fetchDocument(id, tenant: tenant, in: transaction) ?? document
     }
 
     /// Approves `version`, makes it the document's served version and retires the one it replaces.
-    private static func makeActive(_ version: DocumentVersion, of document: Document, by actor: String, tenant: TenantID, in transaction: Transaction) async throws {
+    private static func makeActive(
+        _ version: DocumentVersion,
+        of document: Document,
+        by actor: String,
+        tenant: TenantID,
+        in transaction: Transaction
+    ) async throws {
         let now = EpochMilliseconds.nowMilliseconds()
         let t = tenant.description
         try await transaction.sql.raw(
@@ -379,10 +416,14 @@ extension DocumentRepository {
         ).run()
         try await AuditLog.append(
             AuditRecord(
-                actor: actor, action: "document.version.approve", targetType: "document", targetID: document.id.description,
+                actor: actor,
+                action: "document.version.approve",
+                targetType: "document",
+                targetID: document.id.description,
                 details: ["version": String(version.number), "replaces": document.activeVersionID?.description ?? ""]
             ),
-            tenantID: tenant, in: transaction
+            tenantID: tenant,
+            in: transaction
         )
         try await recordIndexChange(of: document.id, "version.activated", tenant: tenant, in: transaction)
     }
@@ -394,7 +435,8 @@ extension DocumentRepository {
     }
 
     private static func deleteChunks(of id: DocumentVersionID, tenant: TenantID, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("DELETE FROM chunks WHERE tenant_id = \(bind: tenant.description) AND version_id = \(bind: id.description)").run()
+        try await transaction.sql.raw("DELETE FROM chunks WHERE tenant_id = \(bind: tenant.description) AND version_id = \(bind: id.description)")
+            .run()
     }
 
     /// Appends to the tenant's index change feed. The sequence number is taken by updating

@@ -19,13 +19,25 @@ public struct DocumentRepository: Sendable {
     // MARK: Collections
 
     /// Creates a collection in the principal's tenant; names are unique per tenant.
-    public func createCollection(by principal: Principal, name: String, description: String, defaultPolicy: DocumentAccessPolicy) async throws -> DocumentCollection {
+    public func createCollection(
+        by principal: Principal,
+        name: String,
+        description: String,
+        defaultPolicy: DocumentAccessPolicy
+    ) async throws -> DocumentCollection {
         try TextRules.validate(name, field: "A collection name", maximumLength: 100)
-        guard description.unicodeScalars.count <= 2000 else { throw CairnError(.invalidInput, "A collection description is at most 2,000 characters.") }
+        guard description.unicodeScalars.count <= 2000 else {
+            throw CairnError(.invalidInput, "A collection description is at most 2,000 characters.")
+        }
         try defaultPolicy.validate()
         let collection = DocumentCollection(
-            id: CollectionID(), tenantID: principal.tenantID, name: name, description: description, defaultPolicy: defaultPolicy,
-            createdAt: EpochMilliseconds.date(milliseconds: EpochMilliseconds.nowMilliseconds()), createdBy: principal.auditActor
+            id: CollectionID(),
+            tenantID: principal.tenantID,
+            name: name,
+            description: description,
+            defaultPolicy: defaultPolicy,
+            createdAt: EpochMilliseconds.date(milliseconds: EpochMilliseconds.nowMilliseconds()),
+            createdBy: principal.auditActor
         )
         do {
             try await database.transaction(.tenant(principal.tenantID)) { transaction in
@@ -40,10 +52,14 @@ public struct DocumentRepository: Sendable {
                 ).run()
                 try await AuditLog.append(
                     AuditRecord(
-                        actor: principal.auditActor, action: "collection.create", targetType: "collection", targetID: collection.id.description,
+                        actor: principal.auditActor,
+                        action: "collection.create",
+                        targetType: "collection",
+                        targetID: collection.id.description,
                         details: ["name": name, "classification": defaultPolicy.classification.rawValue]
                     ),
-                    tenantID: principal.tenantID, in: transaction
+                    tenantID: principal.tenantID,
+                    in: transaction
                 )
             }
         } catch let error where isUniqueViolation(error) {
@@ -126,7 +142,11 @@ public struct DocumentRepository: Sendable {
     /// the audit event, so an upload is either wholly recorded or not at all. Bytes identical to
     /// the latest version change nothing.
     public func upload(
-        _ upload: Upload, as new: NewDocument, by principal: Principal, ingestion: NewJob, tenantQueueCap: Int?
+        _ upload: Upload,
+        as new: NewDocument,
+        by principal: Principal,
+        ingestion: NewJob,
+        tenantQueueCap: Int?
     ) async throws -> UploadOutcome {
         try Self.validate(upload, by: principal)
         let source = new.source ?? upload.fileName
@@ -141,7 +161,7 @@ public struct DocumentRepository: Sendable {
                     let collectionRow = try await transaction.sql.raw(
                         "SELECT * FROM collections WHERE tenant_id = \(bind: tenant) AND name = \(bind: new.collection)"
                     ).first()
-                // A field of the upload, not the resource at its route: a flaw in the request (422).
+                    // A field of the upload, not the resource at its route: a flaw in the request (422).
                 else { throw CairnError(.invalidInput, "There is no collection named '\(new.collection.prefix(100))' to upload into.") }
                 let collection = try Self.collection(collectionRow)
                 let existing = try await transaction.sql.raw(
@@ -155,11 +175,23 @@ public struct DocumentRepository: Sendable {
                     document = existing
                 } else {
                     document = try await Self.insertDocument(
-                        collection: collection, source: source, title: new.title ?? upload.fileName, tags: new.tags,
-                        policy: new.policy ?? collection.defaultPolicy, by: principal, in: transaction
+                        collection: collection,
+                        source: source,
+                        title: new.title ?? upload.fileName,
+                        tags: new.tags,
+                        policy: new.policy ?? collection.defaultPolicy,
+                        by: principal,
+                        in: transaction
                     )
                 }
-                return try await Self.addVersion(upload, to: document, by: principal, ingestion: ingestion, tenantQueueCap: tenantQueueCap, in: transaction)
+                return try await Self.addVersion(
+                    upload,
+                    to: document,
+                    by: principal,
+                    ingestion: ingestion,
+                    tenantQueueCap: tenantQueueCap,
+                    in: transaction
+                )
             }
         } catch let error where isUniqueViolation(error) {
             throw CairnError(.conflict, "Another upload to '\(source.prefix(200))' is being recorded; try again.")
@@ -168,7 +200,11 @@ public struct DocumentRepository: Sendable {
 
     /// Records new bytes for an existing document (`POST /v1/documents/{id}/versions`).
     public func uploadVersion(
-        _ upload: Upload, of id: DocumentID, by principal: Principal, ingestion: NewJob, tenantQueueCap: Int?
+        _ upload: Upload,
+        of id: DocumentID,
+        by principal: Principal,
+        ingestion: NewJob,
+        tenantQueueCap: Int?
     ) async throws -> UploadOutcome {
         try Self.validate(upload, by: principal)
         do {
@@ -179,7 +215,14 @@ public struct DocumentRepository: Sendable {
                 guard document.state == .active else {
                     throw CairnError(.conflict, "Document \(id) is retired; it takes no new versions.")
                 }
-                return try await Self.addVersion(upload, to: document, by: principal, ingestion: ingestion, tenantQueueCap: tenantQueueCap, in: transaction)
+                return try await Self.addVersion(
+                    upload,
+                    to: document,
+                    by: principal,
+                    ingestion: ingestion,
+                    tenantQueueCap: tenantQueueCap,
+                    in: transaction
+                )
             }
         } catch let error where isUniqueViolation(error) {
             throw CairnError(.conflict, "Another version of document \(id) is being recorded; try again.")
@@ -196,13 +239,27 @@ public struct DocumentRepository: Sendable {
     }
 
     private static func insertDocument(
-        collection: DocumentCollection, source: String, title: String, tags: [String], policy: DocumentAccessPolicy, by principal: Principal,
+        collection: DocumentCollection,
+        source: String,
+        title: String,
+        tags: [String],
+        policy: DocumentAccessPolicy,
+        by principal: Principal,
         in transaction: Transaction
     ) async throws -> Document {
         let now = EpochMilliseconds.nowMilliseconds()
         let document = Document(
-            id: DocumentID(), tenantID: principal.tenantID, collectionID: collection.id, title: title, source: source, tags: tags, policy: policy,
-            state: .active, activeVersionID: nil, createdAt: EpochMilliseconds.date(milliseconds: now), createdBy: principal.auditActor,
+            id: DocumentID(),
+            tenantID: principal.tenantID,
+            collectionID: collection.id,
+            title: title,
+            source: source,
+            tags: tags,
+            policy: policy,
+            state: .active,
+            activeVersionID: nil,
+            createdAt: EpochMilliseconds.date(milliseconds: now),
+            createdBy: principal.auditActor,
             updatedAt: EpochMilliseconds.date(milliseconds: now)
         )
         try await transaction.sql.raw(
@@ -217,16 +274,24 @@ public struct DocumentRepository: Sendable {
         ).run()
         try await AuditLog.append(
             AuditRecord(
-                actor: principal.auditActor, action: "document.create", targetType: "document", targetID: document.id.description,
+                actor: principal.auditActor,
+                action: "document.create",
+                targetType: "document",
+                targetID: document.id.description,
                 details: ["collection": collection.name, "source": String(source.prefix(200)), "classification": policy.classification.rawValue]
             ),
-            tenantID: principal.tenantID, in: transaction
+            tenantID: principal.tenantID,
+            in: transaction
         )
         return document
     }
 
     private static func addVersion(
-        _ upload: Upload, to document: Document, by principal: Principal, ingestion: NewJob, tenantQueueCap: Int?,
+        _ upload: Upload,
+        to document: Document,
+        by principal: Principal,
+        ingestion: NewJob,
+        tenantQueueCap: Int?,
         in transaction: Transaction
     ) async throws -> UploadOutcome {
         let tenant = principal.tenantID.description
@@ -259,10 +324,14 @@ public struct DocumentRepository: Sendable {
         ).run()
         try await AuditLog.append(
             AuditRecord(
-                actor: principal.auditActor, action: "document.version.upload", targetType: "document", targetID: document.id.description,
+                actor: principal.auditActor,
+                action: "document.version.upload",
+                targetType: "document",
+                targetID: document.id.description,
                 details: ["version": String(number), "sha256": upload.blob.digest.hex, "bytes": String(upload.blob.size), "format": upload.format]
             ),
-            tenantID: principal.tenantID, in: transaction
+            tenantID: principal.tenantID,
+            in: transaction
         )
         guard let version = try await fetchVersion(versionID, tenant: principal.tenantID, in: transaction) else {
             throw CairnError(.internalFailure, "A recorded version could not be read back.")
@@ -273,7 +342,12 @@ public struct DocumentRepository: Sendable {
     // MARK: Reading
 
     /// Documents the principal may see, newest first, optionally in one collection.
-    public func list(for principal: Principal, collection: String? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<Document> {
+    public func list(
+        for principal: Principal,
+        collection: String? = nil,
+        limit: Int = 100,
+        after cursor: String? = nil
+    ) async throws -> Page<Document> {
         try PageCursor.validate(limit: limit)
         if let collection { try TextRules.validate(collection, field: "A collection name", maximumLength: 100) }
         let position = try NewestFirstPosition(cursor: cursor)
@@ -293,7 +367,8 @@ public struct DocumentRepository: Sendable {
                 query += " WHERE d.tenant_id = \(bind: tenant)"
                 if !seesDrafts { query += " AND d.state = 'active' AND d.active_version_id IS NOT NULL" }
                 if let after {
-                    query += " AND (d.created_at < \(bind: after.createdAt) OR (d.created_at = \(bind: after.createdAt) AND d.id > \(bind: after.id)))"
+                    query +=
+                        " AND (d.created_at < \(bind: after.createdAt) OR (d.created_at = \(bind: after.createdAt) AND d.id > \(bind: after.id)))"
                 }
                 query += " ORDER BY d.created_at DESC, d.id LIMIT \(bind: 200)"
                 return try await transaction.sql.raw(query).all().map(Self.document)
@@ -308,7 +383,8 @@ public struct DocumentRepository: Sendable {
     /// One document with its versions (newest first), if the principal may see it.
     public func detail(_ id: DocumentID, for principal: Principal) async throws -> (Document, [DocumentVersion]) {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in
-            guard let document = try await Self.fetchDocument(id, tenant: principal.tenantID, in: transaction), document.isVisible(to: principal) else {
+            guard let document = try await Self.fetchDocument(id, tenant: principal.tenantID, in: transaction), document.isVisible(to: principal)
+            else {
                 throw Self.notFound(id)
             }
             var versions = try await transaction.sql.raw(
@@ -333,8 +409,11 @@ public struct DocumentRepository: Sendable {
                 ).first()
             else { throw CairnError(.notFound, "Page \(number) of version \(versionID) does not exist.") }
             return StoredPage(
-                number: Int(try row.int64("number")), text: try row.string("text"), source: try row.string("source"),
-                width: try row.decode(column: "width", as: Double.self), height: try row.decode(column: "height", as: Double.self)
+                number: Int(try row.int64("number")),
+                text: try row.string("text"),
+                source: try row.string("source"),
+                width: try row.decode(column: "width", as: Double.self),
+                height: try row.decode(column: "height", as: Double.self)
             )
         }
     }
@@ -345,7 +424,12 @@ public struct DocumentRepository: Sendable {
 
     // MARK: Rows
 
-    package static func fetchDocument(_ id: DocumentID, tenant: TenantID, locking: Bool = false, in transaction: Transaction) async throws -> Document? {
+    package static func fetchDocument(
+        _ id: DocumentID,
+        tenant: TenantID,
+        locking: Bool = false,
+        in transaction: Transaction
+    ) async throws -> Document? {
         try await transaction.sql.raw(
             "SELECT * FROM documents WHERE tenant_id = \(bind: tenant.description) AND id = \(bind: id.description)\(locking ? transaction.rowLockClause : "")"
         ).first().map(Self.document)
@@ -361,13 +445,22 @@ public struct DocumentRepository: Sendable {
         guard let classification = Classification(rawValue: try row.string("classification")) else {
             throw CairnError(.integrityViolation, "A stored classification is not one Cairn knows.")
         }
-        return DocumentAccessPolicy(classification: classification, entities: try row.list("entities"), branches: try row.list("branches"), groups: try row.list("group_names"))
+        return DocumentAccessPolicy(
+            classification: classification,
+            entities: try row.list("entities"),
+            branches: try row.list("branches"),
+            groups: try row.list("group_names")
+        )
     }
 
     static func collection(_ row: any SQLRow) throws -> DocumentCollection {
         DocumentCollection(
-            id: try row.entityID("id"), tenantID: try row.entityID("tenant_id"), name: try row.string("name"),
-            description: try row.string("description"), defaultPolicy: try policy(row), createdAt: try row.date("created_at"),
+            id: try row.entityID("id"),
+            tenantID: try row.entityID("tenant_id"),
+            name: try row.string("name"),
+            description: try row.string("description"),
+            defaultPolicy: try policy(row),
+            createdAt: try row.date("created_at"),
             createdBy: try row.string("created_by")
         )
     }
@@ -377,10 +470,18 @@ public struct DocumentRepository: Sendable {
             throw CairnError(.integrityViolation, "A stored document state is not one Cairn knows.")
         }
         return Document(
-            id: try row.entityID("id"), tenantID: try row.entityID("tenant_id"), collectionID: try row.entityID("collection_id"),
-            title: try row.string("title"), source: try row.string("source"), tags: try row.list("tags"), policy: try policy(row), state: state,
+            id: try row.entityID("id"),
+            tenantID: try row.entityID("tenant_id"),
+            collectionID: try row.entityID("collection_id"),
+            title: try row.string("title"),
+            source: try row.string("source"),
+            tags: try row.list("tags"),
+            policy: try policy(row),
+            state: state,
             activeVersionID: try row.decode(column: "active_version_id", as: String?.self).flatMap(DocumentVersionID.init),
-            createdAt: try row.date("created_at"), createdBy: try row.string("created_by"), updatedAt: try row.date("updated_at")
+            createdAt: try row.date("created_at"),
+            createdBy: try row.string("created_by"),
+            updatedAt: try row.date("updated_at")
         )
     }
 
@@ -390,15 +491,28 @@ public struct DocumentRepository: Sendable {
             let lifecycle = VersionLifecycle(rawValue: try row.string("lifecycle"))
         else { throw CairnError(.integrityViolation, "A stored version state is not one Cairn knows.") }
         return DocumentVersion(
-            id: try row.entityID("id"), documentID: try row.entityID("document_id"), number: Int(try row.int64("number")),
-            digest: try row.string("digest"), byteSize: try row.int64("byte_size"), fileName: try row.string("file_name"),
-            mediaType: try row.decode(column: "media_type", as: String?.self), format: try row.string("format"), processing: processing,
-            lifecycle: lifecycle, approveWhenReady: try row.int64("approve_when_ready") != 0,
-            jobID: try row.decode(column: "job_id", as: String?.self).flatMap(JobID.init), failure: try row.decode(column: "failure", as: String?.self),
-            pageCount: try row.optionalInt64("page_count").map(Int.init), chunkCount: try row.optionalInt64("chunk_count").map(Int.init),
-            embeddingModel: try row.decode(column: "embedding_model", as: String?.self), createdAt: try row.date("created_at"),
-            createdBy: try row.string("created_by"), readyAt: try row.optionalDate("ready_at"), approvedAt: try row.optionalDate("approved_at"),
-            approvedBy: try row.decode(column: "approved_by", as: String?.self), retiredAt: try row.optionalDate("retired_at")
+            id: try row.entityID("id"),
+            documentID: try row.entityID("document_id"),
+            number: Int(try row.int64("number")),
+            digest: try row.string("digest"),
+            byteSize: try row.int64("byte_size"),
+            fileName: try row.string("file_name"),
+            mediaType: try row.decode(column: "media_type", as: String?.self),
+            format: try row.string("format"),
+            processing: processing,
+            lifecycle: lifecycle,
+            approveWhenReady: try row.int64("approve_when_ready") != 0,
+            jobID: try row.decode(column: "job_id", as: String?.self).flatMap(JobID.init),
+            failure: try row.decode(column: "failure", as: String?.self),
+            pageCount: try row.optionalInt64("page_count").map(Int.init),
+            chunkCount: try row.optionalInt64("chunk_count").map(Int.init),
+            embeddingModel: try row.decode(column: "embedding_model", as: String?.self),
+            createdAt: try row.date("created_at"),
+            createdBy: try row.string("created_by"),
+            readyAt: try row.optionalDate("ready_at"),
+            approvedAt: try row.optionalDate("approved_at"),
+            approvedBy: try row.decode(column: "approved_by", as: String?.self),
+            retiredAt: try row.optionalDate("retired_at")
         )
     }
 }

@@ -100,10 +100,17 @@ public struct IndexFeed: Sendable {
                 guard let document = documents[id] else { return nil }
                 let candidates = document.state == .active ? versionsByDocument[id] ?? [] : []
                 let served = candidates.first { $0.id == document.activeVersionID && $0.lifecycle == VersionLifecycle.approved.rawValue }
-                let draft = candidates.filter { $0.lifecycle == VersionLifecycle.draft.rawValue && $0.number > (served?.number ?? 0) }.max { $0.number < $1.number }
+                let draft = candidates.filter { $0.lifecycle == VersionLifecycle.draft.rawValue && $0.number > (served?.number ?? 0) }.max {
+                    $0.number < $1.number
+                }
                 return IndexedDocument(
-                    id: document.id, collectionID: document.collectionID, title: document.title, tags: document.tags, policy: document.policy,
-                    servedVersion: served?.id, draftVersion: draft?.id,
+                    id: document.id,
+                    collectionID: document.collectionID,
+                    title: document.title,
+                    tags: document.tags,
+                    policy: document.policy,
+                    servedVersion: served?.id,
+                    draftVersion: draft?.id,
                     versionNumbers: Dictionary(uniqueKeysWithValues: [served, draft].compactMap { $0 }.map { ($0.id, $0.number) })
                 )
             }
@@ -124,9 +131,15 @@ public struct IndexFeed: Sendable {
                     """
                 ).all().map { row in
                     StoredChunk(
-                        id: try row.entityID("id"), documentID: try row.entityID("document_id"), versionID: try row.entityID("version_id"),
-                        position: Int(try row.int64("position")), text: try row.string("text"), firstPage: Int(try row.int64("first_page")),
-                        lastPage: Int(try row.int64("last_page")), spansJSON: try row.string("spans"), headingPath: try row.list("heading_path"),
+                        id: try row.entityID("id"),
+                        documentID: try row.entityID("document_id"),
+                        versionID: try row.entityID("version_id"),
+                        position: Int(try row.int64("position")),
+                        text: try row.string("text"),
+                        firstPage: Int(try row.int64("first_page")),
+                        lastPage: Int(try row.int64("last_page")),
+                        spansJSON: try row.string("spans"),
+                        headingPath: try row.list("heading_path"),
                         embedding: try row.decode(column: "embedding", as: Data?.self).map(EmbeddingCoding.vector)
                     )
                 }

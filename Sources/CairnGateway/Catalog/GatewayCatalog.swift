@@ -42,7 +42,9 @@ public struct GatewayCatalog: Sendable, Equatable {
         let alias = aliases[name] ?? (deployments[name].map { ModelAlias(name: name, deployments: [$0.name]) })
         guard let alias else { return nil }
         var hops = alias.deployments.compactMap { name -> Hop? in
-            guard let deployment = deployments[name], deployment.capability == capability, let provider = providers[deployment.provider] else { return nil }
+            guard let deployment = deployments[name], deployment.capability == capability, let provider = providers[deployment.provider] else {
+                return nil
+            }
             return Hop(deployment: deployment, provider: provider)
         }
         if alias.strategy == .weighted { hops = Self.weightedOrder(hops, using: &generator) }
@@ -58,10 +60,11 @@ public struct GatewayCatalog: Sendable, Equatable {
             let total = remaining.reduce(0) { $0 + max(0, $1.deployment.weight) }
             guard total > 0 else { return ordered + remaining }
             var draw = Int.random(in: 0..<total, using: &generator)
-            let index = remaining.firstIndex { hop in
-                draw -= max(0, hop.deployment.weight)
-                return draw < 0
-            } ?? 0
+            let index =
+                remaining.firstIndex { hop in
+                    draw -= max(0, hop.deployment.weight)
+                    return draw < 0
+                } ?? 0
             ordered.append(remaining.remove(at: index))
         }
         return ordered

@@ -166,7 +166,9 @@ public struct ChatMessage: Codable, Sendable, Equatable {
         } else if let parts = try container.decodeIfPresent([ContentPart].self, forKey: .content) {
             guard parts.allSatisfy({ $0.type == "text" && $0.text != nil }) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .content, in: container, debugDescription: "Only text content parts are supported through the gateway."
+                    forKey: .content,
+                    in: container,
+                    debugDescription: "Only text content parts are supported through the gateway."
                 )
             }
             content = parts.compactMap(\.text).joined(separator: "\n")
@@ -174,7 +176,11 @@ public struct ChatMessage: Codable, Sendable, Equatable {
             content = nil
         }
         if role == .tool, toolCallID == nil {
-            throw DecodingError.dataCorruptedError(forKey: .toolCallID, in: container, debugDescription: "A tool message needs the tool_call_id it answers.")
+            throw DecodingError.dataCorruptedError(
+                forKey: .toolCallID,
+                in: container,
+                debugDescription: "A tool message needs the tool_call_id it answers."
+            )
         }
     }
 
@@ -307,7 +313,9 @@ public enum ResponseFormat: Codable, Sendable, Equatable {
         case "json_schema": self = .jsonSchema(try container.decode(JSONSchemaFormat.self, forKey: .jsonSchema))
         default:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container, debugDescription: "response_format.type must be text, json_object or json_schema."
+                forKey: .type,
+                in: container,
+                debugDescription: "response_format.type must be text, json_object or json_schema."
             )
         }
     }

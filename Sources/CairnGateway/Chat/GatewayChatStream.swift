@@ -111,7 +111,11 @@ public final class GatewayChatStream: @unchecked Sendable {
             } catch {
                 let failure = UpstreamHTTP.classify(error, deployment: receipt.deployment)
                 if let previous = pending { try await sink(.chunk(previous)) }
-                let error = CairnError(.upstreamFailed, "The model's stream broke off after it had started; the reply is incomplete.", underlying: failure)
+                let error = CairnError(
+                    .upstreamFailed,
+                    "The model's stream broke off after it had started; the reply is incomplete.",
+                    underlying: failure
+                )
                 outcome.failure = error
                 try await sink(.failure(error))
                 return

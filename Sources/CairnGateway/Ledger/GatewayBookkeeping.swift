@@ -36,7 +36,9 @@ public final class GatewayBookkeeping: Service, Sendable {
         Counter(label: "cairn_gateway_cost_nanodollars_total", dimensions: [("alias", call.alias)]).increment(by: Int(call.cost.nanodollars))
         Timer(label: "cairn_gateway_call_duration_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(call.latency.wholeNanoseconds)
         if let firstToken = call.timeToFirstToken {
-            Timer(label: "cairn_gateway_time_to_first_token_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(firstToken.wholeNanoseconds)
+            Timer(label: "cairn_gateway_time_to_first_token_seconds", dimensions: [("alias", call.alias)]).recordNanoseconds(
+                firstToken.wholeNanoseconds
+            )
         }
     }
 

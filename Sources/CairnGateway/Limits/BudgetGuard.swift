@@ -106,7 +106,12 @@ public final class BudgetGuard: Sendable {
                     continue
                 }
                 settlements.append(
-                    .init(budget: account.budget, window: account.window, spent: USD(nanodollars: account.unreported), returned: USD(nanodollars: returned))
+                    .init(
+                        budget: account.budget,
+                        window: account.window,
+                        spent: USD(nanodollars: account.unreported),
+                        returned: USD(nanodollars: returned)
+                    )
                 )
                 account.granted -= account.unreported + returned
                 account.unreported = 0
@@ -159,7 +164,12 @@ public final class BudgetGuard: Sendable {
             }
             if shortfall == 0 { return key }
             let slice = max(budget.limit.nanodollars / Self.sliceFraction, 1)
-            let granted = try await books.grant(budget, window: key.window, wanted: USD(nanodollars: shortfall + slice), needed: USD(nanodollars: shortfall))
+            let granted = try await books.grant(
+                budget,
+                window: key.window,
+                wanted: USD(nanodollars: shortfall + slice),
+                needed: USD(nanodollars: shortfall)
+            )
             guard granted > .zero else {
                 throw Self.exhausted(budget, amount: amount)
             }

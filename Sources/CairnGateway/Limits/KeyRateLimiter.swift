@@ -40,7 +40,9 @@ public final class KeyRateLimiter: Sendable {
         let wait: Duration? = buckets.withLock { all in
             var entry = all[key] ?? Buckets(limits: limits)
             if entry.limits != limits { entry = Buckets(limits: limits) }
-            if entry.requests == nil, let rpm = limits.requestsPerMinute { entry.requests = TokenBucket(capacity: rpm, period: .seconds(60), now: now) }
+            if entry.requests == nil, let rpm = limits.requestsPerMinute {
+                entry.requests = TokenBucket(capacity: rpm, period: .seconds(60), now: now)
+            }
             if entry.tokens == nil, let tpm = limits.tokensPerMinute { entry.tokens = TokenBucket(capacity: tpm, period: .seconds(60), now: now) }
             defer { all[key] = entry }
             if let wait = entry.requests?.take(1, now: now) { return wait }

@@ -18,6 +18,6 @@ extension Migration {
             updated_at BIGINT NOT NULL,
             updated_by TEXT NOT NULL
         )
-        """,
+        """
     ]
 }

@@ -49,7 +49,9 @@ public enum CredentialReference: Sendable, Hashable, Codable, CustomStringConver
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let reference = CredentialReference(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "A credential is env:NAME, file:/path or stored:NAME."))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "A credential is env:NAME, file:/path or stored:NAME.")
+            )
         }
         self = reference
     }
@@ -73,7 +75,14 @@ public struct ModelProviderConfiguration: Sendable, Hashable, Codable {
     /// Bedrock's AWS region (SigV4 credential scope).
     public var region: String?
 
-    public init(name: String, kind: ProviderKind, baseURL: String, credential: CredentialReference? = nil, apiVersion: String? = nil, region: String? = nil) {
+    public init(
+        name: String,
+        kind: ProviderKind,
+        baseURL: String,
+        credential: CredentialReference? = nil,
+        apiVersion: String? = nil,
+        region: String? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.baseURL = baseURL

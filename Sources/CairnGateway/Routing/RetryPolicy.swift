@@ -14,7 +14,12 @@ public struct RetryPolicy: Sendable, Equatable {
     public var cap: Duration
     public var longestRetryAfter: Duration
 
-    public init(attemptsPerDeployment: Int = 2, base: Duration = .milliseconds(100), cap: Duration = .seconds(5), longestRetryAfter: Duration = .seconds(10)) {
+    public init(
+        attemptsPerDeployment: Int = 2,
+        base: Duration = .milliseconds(100),
+        cap: Duration = .seconds(5),
+        longestRetryAfter: Duration = .seconds(10)
+    ) {
         self.attemptsPerDeployment = max(1, attemptsPerDeployment)
         self.base = base
         self.cap = cap

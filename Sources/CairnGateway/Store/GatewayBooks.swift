@@ -91,7 +91,11 @@ public struct GatewayBooks: Sendable {
         }
         return groups.sorted { $0.key < $1.key }.map { group, totals in
             UsageRow(
-                group: group, calls: totals.calls, failedCalls: totals.failed, inputTokens: totals.input, outputTokens: totals.output,
+                group: group,
+                calls: totals.calls,
+                failedCalls: totals.failed,
+                inputTokens: totals.input,
+                outputTokens: totals.output,
                 cost: USD(nanodollars: totals.cost)
             )
         }

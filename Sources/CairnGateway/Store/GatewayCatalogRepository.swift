@@ -229,10 +229,14 @@ public struct GatewayCatalogRepository: Sendable {
             ).run()
             try await AuditLog.append(
                 AuditRecord(
-                    actor: actor, action: "gateway.privacy.set", targetType: "tenant", targetID: tenant.description,
+                    actor: actor,
+                    action: "gateway.privacy.set",
+                    targetType: "tenant",
+                    targetID: tenant.description,
                     details: ["redact_personal_data": String(redacts)]
                 ),
-                tenantID: tenant, in: transaction
+                tenantID: tenant,
+                in: transaction
             )
         }
     }
@@ -358,10 +362,15 @@ public struct GatewayCatalogRepository: Sendable {
             return ModelAlias(name: try row.string("name"), strategy: strategy, deployments: try row.list("deployments"))
         }
         let credentials = try await sql.raw("SELECT name FROM gateway_credentials WHERE tenant_id = \(bind: id)").all().map { try $0.string("name") }
-        let redacts = try await sql.raw("SELECT redact_personal_data FROM gateway_privacy WHERE tenant_id = \(bind: id)").first()
+        let redacts =
+            try await sql.raw("SELECT redact_personal_data FROM gateway_privacy WHERE tenant_id = \(bind: id)").first()
             .map { try $0.int64("redact_personal_data") != 0 } ?? false
         return TenantGatewayEntries(
-            providers: providers, deployments: deployments, aliases: aliases, credentialNames: Set(credentials), redactsPersonalData: redacts
+            providers: providers,
+            deployments: deployments,
+            aliases: aliases,
+            credentialNames: Set(credentials),
+            redactsPersonalData: redacts
         )
     }
 }

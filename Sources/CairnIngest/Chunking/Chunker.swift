@@ -179,7 +179,9 @@ public struct Chunker: Sendable {
                     boxes.append(PageBox(page: piece.page, box: line.box))
                 }
             }
-            chunks.append(DocumentChunk(index: chunks.count, text: text, spans: spans, boxes: boxes, headingPath: headingPath, wordPieces: wordPieces))
+            chunks.append(
+                DocumentChunk(index: chunks.count, text: text, spans: spans, boxes: boxes, headingPath: headingPath, wordPieces: wordPieces)
+            )
             pieces = []
             wordPieces = 0
         }

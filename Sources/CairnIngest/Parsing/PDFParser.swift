@@ -1,5 +1,5 @@
-import CairnCore
 import CMuPDF
+import CairnCore
 public import Foundation
 
 /// Reads PDFs with MuPDF: each page's structured text (lines, their boxes, reading order), and
@@ -37,7 +37,14 @@ public struct PDFParser: Sendable {
                 group.addTask {
                     try await withTaskCancellationHandler {
                         try await offCooperativePool {
-                            try Self.parseBlocking(file.path, password: password, limits: limits, ocrLanguage: language, deadline: deadline, cookie: cookie)
+                            try Self.parseBlocking(
+                                file.path,
+                                password: password,
+                                limits: limits,
+                                ocrLanguage: language,
+                                deadline: deadline,
+                                cookie: cookie
+                            )
                         }
                     } onCancel: {
                         cookie.abort()
@@ -113,13 +120,23 @@ public struct PDFParser: Sendable {
         var page = PageTextBuilder()
         for lineIndex in 0..<Int(textPage.line_count) {
             let line = textPage.lines[lineIndex]
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(textPage.utf8 + Int(line.utf8_offset)).assumingMemoryBound(to: UInt8.self), count: Int(line.utf8_length))
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(textPage.utf8 + Int(line.utf8_offset)).assumingMemoryBound(to: UInt8.self),
+                count: Int(line.utf8_length)
+            )
             let lineText = String(decoding: bytes, as: UTF8.self)
             guard lineText.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { continue }
             let characters = UnsafeBufferPointer(start: textPage.chars + Int(line.first_char), count: Int(line.char_count))
             page.append(lineText, box: BoundingBox(line.bbox), block: Int(line.block_index), fontSize: Double(characters.map(\.size).max() ?? 0))
         }
-        return ParsedPage(number: number, width: Double(textPage.width), height: Double(textPage.height), text: page.text, lines: page.lines, source: .textLayer)
+        return ParsedPage(
+            number: number,
+            width: Double(textPage.width),
+            height: Double(textPage.height),
+            text: page.text,
+            lines: page.lines,
+            source: .textLayer
+        )
     }
 
     private static func recognize(

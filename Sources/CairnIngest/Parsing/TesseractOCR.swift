@@ -1,5 +1,5 @@
-import CairnCore
 import CTesseract
+import CairnCore
 
 /// Tesseract behind the C shim: recognises the text of a rendered page.
 ///
@@ -27,7 +27,18 @@ final class TesseractOCR {
         var error = ctess_error()
         let milliseconds = Int32(clamping: max(1, timeLimit.wholeMilliseconds))
         let status = image.pixels.withUnsafeBufferPointer { pixels in
-            ctess_recognize_gray(engine, pixels.baseAddress, image.width, image.height, image.bytesPerRow, Int32(image.dotsPerInch), -1, milliseconds, &result, &error)
+            ctess_recognize_gray(
+                engine,
+                pixels.baseAddress,
+                image.width,
+                image.height,
+                image.bytesPerRow,
+                Int32(image.dotsPerInch),
+                -1,
+                milliseconds,
+                &result,
+                &error
+            )
         }
         defer { ctess_result_free(&result) }
         guard status == CTESS_OK.rawValue else {

@@ -38,7 +38,11 @@ public struct DocumentLibrary: Sendable {
     /// Stores the file and records it as a new document (or a new version of the one at the
     /// same source), queueing its ingestion.
     public func upload<Bytes>(
-        _ file: IncomingFile<Bytes>, as new: DocumentRepository.NewDocument, approve: Bool, password: String?, by principal: Principal
+        _ file: IncomingFile<Bytes>,
+        as new: DocumentRepository.NewDocument,
+        approve: Bool,
+        password: String?,
+        by principal: Principal
     ) async throws -> DocumentRepository.UploadOutcome {
         try await record(file, approve: approve, password: password) { upload in
             try await store.documents.upload(upload, as: new, by: principal, ingestion: Self.ingestionJob, tenantQueueCap: tenantQueueCap)
@@ -47,7 +51,11 @@ public struct DocumentLibrary: Sendable {
 
     /// Stores the file and records it as a new version of document `id`.
     public func uploadVersion<Bytes>(
-        _ file: IncomingFile<Bytes>, of id: DocumentID, approve: Bool, password: String?, by principal: Principal
+        _ file: IncomingFile<Bytes>,
+        of id: DocumentID,
+        approve: Bool,
+        password: String?,
+        by principal: Principal
     ) async throws -> DocumentRepository.UploadOutcome {
         try await record(file, approve: approve, password: password) { upload in
             try await store.documents.uploadVersion(upload, of: id, by: principal, ingestion: Self.ingestionJob, tenantQueueCap: tenantQueueCap)
@@ -64,7 +72,9 @@ public struct DocumentLibrary: Sendable {
     }
 
     private func record<Bytes>(
-        _ file: IncomingFile<Bytes>, approve: Bool, password: String?,
+        _ file: IncomingFile<Bytes>,
+        approve: Bool,
+        password: String?,
         _ register: (DocumentRepository.Upload) async throws -> DocumentRepository.UploadOutcome
     ) async throws -> DocumentRepository.UploadOutcome {
         let fileName = Self.baseName(file.fileName)
@@ -76,7 +86,12 @@ public struct DocumentLibrary: Sendable {
                 try DocumentFormat.detect(fileAt: url, declaredName: fileName, declaredMediaType: file.mediaType)
             }
             let upload = DocumentRepository.Upload(
-                blob: blob, fileName: fileName, mediaType: file.mediaType, format: format.rawValue, approve: approve, password: password
+                blob: blob,
+                fileName: fileName,
+                mediaType: file.mediaType,
+                format: format.rawValue,
+                approve: approve,
+                password: password
             )
             return try await register(upload)
         } catch {

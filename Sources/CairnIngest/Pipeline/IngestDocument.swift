@@ -65,8 +65,12 @@ public struct IngestDocument: Workflow {
                     }
                     let pages = parsed.pages.map { page in
                         DocumentRepository.PageRecord(
-                            number: page.number, text: page.text, linesJSON: PageLines.json(page.lines), source: page.source.rawValue,
-                            width: page.width, height: page.height
+                            number: page.number,
+                            text: page.text,
+                            linesJSON: PageLines.json(page.lines),
+                            source: page.source.rawValue,
+                            width: page.width,
+                            height: page.height
                         )
                     }
                     try await documents.storePages(pages, of: versionID, tenant: tenant)
@@ -80,8 +84,12 @@ public struct IngestDocument: Workflow {
                     let (_, version) = try await documents.ingestionTarget(versionID, tenant: tenant)
                     let pages = try await documents.pages(of: versionID, tenant: tenant).map { record in
                         ParsedPage(
-                            number: record.number, width: record.width, height: record.height, text: record.text,
-                            lines: try PageLines.lines(record.linesJSON), source: TextSource(rawValue: record.source) ?? .textLayer
+                            number: record.number,
+                            width: record.width,
+                            height: record.height,
+                            text: record.text,
+                            lines: try PageLines.lines(record.linesJSON),
+                            source: TextSource(rawValue: record.source) ?? .textLayer
                         )
                     }
                     let chunks = chunker.chunks(of: ParsedDocument(pages: pages)).map(Self.record)
@@ -92,7 +100,10 @@ public struct IngestDocument: Workflow {
             ),
             WorkflowStep("embed") { job in
                 guard let embedder else {
-                    job.logger.warning("No embedding model is loaded; the version is indexed for lexical search only", metadata: ["version": "\(versionID)"])
+                    job.logger.warning(
+                        "No embedding model is loaded; the version is indexed for lexical search only",
+                        metadata: ["version": "\(versionID)"]
+                    )
                     return
                 }
                 let texts = try await documents.chunkTexts(of: versionID, tenant: tenant)
@@ -102,7 +113,10 @@ public struct IngestDocument: Workflow {
                     let batch = texts[start..<min(start + Self.embeddingBatch, texts.count)]
                     let embedded = try await embedder.embed(batch.map(\.1))
                     vectors += zip(batch.map(\.0), embedded).map { ($0, $1) }
-                    try await job.reportProgress(0.4 + 0.5 * Double(vectors.count) / Double(max(texts.count, 1)), "Embedded \(vectors.count) of \(texts.count) passages")
+                    try await job.reportProgress(
+                        0.4 + 0.5 * Double(vectors.count) / Double(max(texts.count, 1)),
+                        "Embedded \(vectors.count) of \(texts.count) passages"
+                    )
                 }
                 try await documents.storeEmbeddings(vectors, model: embedder.modelName, of: versionID, tenant: tenant)
             },
@@ -127,8 +141,14 @@ public struct IngestDocument: Workflow {
         let spans = chunk.spans.map { ["page": $0.page, "start": $0.range.lowerBound, "end": $0.range.upperBound] }
         let boxes = chunk.boxes.map { [Double($0.page), $0.box.x0, $0.box.y0, $0.box.x1, $0.box.y1] }
         return DocumentRepository.ChunkRecord(
-            position: chunk.index, text: chunk.text, firstPage: chunk.pages.lowerBound, lastPage: chunk.pages.upperBound,
-            spansJSON: Self.json(spans), boxesJSON: Self.json(boxes), headingPath: chunk.headingPath, wordPieces: chunk.wordPieces
+            position: chunk.index,
+            text: chunk.text,
+            firstPage: chunk.pages.lowerBound,
+            lastPage: chunk.pages.upperBound,
+            spansJSON: Self.json(spans),
+            boxesJSON: Self.json(boxes),
+            headingPath: chunk.headingPath,
+            wordPieces: chunk.wordPieces
         )
     }
 

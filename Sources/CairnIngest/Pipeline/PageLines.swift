@@ -6,7 +6,10 @@ import Foundation
 enum PageLines {
     static func json(_ lines: [TextLine]) -> String {
         let rows = lines.map { line in
-            [Double(line.range.lowerBound), Double(line.range.upperBound), line.box.x0, line.box.y0, line.box.x1, line.box.y1, Double(line.block), line.fontSize]
+            [
+                Double(line.range.lowerBound), Double(line.range.upperBound), line.box.x0, line.box.y0, line.box.x1, line.box.y1, Double(line.block),
+                line.fontSize,
+            ]
         }
         return String(decoding: (try? JSONEncoder().encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
     }
@@ -15,7 +18,10 @@ enum PageLines {
         try JSONDecoder().decode([[Double]].self, from: Data(json.utf8)).map { row in
             guard row.count == 8, row[0] <= row[1] else { throw CocoaError(.coderInvalidValue) }
             return TextLine(
-                range: Int(row[0])..<Int(row[1]), box: BoundingBox(x0: row[2], y0: row[3], x1: row[4], y1: row[5]), block: Int(row[6]), fontSize: row[7]
+                range: Int(row[0])..<Int(row[1]),
+                box: BoundingBox(x0: row[2], y0: row[3], x1: row[4], y1: row[5]),
+                block: Int(row[6]),
+                fontSize: row[7]
             )
         }
     }

@@ -73,9 +73,26 @@ public struct Job: Sendable, Equatable {
 
     /// A job as read from storage.
     public init(
-        id: JobID, tenantID: TenantID, kind: String, payload: String, priority: Int, runAt: Date, attempt: Int, maxAttempts: Int,
-        state: JobState, leaseOwner: String?, leaseExpiresAt: Date?, idempotencyKey: String?, progress: Double, progressMessage: String?,
-        result: String?, errors: [JobAttemptError], cancelRequested: Bool, createdAt: Date, updatedAt: Date, finishedAt: Date?
+        id: JobID,
+        tenantID: TenantID,
+        kind: String,
+        payload: String,
+        priority: Int,
+        runAt: Date,
+        attempt: Int,
+        maxAttempts: Int,
+        state: JobState,
+        leaseOwner: String?,
+        leaseExpiresAt: Date?,
+        idempotencyKey: String?,
+        progress: Double,
+        progressMessage: String?,
+        result: String?,
+        errors: [JobAttemptError],
+        cancelRequested: Bool,
+        createdAt: Date,
+        updatedAt: Date,
+        finishedAt: Date?
     ) {
         self.id = id
         self.tenantID = tenantID

@@ -19,7 +19,10 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     public init(_ expression: String) throws(CairnError) {
         let fields = expression.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
-            throw CairnError(.invalidInput, "'\(expression.prefix(80))' is not a cron expression: it needs five fields (minute hour day-of-month month day-of-week).")
+            throw CairnError(
+                .invalidInput,
+                "'\(expression.prefix(80))' is not a cron expression: it needs five fields (minute hour day-of-month month day-of-week)."
+            )
         }
         description = fields.joined(separator: " ")
         minutes = try Self.parse(fields[0], name: "minute", in: 0...59)
@@ -47,7 +50,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         // search takes a few hundred steps at most.
         while let candidate = calendar.date(from: parts), let year = parts.year, year <= horizon {
             parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: candidate)
-            guard let month = parts.month, let day = parts.day, let hour = parts.hour, let minuteOfHour = parts.minute, let weekday = parts.weekday else { return nil }
+            guard let month = parts.month, let day = parts.day, let hour = parts.hour, let minuteOfHour = parts.minute, let weekday = parts.weekday
+            else { return nil }
             if !months.contains(month) {
                 parts = DateComponents(year: parts.year, month: month + 1, day: 1, hour: 0, minute: 0)
             } else if !matchesDay(dayOfMonth: day, dayOfWeek: weekday - 1) {
@@ -99,6 +103,9 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func invalid(_ field: String, name: String, bounds: ClosedRange<Int>) -> CairnError {
-        CairnError(.invalidInput, "The cron \(name) field '\(field.prefix(40))' is not valid: use *, a number from \(bounds.lowerBound) to \(bounds.upperBound), a range a-b, a step */n, or a list of those.")
+        CairnError(
+            .invalidInput,
+            "The cron \(name) field '\(field.prefix(40))' is not valid: use *, a number from \(bounds.lowerBound) to \(bounds.upperBound), a range a-b, a step */n, or a list of those."
+        )
     }
 }

@@ -38,7 +38,10 @@ extension RecurringTask {
                 }
             }
             guard broken.isEmpty else {
-                throw CairnError(.integrityViolation, "The audit chain of \(broken.joined(separator: ", ")) is broken; run 'cairn audit verify' for the first bad event.")
+                throw CairnError(
+                    .integrityViolation,
+                    "The audit chain of \(broken.joined(separator: ", ")) is broken; run 'cairn audit verify' for the first bad event."
+                )
             }
         }
     }

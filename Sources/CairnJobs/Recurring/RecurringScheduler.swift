@@ -58,7 +58,11 @@ public final class RecurringScheduler: Service {
     private func registerTasks() async -> Bool {
         do {
             for task in tasks {
-                try await store.recurringSchedules.register(task.name, schedule: task.schedule.description, firstRun: task.schedule.next(after: Date()) ?? Date())
+                try await store.recurringSchedules.register(
+                    task.name,
+                    schedule: task.schedule.description,
+                    firstRun: task.schedule.next(after: Date()) ?? Date()
+                )
             }
             return true
         } catch {
@@ -88,7 +92,10 @@ public final class RecurringScheduler: Service {
                 )
             } catch {
                 // The lease runs out and another node runs the task again: at least once.
-                logger.warning("Recording a recurring task's run failed", metadata: ["task": "\(task.name)", "error": "\(String(reflecting: error))"])
+                logger.warning(
+                    "Recording a recurring task's run failed",
+                    metadata: ["task": "\(task.name)", "error": "\(String(reflecting: error))"]
+                )
             }
         }
     }

@@ -38,7 +38,8 @@ extension JobRepository {
             switch transaction.engine {
             case .postgres:
                 try await transaction.execute(ClaimStatement(worker: worker, limit: limit, at: at, expires: expires, perTenantCap: perTenantCap))
-            case .sqlite: try await Self.claimStepwise(worker: worker, limit: limit, at: at, expires: expires, perTenantCap: perTenantCap, in: transaction)
+            case .sqlite:
+                try await Self.claimStepwise(worker: worker, limit: limit, at: at, expires: expires, perTenantCap: perTenantCap, in: transaction)
             }
         }
         if let session { return try await session.run(run) }
@@ -176,10 +177,12 @@ extension JobRepository {
                     """
                 ).all().map { try $0.string("id") }
             }
-            return try Set(ids.map { id in
-                guard let id = JobID(id) else { throw CairnError(.integrityViolation, "A stored job row is malformed.") }
-                return id
-            })
+            return try Set(
+                ids.map { id in
+                    guard let id = JobID(id) else { throw CairnError(.integrityViolation, "A stored job row is malformed.") }
+                    return id
+                }
+            )
         }
         if let session { return try await session.run(run) }
         return try await database.transaction(.platform, run)
@@ -261,9 +264,10 @@ extension JobRepository {
                 "SELECT * FROM jobs WHERE state = 'running' AND lease_expires_at < \(bind: at)\(lock)"
             ).all().map(Self.job)
             for job in expired {
-                let errors = job.errors + [
-                    JobAttemptError(attempt: job.attempt, at: now, message: "The worker's lease expired before it finished.", retryable: true)
-                ]
+                let errors =
+                    job.errors + [
+                        JobAttemptError(attempt: job.attempt, at: now, message: "The worker's lease expired before it finished.", retryable: true)
+                    ]
                 let state = job.attempt < job.maxAttempts ? "queued" : "dead"
                 try await transaction.sql.raw(
                     """
@@ -287,7 +291,7 @@ extension JobRepository {
         let before = EpochMilliseconds.milliseconds(cutoff)
         return try await database.transaction(.platform) { transaction in
             // Their workflow steps go with them (ON DELETE CASCADE).
-            return try await transaction.sql.raw(
+            try await transaction.sql.raw(
                 """
                 DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < \(bind: before) ORDER BY finished_at LIMIT \(bind: limit))
                 RETURNING id

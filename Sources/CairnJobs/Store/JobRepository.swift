@@ -28,12 +28,23 @@ public struct JobRepository: Sendable {
     /// cap, inserts and notifies (see `EnqueueStatement`). When it inserts nothing (the cap is
     /// reached, or the key was used) the transaction below runs to tell which; that is also
     /// SQLite's only path.
-    public func enqueue(_ new: NewJob, by principal: Principal, tenantQueueCap: Int? = nil, now: Date = Date()) async throws -> (job: Job, created: Bool) {
+    public func enqueue(
+        _ new: NewJob,
+        by principal: Principal,
+        tenantQueueCap: Int? = nil,
+        now: Date = Date()
+    ) async throws -> (job: Job, created: Bool) {
         let tenant = principal.tenantID.description
         if database.engine == .postgres {
             try Self.validate(new)
             let announce = database.workAnnouncements?.claim() ?? true
-            let statement = EnqueueStatement(job: new, tenant: tenant, cap: tenantQueueCap, announce: announce, now: EpochMilliseconds.milliseconds(now))
+            let statement = EnqueueStatement(
+                job: new,
+                tenant: tenant,
+                cap: tenantQueueCap,
+                announce: announce,
+                now: EpochMilliseconds.milliseconds(now)
+            )
             if let job = try await database.withUnscopedConnection({ try await $0.execute(statement) }).first {
                 if !announce { database.workAnnouncements?.missed() }
                 return (job, true)
@@ -91,7 +102,8 @@ public struct JobRepository: Sendable {
             if transaction.engine == .postgres {
                 // The NOTIFY rides on the INSERT: an uncorrelated subquery runs once, and only
                 // if a row came back, which saves the enqueue a round trip.
-                statement = "WITH inserted AS (\(statement)) SELECT inserted.*, (SELECT pg_notify(\(bind: WorkBell.channel), '')) AS announced FROM inserted"
+                statement =
+                    "WITH inserted AS (\(statement)) SELECT inserted.*, (SELECT pg_notify(\(bind: WorkBell.channel), '')) AS announced FROM inserted"
             }
             inserted += try await transaction.sql.raw(statement).all().map(Self.job)
         }
@@ -106,7 +118,9 @@ public struct JobRepository: Sendable {
             throw CairnError(.invalidInput, "A job takes 1–100 attempts.")
         }
         // Handlers and the API read the payload back as JSON; refuse anything else up front.
-        guard new.payload.utf8.count <= 1 << 20, (try? JSONSerialization.jsonObject(with: Data(new.payload.utf8), options: [.fragmentsAllowed])) != nil else {
+        guard new.payload.utf8.count <= 1 << 20,
+            (try? JSONSerialization.jsonObject(with: Data(new.payload.utf8), options: [.fragmentsAllowed])) != nil
+        else {
             throw CairnError(.invalidInput, "A job's payload must be JSON of at most 1 MiB.")
         }
     }
@@ -120,14 +134,16 @@ public struct JobRepository: Sendable {
         let admitted: Bool
         switch transaction.engine {
         case .postgres:
-            admitted = try await transaction.sql.raw("SELECT cairn_admit_jobs(\(bind: tenant), \(bind: adding), \(bind: cap)) AS admitted")
+            admitted =
+                try await transaction.sql.raw("SELECT cairn_admit_jobs(\(bind: tenant), \(bind: adding), \(bind: cap)) AS admitted")
                 .first()?.decode(column: "admitted", as: Bool.self) ?? false
         case .sqlite:
-            let waiting = try await transaction.sql.raw(
-                """
-                SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = \(bind: tenant) AND state IN ('queued', 'failed') LIMIT \(bind: cap)) AS w
-                """
-            ).first()?.decode(column: "n", as: Int.self) ?? 0
+            let waiting =
+                try await transaction.sql.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = \(bind: tenant) AND state IN ('queued', 'failed') LIMIT \(bind: cap)) AS w
+                    """
+                ).first()?.decode(column: "n", as: Int.self) ?? 0
             admitted = waiting + adding <= cap
         }
         guard admitted else {
@@ -147,7 +163,13 @@ public struct JobRepository: Sendable {
     }
 
     /// The tenant's jobs, newest first, optionally of one state and kind, a page at a time.
-    public func list(for principal: Principal, state: JobState? = nil, kind: String? = nil, limit: Int = 100, after cursor: String? = nil) async throws -> Page<Job> {
+    public func list(
+        for principal: Principal,
+        state: JobState? = nil,
+        kind: String? = nil,
+        limit: Int = 100,
+        after cursor: String? = nil
+    ) async throws -> Page<Job> {
         try PageCursor.validate(limit: limit)
         let position = try NewestFirstPosition(cursor: cursor)
         let tenant = principal.tenantID.description

@@ -1,5 +1,5 @@
-import CairnCore
 import CairnAWS
+import CairnCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -202,7 +202,6 @@ struct BedrockDialect: MockDialect {
     private static let argumentFragmentLength = 12
 
     private static func toolUseID(_ reply: MockChatReply) -> String { "tooluse_mock_\(reply.sequence)" }
-
 
     /// One event-stream message carrying `payload` as JSON, framed as Bedrock frames its events.
     private static func event(_ type: String, _ payload: some Encodable) throws -> ByteBuffer {

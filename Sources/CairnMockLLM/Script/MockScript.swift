@@ -1,5 +1,5 @@
-public import CairnCore
 public import CairnAWS
+public import CairnCore
 public import Foundation
 import NIOCore
 import NIOHTTP1

@@ -136,8 +136,16 @@ extension StoredChunk {
     /// hold 1.5 KB more per chunk.
     var withoutEmbedding: StoredChunk {
         StoredChunk(
-            id: id, documentID: documentID, versionID: versionID, position: position, text: text, firstPage: firstPage, lastPage: lastPage,
-            spansJSON: spansJSON, headingPath: headingPath, embedding: nil
+            id: id,
+            documentID: documentID,
+            versionID: versionID,
+            position: position,
+            text: text,
+            firstPage: firstPage,
+            lastPage: lastPage,
+            spansJSON: spansJSON,
+            headingPath: headingPath,
+            embedding: nil
         )
     }
 }

@@ -27,7 +27,13 @@ public actor SearchIndex {
 
     /// The top `k` hits `principal` may see for the query, after catching up with the feed.
     func search(
-        text: String, vector: [Float]?, mode: SearchMode, k: Int, fusion: Fusion, filter: SearchFilter, principal: Principal
+        text: String,
+        vector: [Float]?,
+        mode: SearchMode,
+        k: Int,
+        fusion: Fusion,
+        filter: SearchFilter,
+        principal: Principal
     ) async throws -> [(hit: FusedHit, chunk: StoredChunk, document: IndexFeed.IndexedDocument)] {
         try await catchUp(principal.tenantID)
         guard let partition = partitions[principal.tenantID] else { return [] }
@@ -73,7 +79,10 @@ public actor SearchIndex {
             let chunks = try await feed.chunks(ofVersions: states.flatMap(\.indexedVersions), tenant: tenant)
             var partition = IndexPartition(dimension: dimension, appliedSequence: 0)
             partition.apply(states: states, removed: [], chunks: chunks, through: head)
-            logger.info("Index partition loaded", metadata: ["tenant": "\(tenant)", "documents": "\(states.count)", "chunks": "\(partition.chunkCount)"])
+            logger.info(
+                "Index partition loaded",
+                metadata: ["tenant": "\(tenant)", "documents": "\(states.count)", "chunks": "\(partition.chunkCount)"]
+            )
             return partition
         }
         loads[tenant] = task

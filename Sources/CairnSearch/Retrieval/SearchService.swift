@@ -41,8 +41,14 @@ public struct SearchService: Sendable {
         public var includeDrafts: Bool
 
         public init(
-            query: String, k: Int = 10, collection: String? = nil, mode: SearchMode = .hybrid, fusion: Fusion = .standard,
-            documents: [DocumentID]? = nil, tags: [String] = [], includeDrafts: Bool = false
+            query: String,
+            k: Int = 10,
+            collection: String? = nil,
+            mode: SearchMode = .hybrid,
+            fusion: Fusion = .standard,
+            documents: [DocumentID]? = nil,
+            tags: [String] = [],
+            includeDrafts: Bool = false
         ) {
             self.query = query
             self.k = k
@@ -114,17 +120,39 @@ public struct SearchService: Sendable {
                 notice = Self.lexicalOnlyNotice
             }
         }
-        let filter = SearchFilter(collection: collection, documents: request.documents.map(Set.init), tags: request.tags, includeDrafts: request.includeDrafts)
+        let filter = SearchFilter(
+            collection: collection,
+            documents: request.documents.map(Set.init),
+            tags: request.tags,
+            includeDrafts: request.includeDrafts
+        )
         let found = try await withSpan("retrieve") { span in
             span.attributes["cairn.search.mode"] = mode.rawValue
             span.attributes["cairn.search.k"] = request.k
-            return try await index.search(text: request.query, vector: vector, mode: mode, k: request.k, fusion: request.fusion, filter: filter, principal: principal)
+            return try await index.search(
+                text: request.query,
+                vector: vector,
+                mode: mode,
+                k: request.k,
+                fusion: request.fusion,
+                filter: filter,
+                principal: principal
+            )
         }
         let hits = found.map { hit, chunk, document in
             Hit(
-                chunkID: chunk.id, documentID: chunk.documentID, versionID: chunk.versionID, versionNumber: document.versionNumbers[chunk.versionID] ?? 0,
-                title: document.title, firstPage: chunk.firstPage, lastPage: chunk.lastPage, headingPath: chunk.headingPath, text: chunk.text,
-                spansJSON: chunk.spansJSON, score: hit.score, retrievers: hit.retrievers
+                chunkID: chunk.id,
+                documentID: chunk.documentID,
+                versionID: chunk.versionID,
+                versionNumber: document.versionNumbers[chunk.versionID] ?? 0,
+                title: document.title,
+                firstPage: chunk.firstPage,
+                lastPage: chunk.lastPage,
+                headingPath: chunk.headingPath,
+                text: chunk.text,
+                spansJSON: chunk.spansJSON,
+                score: hit.score,
+                retrievers: hit.retrievers
             )
         }
         return Response(hits: hits, mode: mode, notice: notice)

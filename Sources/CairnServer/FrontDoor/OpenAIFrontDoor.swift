@@ -216,7 +216,11 @@ struct OpenAIFrontDoor: Sendable {
 
     private static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, context: CairnRequestContext) async throws -> Body {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
-            throw Problem(status: .unsupportedMediaType, slug: "invalid-input", detail: "The request body must be JSON (Content-Type: application/json).")
+            throw Problem(
+                status: .unsupportedMediaType,
+                slug: "invalid-input",
+                detail: "The request body must be JSON (Content-Type: application/json)."
+            )
         }
         var request = request
         // BodyLimitMiddleware, outside, has already bounded the body.

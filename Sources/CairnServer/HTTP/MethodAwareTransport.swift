@@ -42,9 +42,10 @@ struct DeclaredRoutes: Sendable {
         }
 
         func matches(_ path: [Substring]) -> Bool {
-            path.count == segments.count && zip(segments, path).allSatisfy { template, actual in
-                template.hasPrefix("{") || template == actual
-            }
+            path.count == segments.count
+                && zip(segments, path).allSatisfy { template, actual in
+                    template.hasPrefix("{") || template == actual
+                }
         }
     }
 

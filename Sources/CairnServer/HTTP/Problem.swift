@@ -1,7 +1,7 @@
 import CairnCore
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// An RFC 9457 problem: every error leaves the server in this shape, as
 /// `application/problem+json`, with a stable `type`, a sentence in `detail`, and the request id
@@ -43,7 +43,8 @@ struct Problem: Error, HTTPResponseError, Sendable {
             case .upstreamFailed: .badGateway
             default: .internalServerError
             }
-        let detail = status == .internalServerError ? "Cairn could not complete the request; the incident is logged with this request's id." : error.message
+        let detail =
+            status == .internalServerError ? "Cairn could not complete the request; the incident is logged with this request's id." : error.message
         self.init(status: status, slug: status == .internalServerError ? "internal" : error.code.slug, detail: detail)
         if error.code == .unauthenticated {
             headers[.wwwAuthenticate] = "Bearer"

@@ -21,13 +21,22 @@ extension APIHandlers {
     }
 
     func getSession(_ input: Operations.GetSession.Input) async throws -> Operations.GetSession.Output {
-        .ok(.init(body: .json(.init(try await documents.assistant.session(try Self.sessionID(input.path.sessionId), for: try RequestCaller.principal())))))
+        .ok(
+            .init(
+                body: .json(
+                    .init(try await documents.assistant.session(try Self.sessionID(input.path.sessionId), for: try RequestCaller.principal()))
+                )
+            )
+        )
     }
 
     func postSessionMessage(_ input: Operations.PostSessionMessage.Input) async throws -> Operations.PostSessionMessage.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         let question = Assistant.Question(
-            body.question, collection: body.collection, mode: Self.mode(body.mode?.rawValue), session: try Self.sessionID(input.path.sessionId)
+            body.question,
+            collection: body.collection,
+            mode: Self.mode(body.mode?.rawValue),
+            session: try Self.sessionID(input.path.sessionId)
         )
         return switch try await respond(to: question, streaming: body.stream == true) {
         case .json(let answer): .ok(.init(body: .json(answer)))

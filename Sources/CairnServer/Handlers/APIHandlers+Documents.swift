@@ -17,7 +17,9 @@ extension APIHandlers {
     func createCollection(_ input: Operations.CreateCollection.Input) async throws -> Operations.CreateCollection.Output {
         guard case .json(let body) = input.body else { throw Self.unsupportedBody }
         let collection = try await store.documents.createCollection(
-            by: try RequestCaller.principal(), name: body.name, description: body.description ?? "",
+            by: try RequestCaller.principal(),
+            name: body.name,
+            description: body.description ?? "",
             defaultPolicy: body.defaultPolicy.map(\.domain) ?? DocumentAccessPolicy()
         )
         return .created(.init(body: .json(.init(collection))))
@@ -25,7 +27,10 @@ extension APIHandlers {
 
     func listDocuments(_ input: Operations.ListDocuments.Input) async throws -> Operations.ListDocuments.Output {
         let page = try await store.documents.list(
-            for: try RequestCaller.principal(), collection: input.query.collection, limit: input.query.limit ?? 100, after: input.query.cursor
+            for: try RequestCaller.principal(),
+            collection: input.query.collection,
+            limit: input.query.limit ?? 100,
+            after: input.query.cursor
         )
         return .ok(.init(body: .json(.init(documents: page.items.map(Components.Schemas.Document.init), nextCursor: page.nextCursor))))
     }
@@ -44,11 +49,18 @@ extension APIHandlers {
                 guard let metadata else { throw Self.metadataFirst }
                 guard outcome == nil else { throw Self.oneFile }
                 let new = DocumentRepository.NewDocument(
-                    collection: metadata.collection, source: metadata.source, title: metadata.title, tags: metadata.tags ?? [],
+                    collection: metadata.collection,
+                    source: metadata.source,
+                    title: metadata.title,
+                    tags: metadata.tags ?? [],
                     policy: metadata.policy.map(\.domain)
                 )
                 outcome = try await documents.library.upload(
-                    Self.incoming(part, mediaType: metadata.mediaType), as: new, approve: metadata.approve ?? false, password: metadata.password, by: principal
+                    Self.incoming(part, mediaType: metadata.mediaType),
+                    as: new,
+                    approve: metadata.approve ?? false,
+                    password: metadata.password,
+                    by: principal
                 )
             case .undocumented(let part):
                 // Unknown parts are read past (the stream must be drained to reach the next).
@@ -75,7 +87,11 @@ extension APIHandlers {
             case .file(let part):
                 guard outcome == nil else { throw Self.oneFile }
                 outcome = try await documents.library.uploadVersion(
-                    Self.incoming(part, mediaType: metadata.mediaType), of: id, approve: metadata.approve ?? false, password: metadata.password, by: principal
+                    Self.incoming(part, mediaType: metadata.mediaType),
+                    of: id,
+                    approve: metadata.approve ?? false,
+                    password: metadata.password,
+                    by: principal
                 )
             case .undocumented(let part):
                 for try await _ in part.body {}
@@ -102,7 +118,19 @@ extension APIHandlers {
             throw CairnError(.notFound, "Version \(versionID) of document \(documentID) does not exist.")
         }
         let page = try await store.documents.page(input.path.page, of: versionID, for: principal)
-        return .ok(.init(body: .json(.init(number: page.number, text: page.text, source: page.source == "ocr" ? .ocr : .textLayer, width: page.width, height: page.height))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        number: page.number,
+                        text: page.text,
+                        source: page.source == "ocr" ? .ocr : .textLayer,
+                        width: page.width,
+                        height: page.height
+                    )
+                )
+            )
+        )
     }
 
     func approveDocument(_ input: Operations.ApproveDocument.Input) async throws -> Operations.ApproveDocument.Output {
@@ -132,21 +160,29 @@ extension APIHandlers {
             case .rrf, nil: .standard
             }
         let request = SearchService.Request(
-            query: body.query, k: body.k ?? 10, collection: body.collection, mode: SearchMode(rawValue: body.mode?.rawValue ?? "hybrid") ?? .hybrid,
-            fusion: fusion, documents: documentIDs, tags: body.filters?.tags ?? [], includeDrafts: body.filters?.includeDrafts ?? false
+            query: body.query,
+            k: body.k ?? 10,
+            collection: body.collection,
+            mode: SearchMode(rawValue: body.mode?.rawValue ?? "hybrid") ?? .hybrid,
+            fusion: fusion,
+            documents: documentIDs,
+            tags: body.filters?.tags ?? [],
+            includeDrafts: body.filters?.includeDrafts ?? false
         )
         let response = try await documents.search.search(request, by: try RequestCaller.principal())
         return .ok(.init(body: .json(try .init(response))))
     }
 
     private static func incoming(
-        _ part: MultipartPart<Operations.UploadDocument.Input.Body.MultipartFormPayload.FilePayload>, mediaType: String?
+        _ part: MultipartPart<Operations.UploadDocument.Input.Body.MultipartFormPayload.FilePayload>,
+        mediaType: String?
     ) -> DocumentLibrary.IncomingFile<some AsyncSequence<[UInt8], any Error>> {
         DocumentLibrary.IncomingFile(bytes: part.payload.body.map { Array($0) }, fileName: part.filename ?? "upload", mediaType: mediaType)
     }
 
     private static func incoming(
-        _ part: MultipartPart<Operations.UploadDocumentVersion.Input.Body.MultipartFormPayload.FilePayload>, mediaType: String?
+        _ part: MultipartPart<Operations.UploadDocumentVersion.Input.Body.MultipartFormPayload.FilePayload>,
+        mediaType: String?
     ) -> DocumentLibrary.IncomingFile<some AsyncSequence<[UInt8], any Error>> {
         DocumentLibrary.IncomingFile(bytes: part.payload.body.map { Array($0) }, fileName: part.filename ?? "upload", mediaType: mediaType)
     }
@@ -162,7 +198,11 @@ extension APIHandlers {
         } catch let error as DecodingError {
             throw CairnError(.invalidInput, "The 'metadata' part does not match the API's schema (\(Self.describe(error))).", underlying: error)
         } catch {
-            throw CairnError(.invalidInput, "The upload is not a valid multipart/form-data body: \(String(describing: error).prefix(200))", underlying: error)
+            throw CairnError(
+                .invalidInput,
+                "The upload is not a valid multipart/form-data body: \(String(describing: error).prefix(200))",
+                underlying: error
+            )
         }
     }
 

@@ -14,7 +14,9 @@ extension APIHandlers {
     func listRuns(_ input: Operations.ListRuns.Input) async throws -> Operations.ListRuns.Output {
         let query = input.query
         let page = try await documents.agent.runs(
-            for: try RequestCaller.principal(), state: query.state.flatMap { AgentRun.State(rawValue: $0.rawValue) }, limit: query.limit ?? 100,
+            for: try RequestCaller.principal(),
+            state: query.state.flatMap { AgentRun.State(rawValue: $0.rawValue) },
+            limit: query.limit ?? 100,
             after: query.cursor
         )
         return .ok(.init(body: .json(.init(runs: page.items.map(Components.Schemas.Run.init), nextCursor: page.nextCursor))))
@@ -36,7 +38,10 @@ extension APIHandlers {
         var reason: String?
         if case .json(let body)? = input.body { (step, reason) = (body.step, body.reason) }
         let run = try await documents.agent.decide(
-            .reject(reason: reason), on: try Self.runID(input.path.runId), step: step, by: try RequestCaller.principal()
+            .reject(reason: reason),
+            on: try Self.runID(input.path.runId),
+            step: step,
+            by: try RequestCaller.principal()
         )
         return .ok(.init(body: .json(.init(run))))
     }

@@ -150,7 +150,12 @@ struct APIHandlers: APIProtocol {
         let query = input.query
         if let kind = query.kind { try TextRules.validate(kind, field: "kind", maximumLength: 100) }
         let page = try await store.jobs.list(
-            for: try RequestCaller.principal(), state: query.state?.domain, kind: query.kind, limit: query.limit ?? 100, after: query.cursor)
+            for: try RequestCaller.principal(),
+            state: query.state?.domain,
+            kind: query.kind,
+            limit: query.limit ?? 100,
+            after: query.cursor
+        )
         return .ok(.init(body: .json(.init(jobs: try page.items.map { try Components.Schemas.Job($0) }, nextCursor: page.nextCursor))))
     }
 

@@ -213,15 +213,24 @@ extension Components.Schemas.AccessPolicy {
     }
 
     var domain: DocumentAccessPolicy {
-        DocumentAccessPolicy(classification: classification?.domain ?? .internal, entities: entities ?? [], branches: branches ?? [], groups: groups ?? [])
+        DocumentAccessPolicy(
+            classification: classification?.domain ?? .internal,
+            entities: entities ?? [],
+            branches: branches ?? [],
+            groups: groups ?? []
+        )
     }
 }
 
 extension Components.Schemas.Collection {
     init(_ collection: DocumentCollection) {
         self.init(
-            id: collection.id.description, name: collection.name, description: collection.description, defaultPolicy: .init(collection.defaultPolicy),
-            createdAt: collection.createdAt, createdBy: collection.createdBy
+            id: collection.id.description,
+            name: collection.name,
+            description: collection.description,
+            defaultPolicy: .init(collection.defaultPolicy),
+            createdAt: collection.createdAt,
+            createdBy: collection.createdBy
         )
     }
 }
@@ -229,9 +238,16 @@ extension Components.Schemas.Collection {
 extension Components.Schemas.Document {
     init(_ document: Document) {
         self.init(
-            id: document.id.description, collectionId: document.collectionID.description, title: document.title, source: document.source,
-            tags: document.tags, policy: .init(document.policy), state: document.state == .active ? .active : .retired,
-            activeVersionId: document.activeVersionID?.description, createdAt: document.createdAt, createdBy: document.createdBy,
+            id: document.id.description,
+            collectionId: document.collectionID.description,
+            title: document.title,
+            source: document.source,
+            tags: document.tags,
+            policy: .init(document.policy),
+            state: document.state == .active ? .active : .retired,
+            activeVersionId: document.activeVersionID?.description,
+            createdAt: document.createdAt,
+            createdBy: document.createdBy,
             updatedAt: document.updatedAt
         )
     }
@@ -240,12 +256,25 @@ extension Components.Schemas.Document {
 extension Components.Schemas.DocumentVersion {
     init(_ version: DocumentVersion) {
         self.init(
-            id: version.id.description, number: version.number, sha256: version.digest, bytes: version.byteSize, fileName: version.fileName,
-            mediaType: version.mediaType, format: FormatPayload(rawValue: version.format) ?? .text,
+            id: version.id.description,
+            number: version.number,
+            sha256: version.digest,
+            bytes: version.byteSize,
+            fileName: version.fileName,
+            mediaType: version.mediaType,
+            format: FormatPayload(rawValue: version.format) ?? .text,
             processing: ProcessingPayload(rawValue: version.processing.rawValue) ?? .failed,
-            lifecycle: LifecyclePayload(rawValue: version.lifecycle.rawValue) ?? .draft, jobId: version.jobID?.description, failure: version.failure,
-            pages: version.pageCount, chunks: version.chunkCount, embeddingModel: version.embeddingModel, createdAt: version.createdAt,
-            createdBy: version.createdBy, readyAt: version.readyAt, approvedAt: version.approvedAt, approvedBy: version.approvedBy,
+            lifecycle: LifecyclePayload(rawValue: version.lifecycle.rawValue) ?? .draft,
+            jobId: version.jobID?.description,
+            failure: version.failure,
+            pages: version.pageCount,
+            chunks: version.chunkCount,
+            embeddingModel: version.embeddingModel,
+            createdAt: version.createdAt,
+            createdBy: version.createdBy,
+            readyAt: version.readyAt,
+            approvedAt: version.approvedAt,
+            approvedBy: version.approvedBy,
             retiredAt: version.retiredAt
         )
     }
@@ -269,9 +298,16 @@ extension Components.Schemas.SearchResponse {
                 Components.Schemas.SearchHit.SpansPayloadPayload(page: span["page"] ?? 0, start: span["start"] ?? 0, end: span["end"] ?? 0)
             }
             return Components.Schemas.SearchHit(
-                chunkId: hit.chunkID.description, documentId: hit.documentID.description, versionId: hit.versionID.description,
-                version: hit.versionNumber, title: hit.title, pages: .init(first: hit.firstPage, last: hit.lastPage), headingPath: hit.headingPath,
-                text: hit.text, spans: spans, score: hit.score,
+                chunkId: hit.chunkID.description,
+                documentId: hit.documentID.description,
+                versionId: hit.versionID.description,
+                version: hit.versionNumber,
+                title: hit.title,
+                pages: .init(first: hit.firstPage, last: hit.lastPage),
+                headingPath: hit.headingPath,
+                text: hit.text,
+                spans: spans,
+                score: hit.score,
                 retrievers: hit.retrievers.map { $0 == .lexical ? .lexical : .vector }
             )
         }
@@ -306,7 +342,10 @@ extension Components.Schemas.Answer {
                     case .invalidCitation: .invalidCitation
                     }
                 return .init(
-                    claim: verdict.claim, sources: verdict.sources, support: verdict.support, outcome: outcome,
+                    claim: verdict.claim,
+                    sources: verdict.sources,
+                    support: verdict.support,
+                    outcome: outcome,
                     judgement: verdict.judgement.flatMap { .init(rawValue: $0.rawValue) }
                 )
             }
@@ -317,9 +356,15 @@ extension Components.Schemas.Answer {
 extension Components.Schemas.Citation {
     init(_ citation: Citation) {
         self.init(
-            chunkId: citation.chunkID.description, documentId: citation.documentID.description, versionId: citation.versionID.description,
-            version: citation.versionNumber, title: citation.title, page: citation.page, quote: citation.quote,
-            span: .init(start: citation.span.lowerBound, end: citation.span.upperBound), support: citation.support
+            chunkId: citation.chunkID.description,
+            documentId: citation.documentID.description,
+            versionId: citation.versionID.description,
+            version: citation.versionNumber,
+            title: citation.title,
+            page: citation.page,
+            quote: citation.quote,
+            span: .init(start: citation.span.lowerBound, end: citation.span.upperBound),
+            support: citation.support
         )
     }
 }
@@ -331,8 +376,13 @@ extension Components.Schemas.Session {
             createdAt: session.createdAt,
             turns: session.turns.map { turn in
                 .init(
-                    position: turn.position, question: turn.question, standaloneQuestion: turn.standaloneQuestion, answerId: turn.answerID.description,
-                    answerKind: .init(rawValue: turn.answerKind) ?? .refusal, answerText: turn.answerText, createdAt: turn.createdAt
+                    position: turn.position,
+                    question: turn.question,
+                    standaloneQuestion: turn.standaloneQuestion,
+                    answerId: turn.answerID.description,
+                    answerKind: .init(rawValue: turn.answerKind) ?? .refusal,
+                    answerText: turn.answerText,
+                    createdAt: turn.createdAt
                 )
             }
         )
@@ -348,8 +398,12 @@ extension Components.Schemas.AnswerTrace {
             mode: ModePayload(rawValue: trace.mode) ?? .auto,
             kind: KindPayload(rawValue: trace.kind) ?? .refusal,
             access: .init(
-                actor: trace.access.actor, roles: trace.access.roles, clearance: trace.access.clearance, entities: trace.access.entities,
-                branches: trace.access.branches, groups: trace.access.groups
+                actor: trace.access.actor,
+                roles: trace.access.roles,
+                clearance: trace.access.clearance,
+                entities: trace.access.entities,
+                branches: trace.access.branches,
+                groups: trace.access.groups
             ),
             passages: trace.passages.map {
                 .init(chunkId: $0.chunkID, documentId: $0.documentID, versionId: $0.versionID, score: $0.score, used: $0.used)
@@ -357,7 +411,10 @@ extension Components.Schemas.AnswerTrace {
             model: trace.model.map(Components.Schemas.ModelCall.init),
             verdicts: trace.verdicts.map {
                 .init(
-                    claim: $0.claim, sources: $0.sources, support: $0.support, outcome: .init(rawValue: $0.outcome) ?? .unsupported,
+                    claim: $0.claim,
+                    sources: $0.sources,
+                    support: $0.support,
+                    outcome: .init(rawValue: $0.outcome) ?? .unsupported,
                     judgement: $0.judgement.flatMap { .init(rawValue: $0) }
                 )
             },
@@ -369,8 +426,12 @@ extension Components.Schemas.AnswerTrace {
 extension Components.Schemas.ModelCall {
     init(_ call: AnswerTrace.ModelCall) {
         self.init(
-            model: call.model, deployment: call.deployment, promptSHA256: call.promptSHA256, inputTokens: call.inputTokens,
-            outputTokens: call.outputTokens, costNanodollars: call.cost?.nanodollars
+            model: call.model,
+            deployment: call.deployment,
+            promptSHA256: call.promptSHA256,
+            inputTokens: call.inputTokens,
+            outputTokens: call.outputTokens,
+            costNanodollars: call.cost?.nanodollars
         )
     }
 }
@@ -407,8 +468,16 @@ extension Components.Schemas.Run {
             tools: run.tools.compactMap { Components.Schemas.AgentTool(rawValue: $0.rawValue) },
             state: Components.Schemas.RunState(rawValue: run.state.rawValue) ?? .failed,
             outcome: run.outcome,
-            limits: .init(modelCalls: run.limits.modelCalls, activeMilliseconds: run.limits.activeMilliseconds, costNanodollars: run.limits.cost.nanodollars),
-            usage: .init(modelCalls: run.usage.modelCalls, activeMilliseconds: run.usage.activeMilliseconds, costNanodollars: run.usage.cost.nanodollars),
+            limits: .init(
+                modelCalls: run.limits.modelCalls,
+                activeMilliseconds: run.limits.activeMilliseconds,
+                costNanodollars: run.limits.cost.nanodollars
+            ),
+            usage: .init(
+                modelCalls: run.usage.modelCalls,
+                activeMilliseconds: run.usage.activeMilliseconds,
+                costNanodollars: run.usage.cost.nanodollars
+            ),
             createdAt: run.createdAt,
             updatedAt: run.updatedAt,
             steps: run.steps.map { step in
@@ -484,9 +553,14 @@ extension Components.Schemas.GatewayProvider {
     /// are no business of a tenant: only the tenant's own providers show theirs.
     init(_ provider: ModelProviderConfiguration, source: Components.Schemas.CatalogSource, platform: GatewayCatalog) {
         self.init(
-            name: provider.name, kind: .init(provider.kind), baseURL: provider.baseURL,
-            credential: source == .tenant ? provider.credential?.description : nil, apiVersion: provider.apiVersion, region: provider.region,
-            source: source, overridesPlatform: source == .tenant && platform.providers[provider.name] != nil
+            name: provider.name,
+            kind: .init(provider.kind),
+            baseURL: provider.baseURL,
+            credential: source == .tenant ? provider.credential?.description : nil,
+            apiVersion: provider.apiVersion,
+            region: provider.region,
+            source: source,
+            overridesPlatform: source == .tenant && platform.providers[provider.name] != nil
         )
     }
 }
@@ -494,15 +568,22 @@ extension Components.Schemas.GatewayProvider {
 extension Components.Schemas.GatewayDeployment {
     init(_ deployment: ModelDeployment, source: Components.Schemas.CatalogSource, platform: GatewayCatalog) {
         self.init(
-            name: deployment.name, provider: deployment.provider, model: deployment.model,
+            name: deployment.name,
+            provider: deployment.provider,
+            model: deployment.model,
             capability: deployment.capability == .embeddings ? .embeddings : .chat,
-            inputUSDPerMillion: deployment.price.inputPerMillion.dollars, outputUSDPerMillion: deployment.price.outputPerMillion.dollars,
+            inputUSDPerMillion: deployment.price.inputPerMillion.dollars,
+            outputUSDPerMillion: deployment.price.outputPerMillion.dollars,
             timeouts: .init(
-                connect: deployment.timeouts.connect.inSeconds, firstToken: deployment.timeouts.firstToken.inSeconds,
+                connect: deployment.timeouts.connect.inSeconds,
+                firstToken: deployment.timeouts.firstToken.inSeconds,
                 total: deployment.timeouts.total.inSeconds
             ),
-            maxConcurrency: deployment.maxConcurrency, defaultMaxOutputTokens: deployment.defaultMaxOutputTokens, weight: deployment.weight,
-            dimension: deployment.dimension, source: source,
+            maxConcurrency: deployment.maxConcurrency,
+            defaultMaxOutputTokens: deployment.defaultMaxOutputTokens,
+            weight: deployment.weight,
+            dimension: deployment.dimension,
+            source: source,
             overridesPlatform: source == .tenant && platform.deployments[deployment.name] != nil
         )
     }
@@ -511,7 +592,10 @@ extension Components.Schemas.GatewayDeployment {
 extension Components.Schemas.GatewayAlias {
     init(_ alias: ModelAlias, source: Components.Schemas.CatalogSource, platform: GatewayCatalog) {
         self.init(
-            name: alias.name, strategy: alias.strategy == .weighted ? .weighted : .ordered, deployments: alias.deployments, source: source,
+            name: alias.name,
+            strategy: alias.strategy == .weighted ? .weighted : .ordered,
+            deployments: alias.deployments,
+            source: source,
             overridesPlatform: source == .tenant && platform.aliases[alias.name] != nil
         )
     }
@@ -547,10 +631,14 @@ extension Components.Schemas.Budget {
     /// `windowStart` in milliseconds since 1970, as ``BudgetPeriod/windowStart(containing:)`` gives it.
     init(_ budget: GatewayBudget, window: GatewayBooks.WindowState, windowStart: Int64) {
         self.init(
-            id: budget.id.description, scope: budget.apiKeyID == nil ? .tenant : .key, apiKeyId: budget.apiKeyID?.description,
-            period: .init(budget.period), limitUSD: budget.limit.dollars,
+            id: budget.id.description,
+            scope: budget.apiKeyID == nil ? .tenant : .key,
+            apiKeyId: budget.apiKeyID?.description,
+            period: .init(budget.period),
+            limitUSD: budget.limit.dollars,
             windowStart: budget.period == .total ? nil : Date(timeIntervalSince1970: Double(windowStart) / 1000),
-            spentUSD: window.spent.dollars, allottedUSD: window.allotted.dollars
+            spentUSD: window.spent.dollars,
+            allottedUSD: window.allotted.dollars
         )
     }
 }
@@ -569,8 +657,12 @@ extension Components.Schemas.UsageGrouping {
 extension Components.Schemas.UsageRow {
     init(_ row: GatewayBooks.UsageRow) {
         self.init(
-            group: row.group, calls: Int64(row.calls), failedCalls: Int64(row.failedCalls), inputTokens: Int64(row.inputTokens),
-            outputTokens: Int64(row.outputTokens), costUSD: row.cost.dollars
+            group: row.group,
+            calls: Int64(row.calls),
+            failedCalls: Int64(row.failedCalls),
+            inputTokens: Int64(row.inputTokens),
+            outputTokens: Int64(row.outputTokens),
+            costUSD: row.cost.dollars
         )
     }
 }

@@ -1,7 +1,7 @@
 import CairnCore
 import CairnIdentity
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// Resolves the caller of every `/v1` and `/openai/v1` request before its body is read.
 ///

@@ -1,6 +1,6 @@
 import CairnCore
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 
 /// Refuses request bodies over the configured size with 413, before any of it is decoded.
@@ -22,7 +22,11 @@ struct BodyLimitMiddleware: RouterMiddleware {
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if Self.isStreamedUpload(request) {
             if let declared, declared > maximumUploadBytes + maximumBytes {
-                throw Problem(status: .contentTooLarge, slug: "payload-too-large", detail: "The upload exceeds the \(maximumUploadBytes)-byte file limit.")
+                throw Problem(
+                    status: .contentTooLarge,
+                    slug: "payload-too-large",
+                    detail: "The upload exceeds the \(maximumUploadBytes)-byte file limit."
+                )
             }
             return try await next(request, context)
         }

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 
 /// CORS for an explicit allow-list of origins (`CAIRN_CORS_ORIGINS`).
 ///

@@ -2,8 +2,8 @@ import CairnCore
 import CairnStore
 import Crypto
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import Synchronization
 
@@ -69,7 +69,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
                 )
             case .inProgress:
                 guard ContinuousClock.now < deadline else {
-                    var problem = Problem(status: .conflict, slug: "idempotency-key-in-use", detail: "A request with this Idempotency-Key is still running; retry shortly.")
+                    var problem = Problem(
+                        status: .conflict,
+                        slug: "idempotency-key-in-use",
+                        detail: "A request with this Idempotency-Key is still running; retry shortly."
+                    )
                     problem.headers[.retryAfter] = "1"
                     throw problem
                 }

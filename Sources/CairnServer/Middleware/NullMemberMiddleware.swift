@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 
 /// Refuses JSON request bodies of Cairn's own API (`/v1`) that contain `null`, with a pointer to
@@ -28,7 +28,8 @@ struct NullMemberMiddleware: RouterMiddleware {
             throw Problem(
                 status: .unprocessableContent,
                 slug: "invalid-input",
-                detail: "The request does not match the API's schema: \(pointer.isEmpty ? "the body" : pointer) is null; omit optional members instead.",
+                detail:
+                    "The request does not match the API's schema: \(pointer.isEmpty ? "the body" : pointer) is null; omit optional members instead.",
                 errors: [.init(pointer: pointer, detail: "must not be null")]
             )
         }

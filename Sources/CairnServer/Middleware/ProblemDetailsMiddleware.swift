@@ -1,7 +1,7 @@
 import CairnCore
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import OpenAPIRuntime
 
@@ -42,7 +42,11 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
                 // Without a declared body, what failed to decode was a path or query parameter (an
                 // enum value the operation does not know): not a body that "is not valid JSON".
                 if case .dataCorrupted(let context) = decoding, context.codingPath.isEmpty, error.request.headerFields[.contentType] == nil {
-                    return Problem(status: .badRequest, slug: "invalid-input", detail: "A path or query parameter has a value this operation does not accept.")
+                    return Problem(
+                        status: .badRequest,
+                        slug: "invalid-input",
+                        detail: "A path or query parameter has a value this operation does not accept."
+                    )
                 }
                 return Problem(decoding)
             }
@@ -56,12 +60,20 @@ struct ProblemDetailsMiddleware: RouterMiddleware {
             if error.status == .notFound {
                 return Problem(status: .notFound, slug: "not-found", detail: "There is no such route; see /openapi.yaml for the API.")
             }
-            return Problem(status: error.status, slug: error.status.kind == .clientError ? "invalid-input" : "internal", detail: Self.sentence(for: error.status))
+            return Problem(
+                status: error.status,
+                slug: error.status.kind == .clientError ? "invalid-input" : "internal",
+                detail: Self.sentence(for: error.status)
+            )
         case let error as any HTTPResponseError:
             if error.status == .contentTooLarge {
                 return Problem(status: .contentTooLarge, slug: "payload-too-large", detail: "The request body is larger than this server accepts.")
             }
-            return Problem(status: error.status, slug: error.status.kind == .clientError ? "invalid-input" : "internal", detail: Self.sentence(for: error.status))
+            return Problem(
+                status: error.status,
+                slug: error.status.kind == .clientError ? "invalid-input" : "internal",
+                detail: Self.sentence(for: error.status)
+            )
         default:
             logger.error("Request failed", metadata: ["error": "\(String(reflecting: error))"])
             return Problem(CairnError(.internalFailure, "Unhandled error."))
@@ -84,7 +96,8 @@ extension Problem {
     init(_ error: DecodingError) {
         func pointer(_ path: [any CodingKey]) -> String {
             path.map { key in
-                "/" + (key.intValue.map(String.init) ?? key.stringValue)
+                "/"
+                    + (key.intValue.map(String.init) ?? key.stringValue)
                     .replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
             }.joined()
         }

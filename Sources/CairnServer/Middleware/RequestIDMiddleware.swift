@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 
 /// Accepts a well-formed `X-Request-Id` from the client (or keeps Hummingbird's generated id),

@@ -57,7 +57,7 @@ public struct LocalBlobStore: BlobStore {
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.moveItem(at: temporary, to: destination)
-        } catch where FileManager.default.fileExists(atPath: destination.path) {
+        } catch  where FileManager.default.fileExists(atPath: destination.path) {
             // A concurrent upload of the same bytes got there first.
             return StoredBlob(digest: digest, size: size, isNew: false)
         } catch {

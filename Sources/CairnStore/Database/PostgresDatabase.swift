@@ -1,11 +1,11 @@
 public import CairnCore
-public import Logging
 import Foundation
+public import Logging
 import NIOSSL
 import PostgresKit
 package import PostgresNIO
-public import ServiceLifecycle
 import SQLKit
+public import ServiceLifecycle
 
 /// The production engine: a pooled PostgreSQL client whose transactions carry the tenant
 /// scope into row-level security.
@@ -185,7 +185,10 @@ public struct PostgresDatabase: Database, Service {
     }
 
     private static func connect(
-        to location: PostgresLocation, searchPath: String?, platform: Bool, logger: Logger
+        to location: PostgresLocation,
+        searchPath: String?,
+        platform: Bool,
+        logger: Logger
     ) async throws(CairnError) -> PostgresConnection {
         let tls: PostgresConnection.Configuration.TLS
         do {

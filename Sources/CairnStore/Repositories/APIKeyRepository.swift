@@ -97,8 +97,13 @@ public struct APIKeyRepository: Sendable {
                 "UPDATE api_keys SET name = \(bind: name) WHERE id = \(bind: id.description) AND tenant_id = \(bind: principal.tenantID.description)"
             ).run()
             try await AuditLog.append(
-                AuditRecord(actor: principal.auditActor, action: "api_key.rename", targetType: "api_key", targetID: id.description,
-                            details: ["from": key.name, "to": name]),
+                AuditRecord(
+                    actor: principal.auditActor,
+                    action: "api_key.rename",
+                    targetType: "api_key",
+                    targetID: id.description,
+                    details: ["from": key.name, "to": name]
+                ),
                 tenantID: principal.tenantID,
                 in: transaction
             )
@@ -117,8 +122,13 @@ public struct APIKeyRepository: Sendable {
                 "UPDATE api_keys SET revoked_at = \(bind: now) WHERE id = \(bind: id.description) AND tenant_id = \(bind: principal.tenantID.description)"
             ).run()
             try await AuditLog.append(
-                AuditRecord(actor: principal.auditActor, action: "api_key.revoke", targetType: "api_key", targetID: id.description,
-                            details: ["name": key.name]),
+                AuditRecord(
+                    actor: principal.auditActor,
+                    action: "api_key.revoke",
+                    targetType: "api_key",
+                    targetID: id.description,
+                    details: ["name": key.name]
+                ),
                 tenantID: principal.tenantID,
                 in: transaction
             )

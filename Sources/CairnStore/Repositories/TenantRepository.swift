@@ -21,12 +21,18 @@ public struct TenantRepository: Sendable {
                     """
                 ).run()
                 try await AuditLog.append(
-                    AuditRecord(actor: actor, action: "tenant.create", targetType: "tenant", targetID: tenant.id.description, details: ["name": name.rawValue]),
+                    AuditRecord(
+                        actor: actor,
+                        action: "tenant.create",
+                        targetType: "tenant",
+                        targetID: tenant.id.description,
+                        details: ["name": name.rawValue]
+                    ),
                     tenantID: tenant.id,
                     in: transaction
                 )
             }
-        } catch where isUniqueViolation(error) {
+        } catch  where isUniqueViolation(error) {
             throw CairnError(.conflict, "A tenant named '\(name)' already exists.", underlying: error)
         }
         return tenant

@@ -42,7 +42,9 @@ struct AskCommand: CairnCommand {
             let models = try GatewayRuntime.load(settings, store: store, localEmbedder: runtime.localEmbedder, logger: logger)
             let assistant = runtime.services(store: store, tenantQueueCap: 1, models: models, logger: logger).assistant
             do {
-                let answer = try await Self.write(assistant.stream(.init(question, collection: collection, mode: mode), for: .localAdministrator(of: tenant)))
+                let answer = try await Self.write(
+                    assistant.stream(.init(question, collection: collection, mode: mode), for: .localAdministrator(of: tenant))
+                )
                 try await models.finish()
                 return answer
             } catch {

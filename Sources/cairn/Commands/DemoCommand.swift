@@ -42,8 +42,13 @@ struct DemoSeedCommand: CairnCommand {
             }
         }
         try await IngestCommand.ingest(
-            policies.map { IngestCommand.IngestFile(url: $0.pdf, title: $0.title) }, tenant: tenantName, collection: "policies",
-            policy: DocumentAccessPolicy(classification: .internal), approve: true, settings: settings, logger: logger
+            policies.map { IngestCommand.IngestFile(url: $0.pdf, title: $0.title) },
+            tenant: tenantName,
+            collection: "policies",
+            policy: DocumentAccessPolicy(classification: .internal),
+            approve: true,
+            settings: settings,
+            logger: logger
         )
         print("Ask away: cairn ask --tenant \(tenantName) \"What must the Board approve about technology risk appetite?\"")
     }

@@ -49,8 +49,11 @@ struct IngestCommand: CairnCommand {
     func run(settings: Settings, logger: Logger) async throws {
         let tenantName = try TenantName(tenant.tenant)
         let policy = DocumentAccessPolicy(
-            classification: try classification.map { text throws(CairnError) -> Classification in try parseChoice(text, as: "a classification") } ?? .internal,
-            entities: entity, branches: branch, groups: group
+            classification: try classification.map { text throws(CairnError) -> Classification in try parseChoice(text, as: "a classification") }
+                ?? .internal,
+            entities: entity,
+            branches: branch,
+            groups: group
         )
         try policy.validate()
         let files = try Self.files(in: paths).map { IngestFile(url: $0, title: nil) }
@@ -66,8 +69,13 @@ struct IngestCommand: CairnCommand {
     /// Uploads `files` into `collection` (created with `policy` as its default on first use),
     /// runs their ingestion in this process, prints a line per file, and fails when any did.
     static func ingest(
-        _ files: [IngestFile], tenant tenantName: TenantName, collection: String, policy: DocumentAccessPolicy, approve: Bool,
-        settings: Settings, logger: Logger
+        _ files: [IngestFile],
+        tenant tenantName: TenantName,
+        collection: String,
+        policy: DocumentAccessPolicy,
+        approve: Bool,
+        settings: Settings,
+        logger: Logger
     ) async throws {
         let runtime = try DocumentRuntime.load(settings, logger: logger)
         let worker = try settings.worker
@@ -111,7 +119,12 @@ struct IngestCommand: CairnCommand {
 
     /// Runs a worker in this process until every job has finished, drawing a progress bar.
     private static func runJobs(
-        _ ids: [JobID], store: CairnStore, catalog: JobCatalog, worker configuration: WorkerConfiguration, principal: Principal, logger: Logger
+        _ ids: [JobID],
+        store: CairnStore,
+        catalog: JobCatalog,
+        worker configuration: WorkerConfiguration,
+        principal: Principal,
+        logger: Logger
     ) async throws {
         guard !ids.isEmpty else { return }
         let worker = Worker(store: store, catalog: catalog, configuration: configuration, logger: logger)
@@ -146,7 +159,8 @@ struct IngestCommand: CairnCommand {
         switch version.processing {
         case .ready:
             let pages = version.pageCount.map { "\($0) page\($0 == 1 ? "" : "s"), " } ?? ""
-            return "\(version.lifecycle == .approved ? "approved" : "ready (draft)"): version \(version.number), \(pages)\(version.chunkCount ?? 0) passages"
+            return
+                "\(version.lifecycle == .approved ? "approved" : "ready (draft)"): version \(version.number), \(pages)\(version.chunkCount ?? 0) passages"
         case .failed: return "failed: \(version.failure ?? "no reason recorded")"
         case .processing: return "still processing (a worker will finish it)"
         case .purged: return "purged"

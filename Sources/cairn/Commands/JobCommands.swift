@@ -62,7 +62,9 @@ struct JobsCommand: AsyncParsableCommand {
                 print(line)
             }
             for error in job.errors {
-                print("  attempt \(error.attempt) failed at \(error.at.formatted(.iso8601))\(error.retryable ? "" : " (not retryable)"): \(error.message)")
+                print(
+                    "  attempt \(error.attempt) failed at \(error.at.formatted(.iso8601))\(error.retryable ? "" : " (not retryable)"): \(error.message)"
+                )
             }
         }
     }

@@ -60,7 +60,9 @@ struct RunsCommand: AsyncParsableCommand {
                 if let decider = step.decidedBy { line += " by \(decider)" }
                 print(line)
                 if let output = step.output, !output.isEmpty { print("    \(output.prefix(300))") }
-                for decision in step.guardrails { print("    guardrail \(decision.check) \(decision.decision): \(decision.detail) (\(decision.subject))") }
+                for decision in step.guardrails {
+                    print("    guardrail \(decision.check) \(decision.decision): \(decision.detail) (\(decision.subject))")
+                }
             }
             if let outcome = run.outcome { print("  outcome: \(outcome)") }
         }

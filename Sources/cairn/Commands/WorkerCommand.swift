@@ -31,7 +31,10 @@ struct WorkerCommand: CairnCommand {
         try settings.validate()
         guard case .postgres(let location) = try settings.databaseLocation else {
             // One process owns the embedded file; its jobs run inside `cairn serve`.
-            throw CairnError(.misconfigured, "On the embedded SQLite database jobs run inside 'cairn serve'; 'cairn worker' needs CAIRN_DATABASE_URL to name PostgreSQL.")
+            throw CairnError(
+                .misconfigured,
+                "On the embedded SQLite database jobs run inside 'cairn serve'; 'cairn worker' needs CAIRN_DATABASE_URL to name PostgreSQL."
+            )
         }
         let tracing = try Tracing.bootstrap(
             serviceName: "cairn-worker",
@@ -45,14 +48,18 @@ struct WorkerCommand: CairnCommand {
         // Agent runs call models, so a worker holds a gateway of its own, metered like the server's.
         let models = try GatewayRuntime.load(settings, store: store, localEmbedder: documents.localEmbedder, logger: logger)
         let agent = documents.services(store: store, tenantQueueCap: try settings.queueLimits.perTenant, models: models, logger: logger).agent
-        let jobServices: [any Service] = models.services + [
-            Worker(store: store, catalog: documents.catalog(agent: agent), configuration: try settings.worker, logger: logger),
-            RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
-            QueueDepthSampler(store: store, logger: logger),
-        ]
+        let jobServices: [any Service] =
+            models.services + [
+                Worker(store: store, catalog: documents.catalog(agent: agent), configuration: try settings.worker, logger: logger),
+                RecurringScheduler(store: store, tasks: try settings.recurringTasks(store: store), logger: logger),
+                QueueDepthSampler(store: store, logger: logger),
+            ]
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: database), .init(service: tracing), .init(service: SchemaChecked(services: jobServices, store: store, logger: logger))],
+                services: [
+                    .init(service: database), .init(service: tracing),
+                    .init(service: SchemaChecked(services: jobServices, store: store, logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -20,7 +20,8 @@ struct AgentProcessTests {
 
     @Test(
         "Killed while a run waits for approval, restarted, approved: the run completes and its side effect was made exactly once",
-        .timeLimit(.minutes(10)), arguments: TestEngine.all
+        .timeLimit(.minutes(10)),
+        arguments: TestEngine.all
     )
     func approvalSurvivesKill(engine: TestEngine) async throws {
         try await withCLIDatabase(engine, home: home) { environment, store in
@@ -36,14 +37,19 @@ struct AgentProcessTests {
                 let api = DocumentAPIClient(port: server.port)
                 try await api.createCollection("policies", token: admin)
                 let document = try await api.uploadServing(
-                    "# Records Retention\n\n2.1 Customer account records are retained for 7 years after the relationship ends.\n", named: "retention.md",
-                    classification: "internal", token: admin
+                    "# Records Retention\n\n2.1 Customer account records are retained for 7 years after the relationship ends.\n",
+                    named: "retention.md",
+                    classification: "internal",
+                    token: admin
                 )
 
                 let proposal = #"{"document_id":"\#(document)","reason":"The retention period may be out of date."}"#
                 script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
                 let created = try await api.send(
-                    .POST, "/v1/runs", token: admin, json: ["goal": "Propose a review of the retention policy.", "tools": ["propose_document_review"]]
+                    .POST,
+                    "/v1/runs",
+                    token: admin,
+                    json: ["goal": "Propose a review of the retention policy.", "tools": ["propose_document_review"]]
                 )
                 #expect(created.status == 202, "\(created)")
                 let id = try created.decode(RunBody.self).id
@@ -106,7 +112,12 @@ struct AgentProcessTests {
                     try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self).state == "awaiting_approval"
                 }
                 script.enqueue(.reply("Not proposed."), model: "mock-model")
-                let rejected = try await restartedAPI.send(.POST, "/v1/runs/\(second.id)/reject", token: admin, json: ["reason": "Already under review."])
+                let rejected = try await restartedAPI.send(
+                    .POST,
+                    "/v1/runs/\(second.id)/reject",
+                    token: admin,
+                    json: ["reason": "Already under review."]
+                )
                 #expect(rejected.status == 200, "\(rejected)")
                 let ended = try await eventually("the second run to complete", timeout: .seconds(60)) {
                     let run = try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self)

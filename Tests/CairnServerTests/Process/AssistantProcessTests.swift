@@ -71,7 +71,9 @@ struct AssistantProcessTests {
         // Personal data in a question reaches neither the trace nor the log.
         let planted = ["jane.doe@northbank.example", "GB29 NWBK 6016 1331 9268 19", "4111 1111 1111 1111"]
         let personal = try await api.send(
-            .POST, "/v1/answers", token: analyst,
+            .POST,
+            "/v1/answers",
+            token: analyst,
             json: ["question": "How long are the records of \(planted[0]) kept, who paid from \(planted[1]) with card \(planted[2])?"]
         ).decode(AnswerBody.self)
         let personalTrace = try await api.send(.GET, "/v1/answers/\(personal.id)/trace", token: admin, json: nil)
@@ -90,14 +92,20 @@ struct AssistantProcessTests {
         let session = try opened.decode(SessionBody.self)
         #expect(session.turns.isEmpty)
         let first = try await api.send(
-            .POST, "/v1/sessions/\(session.id)/messages", token: analyst, json: ["question": "How long are customer account records retained?"]
+            .POST,
+            "/v1/sessions/\(session.id)/messages",
+            token: analyst,
+            json: ["question": "How long are customer account records retained?"]
         ).decode(AnswerBody.self)
         #expect(first.text.contains("7 years"), "\(first.text)")
         let followUp = try await api.send(.POST, "/v1/sessions/\(session.id)/messages", token: analyst, json: ["question": "And call recordings?"])
             .decode(AnswerBody.self)
         #expect(followUp.text.contains("5 years"), "\(followUp.text)")
         let third = try await api.send(
-            .POST, "/v1/answers", token: analyst, json: ["question": "How long are call recordings retained?", "session_id": session.id]
+            .POST,
+            "/v1/answers",
+            token: analyst,
+            json: ["question": "How long are call recordings retained?", "session_id": session.id]
         ).decode(AnswerBody.self)
         let kept = try await api.send(.GET, "/v1/sessions/\(session.id)", token: analyst, json: nil).decode(SessionBody.self)
         #expect(kept.turns.map(\.position) == [1, 2, 3] && kept.turns.map(\.answerId) == [first.id, followUp.id, third.id])
@@ -124,13 +132,21 @@ struct AssistantProcessTests {
         }
 
         // Streamed: tokens, then citations, then one answer; the tokens join into its text.
-        let streamed = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": "How long are call recordings retained?", "stream": true])
+        let streamed = try await api.send(
+            .POST,
+            "/v1/answers",
+            token: analyst,
+            json: ["question": "How long are call recordings retained?", "stream": true]
+        )
         #expect(streamed.status == 200 && streamed.contentType.hasPrefix("text/event-stream"), "\(streamed)")
         let events = ServerSentEvents.parse(streamed.text)
         let names = events.map(\.name)
         let firstCitation = names.firstIndex(of: "citation") ?? names.count
         #expect(names.first == "token" && names.last == "answer" && names.filter { $0 == "answer" }.count == 1, "\(names)")
-        #expect(names[..<firstCitation].allSatisfy { $0 == "token" } && names[firstCitation..<(names.count - 1)].allSatisfy { $0 == "citation" }, "\(names)")
+        #expect(
+            names[..<firstCitation].allSatisfy { $0 == "token" } && names[firstCitation..<(names.count - 1)].allSatisfy { $0 == "citation" },
+            "\(names)"
+        )
         let final = try JSONDecoder().decode(AnswerBody.self, from: Data(events.last!.data.utf8))
         let tokens = try events.filter { $0.name == "token" }.map { try JSONDecoder().decode(Token.self, from: Data($0.data.utf8)).text }
         #expect(tokens.joined() == final.text && final.text.contains("5 years"), "\(tokens) vs \(final.text)")
@@ -162,7 +178,10 @@ struct AssistantProcessTests {
         try await api.expectHealthy()
     }
 
-    @Test("A new user seeds the demo policies and asks: each covered question is answered citing the right policy and page, the rest refused", .timeLimit(.minutes(10)))
+    @Test(
+        "A new user seeds the demo policies and asks: each covered question is answered citing the right policy and page, the rest refused",
+        .timeLimit(.minutes(10))
+    )
     func demoAsNewUser() async throws {
         let environment = try modelEnvironment()
         let seeded = try await CairnProcess.run(["demo", "seed", "--corpus", DemoQuestions.policies.path], environment: environment)
@@ -170,13 +189,18 @@ struct AssistantProcessTests {
         #expect(seeded.stdout.contains("4 of 4 files ingested."), "\(seeded.stdout)")
         // Seeding again changes nothing.
         let again = try await CairnProcess.run(["demo", "seed", "--corpus", DemoQuestions.policies.path], environment: environment)
-        #expect(again.status == 0 && again.stdout.components(separatedBy: "unchanged (identical to its latest version)").count == 5, "\(again.stdout)")
+        #expect(
+            again.status == 0 && again.stdout.components(separatedBy: "unchanged (identical to its latest version)").count == 5,
+            "\(again.stdout)"
+        )
 
         // Where each answer really is: the rendered PDFs, read back with MuPDF.
         let parser = DocumentParser(ocrLanguage: nil)
         var pages: [String: [String]] = [:]
         for file in try DemoQuestions.files() {
-            let pdf = URL(fileURLWithPath: home).appendingPathComponent("demo").appendingPathComponent(file.replacingOccurrences(of: ".md", with: ".pdf"))
+            let pdf = URL(fileURLWithPath: home).appendingPathComponent("demo").appendingPathComponent(
+                file.replacingOccurrences(of: ".md", with: ".pdf")
+            )
             pages[file] = try await parser.parse(contentsOf: pdf, format: .pdf).pages.map { DemoQuestions.folded($0.text) }
         }
         let questions = try DemoQuestions.load()
@@ -191,14 +215,18 @@ struct AssistantProcessTests {
             let page = try #require(pages[file]?.firstIndex { $0.contains(DemoQuestions.folded(words)) }, "\(file) has no page with '\(words)'") + 1
             let title = try DemoQuestions.title(of: file)
             let cited = asked.stdout.split(separator: "\n").contains { line in
-                line.hasPrefix("[") && line.contains("] \(title), page \(page) (version 1): ") && DemoQuestions.folded(String(line)).contains(DemoQuestions.folded(words))
+                line.hasPrefix("[") && line.contains("] \(title), page \(page) (version 1): ")
+                    && DemoQuestions.folded(String(line)).contains(DemoQuestions.folded(words))
             }
             #expect(cited, "\(question.text) should cite \(title), page \(page): \(asked.stdout)")
             #expect(asked.stdout.contains("(extractive answer: quoted from the approved documents)"))
         }
     }
 
-    @Test("With CAIRN_ASSISTANT_MODEL, a model writes the answer and only verified sentences stay; a client that hangs up cancels the model call", .timeLimit(.minutes(10)))
+    @Test(
+        "With CAIRN_ASSISTANT_MODEL, a model writes the answer and only verified sentences stay; a client that hangs up cancels the model call",
+        .timeLimit(.minutes(10))
+    )
     func generativeOverHTTP() async throws {
         _ = try modelEnvironment()
         let script = MockScript(requiredAPIKey: "mock-upstream-key")
@@ -207,16 +235,27 @@ struct AssistantProcessTests {
             try GatewayProcessTests.catalog(mockURL: mock.baseURL).write(toFile: catalogPath, atomically: true, encoding: .utf8)
             let admin = try await bootstrapTenant(home: home)
             let server = try await CairnProcess(
-                serveWith: ["CAIRN_HOME": home, "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key", "CAIRN_ASSISTANT_MODEL": "chat"]
-                    .merging(DocumentProcessTests.jobSettings) { _, new in new }
+                serveWith: [
+                    "CAIRN_HOME": home, "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key",
+                    "CAIRN_ASSISTANT_MODEL": "chat",
+                ]
+                .merging(DocumentProcessTests.jobSettings) { _, new in new }
             )
             defer { server.stop() }
             let api = DocumentAPIClient(port: server.port)
             try await api.createCollection("policies", token: admin)
             _ = try await api.uploadServing(Self.retention, named: "retention.md", classification: "internal", token: admin)
 
-            script.enqueue(.reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."), model: "mock-model")
-            let written = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": "How long are customer account records retained?"])
+            script.enqueue(
+                .reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."),
+                model: "mock-model"
+            )
+            let written = try await api.send(
+                .POST,
+                "/v1/answers",
+                token: admin,
+                json: ["question": "How long are customer account records retained?"]
+            )
             let answer = try written.decode(AnswerBody.self)
             #expect(answer.kind == "generative", "\(written)")
             #expect(answer.text == "Customer account records are retained for 7 years after the relationship ends. [1]")
@@ -227,25 +266,46 @@ struct AssistantProcessTests {
             #expect(trace.model?.promptSHA256.count == 64 && (trace.model?.inputTokens ?? 0) > 0)
 
             // The CLI streams the model's draft as it is written, then says what verification kept.
-            script.enqueue(.reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."), model: "mock-model")
+            script.enqueue(
+                .reply("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."),
+                model: "mock-model"
+            )
             let asked = try await CairnProcess.run(
                 ["ask", "How long are customer account records retained?", "--tenant", "northbank"],
-                environment: ["CAIRN_HOME": home, "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key", "CAIRN_ASSISTANT_MODEL": "chat"]
+                environment: [
+                    "CAIRN_HOME": home, "CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": "mock-upstream-key",
+                    "CAIRN_ASSISTANT_MODEL": "chat",
+                ]
             )
             #expect(asked.status == 0, "\(asked.stderr)")
-            #expect(asked.stdout.hasPrefix("Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."))
             #expect(
-                asked.stdout.contains("Verification kept only what the cited pages support:\nCustomer account records are retained for 7 years after the relationship ends. [1]"),
+                asked.stdout.hasPrefix(
+                    "Customer account records are retained for 7 years after the relationship ends [1]. They are kept for 9 years [1]."
+                )
+            )
+            #expect(
+                asked.stdout.contains(
+                    "Verification kept only what the cited pages support:\nCustomer account records are retained for 7 years after the relationship ends. [1]"
+                ),
                 "\(asked.stdout)"
             )
-            #expect(asked.stdout.contains(", page 1 (version 1)") && asked.stdout.contains("(generative answer: every sentence verified against the page it cites)"), "\(asked.stdout)")
+            #expect(
+                asked.stdout.contains(", page 1 (version 1)")
+                    && asked.stdout.contains("(generative answer: every sentence verified against the page it cites)"),
+                "\(asked.stdout)"
+            )
 
             // A passage that tries to steer the model into a tool call: the model obeys, but the
             // assistant offers no tools and runs none; the answer is a refusal and the trace
             // flags the passage.
             _ = try await api.uploadServing(Self.injected, named: "vendor-note.md", classification: "internal", token: admin)
             script.enqueue(.toolCall(name: "propose_document_review", arguments: #"{"document":"all"}"#), model: "mock-model")
-            let steered = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": "How are customer account records archived by the records team?"])
+            let steered = try await api.send(
+                .POST,
+                "/v1/answers",
+                token: admin,
+                json: ["question": "How are customer account records archived by the records team?"]
+            )
             let steeredAnswer = try steered.decode(AnswerBody.self)
             #expect(steeredAnswer.kind == "refusal", "\(steered)")
             let request = try #require(script.lastRequest(model: "mock-model")?.json)

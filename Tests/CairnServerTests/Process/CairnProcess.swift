@@ -95,7 +95,9 @@ final class CairnProcess: @unchecked Sendable {
             }
         } catch {
             process.terminate()
-            Issue.record("cairn \(arguments.first ?? "") logged, before it was stopped:\n\(stderrText.text.split(separator: "\n").suffix(20).joined(separator: "\n"))")
+            Issue.record(
+                "cairn \(arguments.first ?? "") logged, before it was stopped:\n\(stderrText.text.split(separator: "\n").suffix(20).joined(separator: "\n"))"
+            )
             throw error
         }
     }
@@ -187,7 +189,9 @@ func bootstrapTenant(home: String, environment: [String: String] = [:]) async th
     let tenant = try await CairnProcess.run(["tenant", "create", "northbank"], environment: env)
     #expect(tenant.status == 0, "\(tenant.stderr)")
     let key = try await CairnProcess.run(
-        ["key", "create", "--tenant", "northbank", "--role", "admin", "--attr", "clearance=restricted"], environment: env)
+        ["key", "create", "--tenant", "northbank", "--role", "admin", "--attr", "clearance=restricted"],
+        environment: env
+    )
     #expect(key.status == 0, "\(key.stderr)")
     return key.stdout.split(separator: "\n").last.map(String.init) ?? ""
 }

@@ -1,7 +1,7 @@
+import CairnTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
-import CairnTestSupport
 import ZIPFoundation
 
 /// Documents through the shipped binary: uploads over HTTP, ingestion by the workers inside
@@ -209,7 +209,9 @@ struct DocumentProcessTests {
         defer { try? FileManager.default.removeItem(at: folder) }
 
         let baseline = try await api.uploadServing(
-            "# Liquidity\n\nThe treasury desk files the liquidity coverage report every Tuesday.\n", named: "liquidity.md", token: admin
+            "# Liquidity\n\nThe treasury desk files the liquidity coverage report every Tuesday.\n",
+            named: "liquidity.md",
+            token: admin
         )
 
         func upload(_ bytes: Data, named name: String, mediaType: String? = nil) async throws -> DocumentAPIClient.Response {
@@ -392,7 +394,8 @@ struct DocumentProcessTests {
         #expect(deleted.status == 202, "\(deleted)")
         let purge = try deleted.decode(DocumentAPI.Job.self)
         #expect(purge.kind == "document.purge")
-        let finished = try await eventually("the purge job to finish", timeout: .seconds(60), interval: .milliseconds(250)) { () async throws -> DocumentAPI.Job? in
+        let finished = try await eventually("the purge job to finish", timeout: .seconds(60), interval: .milliseconds(250)) {
+            () async throws -> DocumentAPI.Job? in
             let job = try await api.send(.GET, "/v1/jobs/\(purge.id)", token: admin).decode(DocumentAPI.Job.self)
             return ["queued", "running"].contains(job.state) ? nil : job
         }

@@ -88,7 +88,8 @@ struct GatewayProcessTests {
             try Self.catalog(mockURL: mock.baseURL).write(toFile: catalogPath, atomically: true, encoding: .utf8)
             let env = ["CAIRN_HOME": home, "CAIRN_LOG_LEVEL": "trace"]
             #expect(try await CairnProcess.run(["tenant", "create", "northbank"], environment: env).status == 0)
-            let key = try await CairnProcess.run(["key", "create", "--tenant", "northbank", "--role", "analyst"], environment: env)
+            let key =
+                try await CairnProcess.run(["key", "create", "--tenant", "northbank", "--role", "analyst"], environment: env)
                 .stdout.split(separator: "\n").last.map(String.init) ?? ""
             let server = try await CairnProcess(
                 serveWith: env.merging(["CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": canary]) { _, new in new }
@@ -96,11 +97,20 @@ struct GatewayProcessTests {
             defer { server.stop() }
             let base = "http://127.0.0.1:\(server.port)"
             let chat = #"{"model":"chat","messages":[{"role":"user","content":"hello"}]}"#
-            let tools = #"{"model":"chat","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#
-            let schema = #"{"model":"chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"type":"object"}}}}"#
+            let tools =
+                #"{"model":"chat","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#
+            let schema =
+                #"{"model":"chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"type":"object"}}}}"#
             var responses: [String] = []
             func send(_ method: String, _ path: String, _ body: String? = nil, headers: [String: String] = [:]) async throws {
-                responses.append(try await rawRequest(method, base + path, body: body, headers: ["Authorization": "Bearer \(key)"].merging(headers) { _, new in new }))
+                responses.append(
+                    try await rawRequest(
+                        method,
+                        base + path,
+                        body: body,
+                        headers: ["Authorization": "Bearer \(key)"].merging(headers) { _, new in new }
+                    )
+                )
             }
             try await send("POST", "/openai/v1/chat/completions", chat)
             try await send("POST", "/openai/v1/chat/completions", chat.replacingOccurrences(of: "}]}", with: #"}],"stream":true}"#))
@@ -122,7 +132,10 @@ struct GatewayProcessTests {
             #expect(metrics.contains("cairn_gateway_calls_total") && metrics.contains("cairn_gateway_cost_nanodollars_total"))
             responses.append(metrics)
             responses.append(try await rawRequest("GET", base + "/readyz", body: nil, headers: [:]))
-            let config = try await CairnProcess.run(["config"], environment: env.merging(["CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": canary]) { _, new in new })
+            let config = try await CairnProcess.run(
+                ["config"],
+                environment: env.merging(["CAIRN_GATEWAY_CATALOG": catalogPath, "CAIRN_TEST_MOCK_KEY": canary]) { _, new in new }
+            )
 
             #expect(script.requestCount(model: "mock-model") >= 10, "the calls reached the upstream with the secret")
             for (index, response) in responses.enumerated() {

@@ -130,7 +130,8 @@ struct JobProcessTests {
             for round in 1...3 where killed == nil {
                 let key = "resume-\(round)"
                 let job = try await store.jobs.enqueue(
-                    .init(kind: "probe.saga", payload: #"{"key":"\#(key)","steps":10,"sleepMs":2000}"#), by: admin
+                    .init(kind: "probe.saga", payload: #"{"key":"\#(key)","steps":10,"sleepMs":2000}"#),
+                    by: admin
                 ).job
                 let server = try await CairnProcess(serveWith: env)
                 let done = try await eventually("two steps to finish", timeout: .seconds(60)) {
@@ -161,7 +162,10 @@ struct JobProcessTests {
             restarted.signal(SIGTERM)
             #expect(try await restarted.waitForExit() == 0)
             let show = try await CairnProcess.run(["jobs", "show", job.id.description], environment: environment)
-            #expect(show.stdout.contains("step 1 step-1: succeeded (runs: 1)") && show.stdout.contains("step 10 step-10: succeeded (runs: 1)"), "\(show.stdout)")
+            #expect(
+                show.stdout.contains("step 1 step-1: succeeded (runs: 1)") && show.stdout.contains("step 10 step-10: succeeded (runs: 1)"),
+                "\(show.stdout)"
+            )
         }
     }
 
@@ -190,9 +194,11 @@ struct JobProcessTests {
         let rows = try await store.database.transaction(.platform) { transaction in
             try await transaction.sql.raw("SELECT DISTINCT lease_owner FROM jobs WHERE state = 'running'").all()
         }
-        return Set(try rows.compactMap { row in
-            try row.decode(column: "lease_owner", as: String?.self)?.split(separator: ":").dropFirst().first.flatMap { Int32($0) }
-        })
+        return Set(
+            try rows.compactMap { row in
+                try row.decode(column: "lease_owner", as: String?.self)?.split(separator: ":").dropFirst().first.flatMap { Int32($0) }
+            }
+        )
     }
 
     /// A tenant and `total` `probe.effect` jobs (enough attempts to survive every kill; effect
@@ -237,7 +243,9 @@ struct JobProcessTests {
         // The kills landed mid-job: leases were reaped and those jobs ran again.
         let interrupted = try await count(in: store, where: "errors LIKE '%lease expired%'")
         #expect(interrupted >= 5, "only \(interrupted) jobs were interrupted by a kill")
-        print("chaos: \(total) effects, \(interrupted) jobs interrupted by a kill, \(rewritten) effects written again by a re-run (deduplicated by key)")
+        print(
+            "chaos: \(total) effects, \(interrupted) jobs interrupted by a kill, \(rewritten) effects written again by a re-run (deduplicated by key)"
+        )
     }
 }
 

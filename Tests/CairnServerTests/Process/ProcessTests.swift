@@ -25,7 +25,12 @@ import Glibc
 struct ProcessTests {
     let home = CairnProcess.temporaryHome()
 
-    func get(_ port: Int, _ path: String, token: String? = nil, headers: [(String, String)] = []) async throws -> (status: UInt, body: String, headers: [(String, String)]) {
+    func get(
+        _ port: Int,
+        _ path: String,
+        token: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> (status: UInt, body: String, headers: [(String, String)]) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -76,7 +81,8 @@ struct ProcessTests {
         let connection = try #require(RawConnection(port: server.port))
         connection.send(
             "POST /v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(10)))
+                + "Content-Length: \(body.utf8.count)\r\n\r\n" + String(body.prefix(10))
+        )
         // The request is in flight once the server counts it as active.
         try await eventually("the half-sent request to be in flight", timeout: .seconds(60)) {
             try await get(server.port, "/metrics").body.contains(#"http_server_active_requests{http_request_method="POST"} 1"#)
@@ -103,10 +109,15 @@ struct ProcessTests {
         _ = try await get(server.port, "/v1/me")
         let exposition = try await eventually("both requests to be counted", timeout: .seconds(60)) {
             let text = try await get(server.port, "/metrics").body
-            return text.contains(#"http_server_requests_total{http_route="/v1/me",http_request_method="GET",http_response_status_code="401"}"#) ? text : nil
+            return text.contains(#"http_server_requests_total{http_route="/v1/me",http_request_method="GET",http_response_status_code="401"}"#)
+                ? text : nil
         }
         #expect(exposition.contains(#"http_server_requests_total{http_route="/v1/me",http_request_method="GET",http_response_status_code="200"} 1"#))
-        #expect(exposition.contains(#"http_server_request_duration_seconds_bucket{http_route="/v1/me",http_request_method="GET",http_response_status_code="200",le="+Inf"} 1"#))
+        #expect(
+            exposition.contains(
+                #"http_server_request_duration_seconds_bucket{http_route="/v1/me",http_request_method="GET",http_response_status_code="200",le="+Inf"} 1"#
+            )
+        )
 
         let promtool = try runTool("/usr/bin/promtool", ["check", "metrics"], input: exposition)
         #expect(promtool.status == 0, "promtool: \(promtool.output)")
@@ -177,10 +188,13 @@ struct ProcessTests {
         // positive_data_acceptance is left out: it assumes every schema-valid request succeeds,
         // while Cairn also applies rules JSON Schema cannot state (an expiry in the future, a
         // clearance no higher than the creator's, unique tenant names) and answers them 4xx.
-        let result = try runTool(toolPath("schemathesis"), [
-            "run", "http://127.0.0.1:\(server.port)/openapi.yaml", "-H", "Authorization: Bearer \(key)",
-            "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--max-examples", "60", "--seed", "20261125", "--no-color",
-        ])
+        let result = try runTool(
+            toolPath("schemathesis"),
+            [
+                "run", "http://127.0.0.1:\(server.port)/openapi.yaml", "-H", "Authorization: Bearer \(key)",
+                "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--max-examples", "60", "--seed", "20261125", "--no-color",
+            ]
+        )
         #expect(result.status == 0, "schemathesis:\n\(result.output.suffix(4000))")
         #expect(result.output.contains("generated"), "schemathesis printed no summary")
         #expect(!server.stderr.contains("\"level\":\"error\""), "server logged errors: \(server.stderr.suffix(2000))")
@@ -211,8 +225,14 @@ struct ProcessTests {
         #expect(badPort.status == 1)
         #expect(badPort.stderr.contains("CAIRN_HTTP_PORT must be a whole number"))
         let badSwitch = try await CairnProcess.run(["config"], environment: environment.merging(["CAIRN_AGENT_FOUR_EYES": "yes"]) { _, new in new })
-        #expect(badSwitch.status == 1 && badSwitch.stderr.contains("CAIRN_AGENT_FOUR_EYES must be true or false; 'yes' is not."), "\(badSwitch.stderr)")
-        let badDatabase = try await CairnProcess.run(["migrate"], environment: ["CAIRN_DATABASE_URL": "postgres://nobody:secret@127.0.0.1:1/none?sslmode=disable"])
+        #expect(
+            badSwitch.status == 1 && badSwitch.stderr.contains("CAIRN_AGENT_FOUR_EYES must be true or false; 'yes' is not."),
+            "\(badSwitch.stderr)"
+        )
+        let badDatabase = try await CairnProcess.run(
+            ["migrate"],
+            environment: ["CAIRN_DATABASE_URL": "postgres://nobody:secret@127.0.0.1:1/none?sslmode=disable"]
+        )
         #expect(badDatabase.status == 1)
         #expect(badDatabase.stderr.contains("error: Cannot use the database at postgres://nobody@127.0.0.1:1/none"))
         #expect(!badDatabase.stderr.contains("secret"))
@@ -227,7 +247,8 @@ struct ProcessTests {
             _ = try await bootstrapTenant(home: home, environment: environment)
             let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
             let job = try await store.jobs.enqueue(
-                .init(kind: "document.ingest", runAt: Date().addingTimeInterval(3600)), by: .localAdministrator(of: tenant)
+                .init(kind: "document.ingest", runAt: Date().addingTimeInterval(3600)),
+                by: .localAdministrator(of: tenant)
             ).job
 
             let list = try await CairnProcess.run(["jobs", "list", "--tenant", "northbank"], environment: environment)
@@ -251,9 +272,12 @@ struct ProcessTests {
 
     @Test("cairn config prints the effective configuration with secrets redacted and their sources")
     func config() async throws {
-        let output = try await CairnProcess.run(["config"], environment: [
-            "CAIRN_HOME": home, "CAIRN_OPERATOR_TOKEN": "super-secret-operator", "CAIRN_HTTP_PORT": "9090",
-        ])
+        let output = try await CairnProcess.run(
+            ["config"],
+            environment: [
+                "CAIRN_HOME": home, "CAIRN_OPERATOR_TOKEN": "super-secret-operator", "CAIRN_HTTP_PORT": "9090",
+            ]
+        )
         #expect(output.status == 0)
         #expect(!output.stdout.contains("super-secret-operator"))
         #expect(output.stdout.contains("CAIRN_OPERATOR_TOKEN=<redacted>"))
@@ -273,7 +297,9 @@ struct ProcessTests {
         func onTerminal(_ arguments: [String]) async throws -> CairnProcess.Output {
             let command = ([CairnProcess.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
             return try await CairnProcess.run(
-                ["-qec", command, "/dev/null"], environment: ["CAIRN_HOME": CairnProcess.temporaryHome()], executable: "/usr/bin/script"
+                ["-qec", command, "/dev/null"],
+                environment: ["CAIRN_HOME": CairnProcess.temporaryHome()],
+                executable: "/usr/bin/script"
             )
         }
         // A fresh home is migrated on the spot, which logs "Applied migration" at info.
@@ -347,14 +373,20 @@ func withCLIDatabase(
 
 /// Path of a Python tool installed by scripts/setup.sh.
 func toolPath(_ name: String) -> String {
-    let directory = ProcessInfo.processInfo.environment["CAIRN_TEST_TOOLS"]
+    let directory =
+        ProcessInfo.processInfo.environment["CAIRN_TEST_TOOLS"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../.venv/bin").standardized.path
     return directory + "/" + name
 }
 
 /// Runs an external tool to completion; `input` goes to its standard input, `environment` is
 /// added to the test's own.
-func runTool(_ path: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+func runTool(
+    _ path: String,
+    _ arguments: [String],
+    input: String? = nil,
+    environment: [String: String] = [:]
+) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments

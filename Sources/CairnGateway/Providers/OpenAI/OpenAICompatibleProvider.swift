@@ -58,7 +58,11 @@ public struct OpenAICompatibleProvider: ChatProvider, EmbeddingProvider {
         let answer = try await UpstreamHTTP.sendJSON(http, on: target, as: EmbeddingsResponse.self)
         let ordered = answer.data.sorted { $0.index < $1.index }
         guard ordered.map(\.index) == Array(texts.indices) else {
-            throw UpstreamFailure(.malformedResponse, deployment: target.deployment.name, detail: "\(answer.data.count) vectors for \(texts.count) inputs")
+            throw UpstreamFailure(
+                .malformedResponse,
+                deployment: target.deployment.name,
+                detail: "\(answer.data.count) vectors for \(texts.count) inputs"
+            )
         }
         // TEI and some servers omit usage; the byte count bounds the tokens from above.
         let tokens = answer.usage?.promptTokens ?? texts.reduce(0) { $0 + $1.utf8.count }
