@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnAssistant
 import CairnCore
 import CairnJobs
@@ -52,9 +53,9 @@ struct AgentProcessTests {
                     json: ["goal": "Propose a review of the retention policy.", "tools": ["propose_document_review"]]
                 )
                 #expect(created.status == 202, "\(created)")
-                let id = try created.decode(RunBody.self).id
+                let id = try created.decode(Components.Schemas.Run.self).id
                 try await eventually("the run to wait for approval", timeout: .seconds(60)) {
-                    try await api.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self).state == "awaiting_approval"
+                    try await api.send(.GET, "/v1/runs/\(id)", token: admin).decode(Components.Schemas.Run.self).state == .awaitingApproval
                 }
                 server.signal(SIGKILL)
                 _ = try await server.waitForExit()
@@ -76,11 +77,11 @@ struct AgentProcessTests {
                 let approve = try await CairnProcess.run(["runs", "approve", id, "--step", "2"], environment: environment)
                 #expect(approve.status == 0 && approve.stdout.contains("Approved"), "\(approve.stderr)")
                 let finished = try await eventually("the run to complete", timeout: .seconds(60)) {
-                    let run = try await restartedAPI.send(.GET, "/v1/runs/\(id)", token: admin).decode(RunBody.self)
-                    return run.state == "completed" ? run : nil
+                    let run = try await restartedAPI.send(.GET, "/v1/runs/\(id)", token: admin).decode(Components.Schemas.Run.self)
+                    return run.state == .completed ? run : nil
                 }
                 #expect(finished.outcome == "The review is proposed.")
-                #expect(finished.steps.map(\.state) == ["completed", "completed", "completed"], "\(finished.steps)")
+                #expect(finished.steps.map(\.state) == [.completed, .completed, .completed], "\(finished.steps.map(\.state))")
                 #expect(finished.steps[1].decidedBy == "cli" && finished.steps[1].idempotencyKey == "agent-run:\(id):step-2")
 
                 let tenant = try #require(try await store.tenants.find(name: TenantName("northbank")))
@@ -99,7 +100,7 @@ struct AgentProcessTests {
                 let proposed = try await CairnProcess.run(["runs", "proposals", "--tenant", "northbank"], environment: environment)
                 #expect(proposed.stdout.contains("document \(document)") && proposed.stdout.contains("approved by cli"), "\(proposed.stdout)")
                 // The curators' queue over HTTP; an analyst is not one to act on it.
-                let queue = try await restartedAPI.send(.GET, "/v1/review-proposals", token: admin).decode(ProposalListBody.self)
+                let queue = try await restartedAPI.send(.GET, "/v1/review-proposals", token: admin).decode(Components.Schemas.ReviewProposalList.self)
                 #expect(queue.proposals.map(\.documentId) == [document] && queue.proposals.first?.idempotencyKey == "agent-run:\(id):step-2")
                 let analyst = try await restartedAPI.createKey(named: "analyst", roles: ["analyst"], token: admin)
                 try await restartedAPI.send(.GET, "/v1/review-proposals", token: analyst).expectProblem(403)
@@ -107,9 +108,12 @@ struct AgentProcessTests {
 
                 // Rejected over HTTP: the model is told, and nothing more is proposed.
                 script.enqueue(.toolCall(name: "propose_document_review", arguments: proposal), model: "mock-model")
-                let second = try await restartedAPI.send(.POST, "/v1/runs", token: admin, json: ["goal": "Propose it again."]).decode(RunBody.self)
+                let second = try await restartedAPI.send(.POST, "/v1/runs", token: admin, json: ["goal": "Propose it again."]).decode(
+                    Components.Schemas.Run.self
+                )
                 try await eventually("the second run to wait", timeout: .seconds(60)) {
-                    try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self).state == "awaiting_approval"
+                    try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(Components.Schemas.Run.self).state
+                        == .awaitingApproval
                 }
                 script.enqueue(.reply("Not proposed."), model: "mock-model")
                 let rejected = try await restartedAPI.send(
@@ -120,36 +124,13 @@ struct AgentProcessTests {
                 )
                 #expect(rejected.status == 200, "\(rejected)")
                 let ended = try await eventually("the second run to complete", timeout: .seconds(60)) {
-                    let run = try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(RunBody.self)
-                    return run.state == "completed" ? run : nil
+                    let run = try await restartedAPI.send(.GET, "/v1/runs/\(second.id)", token: admin).decode(Components.Schemas.Run.self)
+                    return run.state == .completed ? run : nil
                 }
-                #expect(ended.steps[1].state == "rejected")
+                #expect(ended.steps[1].state == .rejected)
                 #expect(try await store.agentRuns.proposals(for: .localAdministrator(of: tenant)).items.count == 1)
                 try await restartedAPI.expectHealthy()
             }
         }
-    }
-
-    private struct ProposalListBody: Decodable {
-        struct Proposal: Decodable {
-            let documentId: String
-            let idempotencyKey: String
-        }
-        let proposals: [Proposal]
-    }
-
-    private struct RunBody: Decodable {
-        struct Step: Decodable, CustomStringConvertible {
-            let state: String
-            let decidedBy: String?
-            let idempotencyKey: String?
-
-            var description: String { state }
-        }
-
-        let id: String
-        let state: String
-        let outcome: String?
-        let steps: [Step]
     }
 }

@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnCore
 import CairnIngest
 import CairnMockLLM
@@ -46,20 +47,20 @@ struct AssistantProcessTests {
         // Cited: the quote is the page's text cut at the span.
         let answer = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": "How long are customer account records retained?"])
         #expect(answer.status == 200, "\(answer)")
-        let body = try answer.decode(AnswerBody.self)
-        #expect(body.kind == "extractive")
+        let body = try answer.decode(Components.Schemas.Answer.self)
+        #expect(body.kind == .extractive)
         #expect(body.text.contains("retained for 7 years") && body.text.contains("[1]"), "\(body.text)")
         let citation = try #require(body.citations.first)
         #expect(citation.documentId == retention && citation.title == "retention.md" && citation.page == 1 && citation.version == 1)
         let page = try await api.send(.GET, "/v1/documents/\(retention)/versions/\(citation.versionId)/pages/\(citation.page)", token: analyst)
-        let pageText = Array(try page.decode(PageText.self).text.unicodeScalars)
+        let pageText = Array(try page.decode(Components.Schemas.DocumentPage.self).text.unicodeScalars)
         var cut = String.UnicodeScalarView()
         cut.append(contentsOf: pageText[citation.span.start..<citation.span.end])
         #expect(String(cut) == citation.quote)
 
         // Its trace: for curators and auditors, redacted, and named by an audit event.
-        let trace = try await api.send(.GET, "/v1/answers/\(body.id)/trace", token: admin, json: nil).decode(TraceBody.self)
-        #expect(trace.id == body.id && trace.kind == "extractive" && trace.mode == "auto" && trace.model == nil)
+        let trace = try await api.send(.GET, "/v1/answers/\(body.id)/trace", token: admin, json: nil).decode(Components.Schemas.AnswerTrace.self)
+        #expect(trace.id == body.id && trace.kind == .extractive && trace.mode == .auto && trace.model == nil)
         #expect(trace.access.actor == "api_key:analyst" && trace.access.clearance == "internal" && trace.access.roles == ["analyst"])
         #expect(trace.passages.first?.documentId == retention && trace.passages.contains { $0.used })
         try await api.send(.GET, "/v1/answers/\(body.id)/trace", token: analyst, json: nil).expectProblem(403)
@@ -75,13 +76,13 @@ struct AssistantProcessTests {
             "/v1/answers",
             token: analyst,
             json: ["question": "How long are the records of \(planted[0]) kept, who paid from \(planted[1]) with card \(planted[2])?"]
-        ).decode(AnswerBody.self)
+        ).decode(Components.Schemas.Answer.self)
         let personalTrace = try await api.send(.GET, "/v1/answers/\(personal.id)/trace", token: admin, json: nil)
         for value in planted {
             #expect(!personalTrace.text.contains(value), "\(value) is in the trace")
             #expect(!server.stderr.contains(value), "\(value) is in the log")
         }
-        let decisions = try personalTrace.decode(TraceBody.self).guardrails
+        let decisions = try personalTrace.decode(Components.Schemas.AnswerTrace.self).guardrails
         #expect(decisions.map(\.check) == ["pii"] && decisions.first?.subject == "question", "\(decisions)")
         #expect(decisions.first?.detail == "card-number, email, iban")
 
@@ -89,25 +90,25 @@ struct AssistantProcessTests {
         // session is its opener's alone.
         let opened = try await api.send(.POST, "/v1/sessions", token: analyst, json: nil)
         #expect(opened.status == 201, "\(opened)")
-        let session = try opened.decode(SessionBody.self)
+        let session = try opened.decode(Components.Schemas.Session.self)
         #expect(session.turns.isEmpty)
         let first = try await api.send(
             .POST,
             "/v1/sessions/\(session.id)/messages",
             token: analyst,
             json: ["question": "How long are customer account records retained?"]
-        ).decode(AnswerBody.self)
+        ).decode(Components.Schemas.Answer.self)
         #expect(first.text.contains("7 years"), "\(first.text)")
         let followUp = try await api.send(.POST, "/v1/sessions/\(session.id)/messages", token: analyst, json: ["question": "And call recordings?"])
-            .decode(AnswerBody.self)
+            .decode(Components.Schemas.Answer.self)
         #expect(followUp.text.contains("5 years"), "\(followUp.text)")
         let third = try await api.send(
             .POST,
             "/v1/answers",
             token: analyst,
             json: ["question": "How long are call recordings retained?", "session_id": session.id]
-        ).decode(AnswerBody.self)
-        let kept = try await api.send(.GET, "/v1/sessions/\(session.id)", token: analyst, json: nil).decode(SessionBody.self)
+        ).decode(Components.Schemas.Answer.self)
+        let kept = try await api.send(.GET, "/v1/sessions/\(session.id)", token: analyst, json: nil).decode(Components.Schemas.Session.self)
         #expect(kept.turns.map(\.position) == [1, 2, 3] && kept.turns.map(\.answerId) == [first.id, followUp.id, third.id])
         #expect(kept.turns[1].question == "And call recordings?")
         #expect(kept.turns[1].standaloneQuestion == "How long are customer account records retained? And call recordings?")
@@ -120,8 +121,8 @@ struct AssistantProcessTests {
 
         // The restricted paper answers this for the admin, and for the analyst it does not exist.
         let question = "What consideration does Project Falcon pay to acquire Southbank Holdings?"
-        let cleared = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": question]).decode(AnswerBody.self)
-        #expect(cleared.kind == "extractive" && cleared.text.contains("GBP 2 billion"), "\(cleared.text)")
+        let cleared = try await api.send(.POST, "/v1/answers", token: admin, json: ["question": question]).decode(Components.Schemas.Answer.self)
+        #expect(cleared.kind == .extractive && cleared.text.contains("GBP 2 billion"), "\(cleared.text)")
         for stream in [false, true] {
             let refused = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": question, "stream": stream])
             #expect(refused.status == 200)
@@ -147,8 +148,10 @@ struct AssistantProcessTests {
             names[..<firstCitation].allSatisfy { $0 == "token" } && names[firstCitation..<(names.count - 1)].allSatisfy { $0 == "citation" },
             "\(names)"
         )
-        let final = try JSONDecoder().decode(AnswerBody.self, from: Data(events.last!.data.utf8))
-        let tokens = try events.filter { $0.name == "token" }.map { try JSONDecoder().decode(Token.self, from: Data($0.data.utf8)).text }
+        let final = try DocumentAPIClient.decoder.decode(Components.Schemas.Answer.self, from: Data(events.last!.data.utf8))
+        let tokens = try events.filter { $0.name == "token" }.map {
+            try JSONDecoder().decode([String: String].self, from: Data($0.data.utf8))["text"] ?? ""
+        }
         #expect(tokens.joined() == final.text && final.text.contains("5 years"), "\(tokens) vs \(final.text)")
         #expect(names.filter { $0 == "citation" }.count == final.citations.count && !final.citations.isEmpty)
         try await api.expectHealthy()
@@ -256,13 +259,15 @@ struct AssistantProcessTests {
                 token: admin,
                 json: ["question": "How long are customer account records retained?"]
             )
-            let answer = try written.decode(AnswerBody.self)
-            #expect(answer.kind == "generative", "\(written)")
+            let answer = try written.decode(Components.Schemas.Answer.self)
+            #expect(answer.kind == .generative, "\(written)")
             #expect(answer.text == "Customer account records are retained for 7 years after the relationship ends. [1]")
-            #expect(answer.verdicts.map(\.outcome) == ["supported", "unsupported"])
+            #expect(answer.verdicts.map(\.outcome) == [.supported, .unsupported])
             #expect(answer.citations.first?.quote == "2.1 Customer account records are retained for 7 years after the relationship ends.")
-            let trace = try await api.send(.GET, "/v1/answers/\(answer.id)/trace", token: admin, json: nil).decode(TraceBody.self)
-            #expect(trace.kind == "generative" && trace.model?.model == "chat" && trace.model?.deployment == "mock-chat", "\(trace)")
+            let trace = try await api.send(.GET, "/v1/answers/\(answer.id)/trace", token: admin, json: nil).decode(
+                Components.Schemas.AnswerTrace.self
+            )
+            #expect(trace.kind == .generative && trace.model?.model == "chat" && trace.model?.deployment == "mock-chat", "\(trace)")
             #expect(trace.model?.promptSHA256.count == 64 && (trace.model?.inputTokens ?? 0) > 0)
 
             // The CLI streams the model's draft as it is written, then says what verification kept.
@@ -306,12 +311,14 @@ struct AssistantProcessTests {
                 token: admin,
                 json: ["question": "How are customer account records archived by the records team?"]
             )
-            let steeredAnswer = try steered.decode(AnswerBody.self)
-            #expect(steeredAnswer.kind == "refusal", "\(steered)")
+            let steeredAnswer = try steered.decode(Components.Schemas.Answer.self)
+            #expect(steeredAnswer.kind == .refusal, "\(steered)")
             let request = try #require(script.lastRequest(model: "mock-model")?.json)
             guard case .object(let sent) = request else { throw CairnError(.internalFailure, "The model request was not a JSON object.") }
             #expect(sent["tools"] == nil, "the assistant offered the model tools")
-            let steeredTrace = try await api.send(.GET, "/v1/answers/\(steeredAnswer.id)/trace", token: admin, json: nil).decode(TraceBody.self)
+            let steeredTrace = try await api.send(.GET, "/v1/answers/\(steeredAnswer.id)/trace", token: admin, json: nil).decode(
+                Components.Schemas.AnswerTrace.self
+            )
             let flags = steeredTrace.guardrails.filter { $0.check == "injection" }
             #expect(flags.count == 1 && flags.first?.subject.hasPrefix("passage ") == true, "\(steeredTrace.guardrails)")
             #expect(flags.first?.detail.contains("override") == true)
@@ -352,77 +359,6 @@ struct AssistantProcessTests {
         try await api.createCollection("policies", token: admin)
         return (server, api, admin)
     }
-
-    private struct AnswerBody: Decodable {
-        struct Citation: Decodable {
-            struct Span: Decodable {
-                let start: Int
-                let end: Int
-            }
-            let documentId: String
-            let versionId: String
-            let version: Int
-            let title: String
-            let page: Int
-            let quote: String
-            let span: Span
-            let support: Double
-        }
-        struct Verdict: Decodable {
-            let outcome: String
-        }
-        let id: String
-        let kind: String
-        let text: String
-        let citations: [Citation]
-        let verdicts: [Verdict]
-    }
-
-    private struct SessionBody: Decodable {
-        struct Turn: Decodable {
-            let position: Int
-            let question: String
-            let standaloneQuestion: String
-            let answerId: String
-        }
-        let id: String
-        let turns: [Turn]
-    }
-
-    private struct TraceBody: Decodable {
-        struct Access: Decodable {
-            let actor: String
-            let roles: [String]
-            let clearance: String
-        }
-        struct Passage: Decodable {
-            let documentId: String
-            let score: Double
-            let used: Bool
-        }
-        struct Model: Decodable {
-            let model: String
-            let deployment: String?
-            let promptSHA256: String
-            let inputTokens: Int?
-        }
-        struct Guardrail: Decodable {
-            let check: String
-            let subject: String
-            let detail: String
-        }
-        let id: String
-        let kind: String
-        let mode: String
-        let question: String
-        let access: Access
-        let passages: [Passage]
-        let model: Model?
-        let guardrails: [Guardrail]
-    }
-
-    private struct Token: Decodable { let text: String }
-    private struct PageText: Decodable { let text: String }
 }
 
 /// Server-sent events as a client reads them: `event:` names and `data:` lines, blank-line separated.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CairnAPI
 import CairnTestSupport
 import Foundation
 import NIOCore
@@ -10,6 +11,20 @@ import Testing
 struct DocumentAPIClient: Sendable {
     let port: Int
 
+    /// Reads the API's JSON as the generated client would: times as RFC 3339 text.
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+            guard let date else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
+            }
+            return date
+        }
+        return decoder
+    }()
+
     /// A response as it arrived.
     struct Response: Sendable, CustomStringConvertible {
         let status: UInt
@@ -20,10 +35,11 @@ struct DocumentAPIClient: Sendable {
 
         var description: String { "\(status) \(contentType) \(text.prefix(600))" }
 
-        /// The body decoded as `Value`; a body that does not decode fails the test with the body.
+        /// The body decoded as `Value`, usually a type generated from `openapi.yaml`
+        /// (`Components.Schemas.…`); a body that does not decode fails the test with the body.
         func decode<Value: Decodable>(_: Value.Type = Value.self, sourceLocation: SourceLocation = #_sourceLocation) throws -> Value {
             do {
-                return try JSONDecoder().decode(Value.self, from: body)
+                return try DocumentAPIClient.decoder.decode(Value.self, from: body)
             } catch {
                 Issue.record("Could not decode \(Value.self) from \(self): \(error)", sourceLocation: sourceLocation)
                 throw error
@@ -35,7 +51,7 @@ struct DocumentAPIClient: Sendable {
         func expectProblem(_ status: UInt, sourceLocation: SourceLocation = #_sourceLocation) -> String {
             #expect(self.status == status, "\(self)", sourceLocation: sourceLocation)
             #expect(contentType.hasPrefix("application/problem+json"), "\(self)", sourceLocation: sourceLocation)
-            let problem = try? JSONDecoder().decode(DocumentAPI.Problem.self, from: body)
+            let problem = try? JSONDecoder().decode(Components.Schemas.Problem.self, from: body)
             #expect(problem?.status == Int(status), "\(self)", sourceLocation: sourceLocation)
             #expect(isOneSentence(problem?.detail), "the detail is not one sentence: \(self)", sourceLocation: sourceLocation)
             return problem?.detail ?? ""
@@ -107,7 +123,7 @@ struct DocumentAPIClient: Sendable {
             json: ["name": name, "roles": roles, "attributes": ["clearance": clearance]]
         )
         #expect(response.status == 201, "\(response)")
-        return try response.decode(DocumentAPI.CreatedKey.self).secret
+        return try response.decode(Components.Schemas.CreatedAPIKey.self).secret
     }
 
     func createCollection(_ name: String, token: String) async throws {
@@ -115,7 +131,7 @@ struct DocumentAPIClient: Sendable {
         #expect(response.status == 201, "\(response)")
     }
 
-    func detail(_ document: String, token: String) async throws -> DocumentAPI.Detail {
+    func detail(_ document: String, token: String) async throws -> Components.Schemas.DocumentDetail {
         let response = try await send(.GET, "/v1/documents/\(document)", token: token)
         #expect(response.status == 200, "\(response)")
         return try response.decode()
@@ -129,17 +145,28 @@ struct DocumentAPIClient: Sendable {
     }
 
     /// The hits of a search that must succeed.
-    func hits(_ query: String, k: Int = 10, mode: String? = nil, includeDrafts: Bool? = nil, token: String) async throws -> [DocumentAPI.Hit] {
+    func hits(
+        _ query: String,
+        k: Int = 10,
+        mode: String? = nil,
+        includeDrafts: Bool? = nil,
+        token: String
+    ) async throws -> [Components.Schemas.SearchHit] {
         let response = try await search(query, k: k, mode: mode, includeDrafts: includeDrafts, token: token)
         #expect(response.status == 200, "\(response)")
-        return try response.decode(DocumentAPI.SearchResponse.self).hits
+        return try response.decode(Components.Schemas.SearchResponse.self).hits
     }
 
     /// Polls the document until `version` has left `processing`; returns it then.
-    func settled(_ version: String, of document: String, token: String, timeout: Duration = .seconds(120)) async throws -> DocumentAPI.Version {
+    func settled(
+        _ version: String,
+        of document: String,
+        token: String,
+        timeout: Duration = .seconds(120)
+    ) async throws -> Components.Schemas.DocumentVersion {
         try await eventually("version \(version) of document \(document) to finish processing", timeout: timeout, interval: .milliseconds(250)) {
             let found = try await detail(document, token: token).versions.first { $0.id == version }
-            return found?.processing == "processing" ? nil : found
+            return found?.processing == .processing ? nil : found
         }
     }
 
@@ -150,9 +177,9 @@ struct DocumentAPIClient: Sendable {
         if let classification { metadata["policy"] = ["classification": classification] }
         let response = try await upload(metadata: metadata, fileName: name, bytes: Data(text.utf8), token: token)
         #expect(response.status == 202, "\(response)")
-        let result = try response.decode(DocumentAPI.UploadResult.self)
+        let result = try response.decode(Components.Schemas.UploadResult.self)
         let version = try await settled(result.version.id, of: result.document.id, token: token)
-        #expect(version.processing == "ready" && version.lifecycle == "approved", "\(version.failure ?? version.processing)")
+        #expect(version.processing == .ready && version.lifecycle == .approved, "\(version.failure ?? version.processing.rawValue)")
         return result.document.id
     }
 
@@ -168,90 +195,4 @@ struct DocumentAPIClient: Sendable {
 func isOneSentence(_ text: String?) -> Bool {
     guard let text, !text.isEmpty, text.hasSuffix("."), !text.contains("\n") else { return false }
     return text.dropLast().range(of: #"[.!?] +[A-Z]"#, options: .regularExpression) == nil
-}
-
-/// What the tests read of the API's JSON (names as `openapi.yaml` has them).
-enum DocumentAPI {
-    struct CreatedKey: Decodable { let secret: String }
-
-    struct Problem: Decodable {
-        let type: String
-        let title: String
-        let status: Int
-        let detail: String
-    }
-
-    struct Document: Decodable {
-        let id: String
-        let title: String
-        let source: String
-        let state: String
-        let activeVersionId: String?
-    }
-
-    struct Version: Decodable {
-        let id: String
-        let number: Int
-        let processing: String
-        let lifecycle: String
-        let format: String
-        let jobId: String?
-        let failure: String?
-        let pages: Int?
-        let chunks: Int?
-    }
-
-    struct Job: Decodable {
-        struct AttemptError: Decodable { let message: String }
-        let id: String
-        let kind: String
-        let state: String
-        let errors: [AttemptError]
-    }
-
-    struct UploadResult: Decodable {
-        let document: Document
-        let version: Version
-        let job: Job?
-    }
-
-    struct Detail: Decodable {
-        let document: Document
-        let versions: [Version]
-    }
-
-    struct DocumentList: Decodable { let documents: [Document] }
-
-    struct Hit: Decodable {
-        struct Pages: Decodable {
-            let first: Int
-            let last: Int
-        }
-        struct Span: Decodable {
-            let page: Int
-            let start: Int
-            let end: Int
-        }
-        let documentId: String
-        let versionId: String
-        let version: Int
-        let title: String
-        let pages: Pages
-        let text: String
-        let spans: [Span]
-    }
-
-    struct SearchResponse: Decodable {
-        let hits: [Hit]
-        let mode: String
-        let notice: String?
-    }
-
-    struct AuditEvent: Decodable {
-        let action: String
-        let targetId: String
-        let actor: String
-    }
-
-    struct AuditPage: Decodable { let events: [AuditEvent] }
 }

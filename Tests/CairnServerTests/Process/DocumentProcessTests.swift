@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnTestSupport
 import Foundation
 import NIOHTTP1
@@ -52,9 +53,9 @@ struct DocumentProcessTests {
             }
             #expect(response.status == 202, "\(key): \(response)")
             guard response.status == 202 else { return }
-            let result = try response.decode(DocumentAPI.UploadResult.self)
+            let result = try response.decode(Components.Schemas.UploadResult.self)
             #expect(result.job?.kind == "document.ingest", "\(key): \(response)")
-            #expect(result.version.processing == "processing" && result.version.lifecycle == "draft" && result.version.format == "pdf")
+            #expect(result.version.processing == .processing && result.version.lifecycle == .draft && result.version.format == .pdf)
             uploads.append(Upload(key: key, path: path, document: result.document.id, version: result.version.id))
         }
         for path in corpus {
@@ -64,13 +65,13 @@ struct DocumentProcessTests {
         let locked = "without-password/" + SharedPDFs.encryptedSample
         try await upload(SharedPDFs.encryptedSample, as: locked, password: nil)
 
-        var settled: [String: DocumentAPI.Version] = [:]
+        var settled: [String: Components.Schemas.DocumentVersion] = [:]
         do {
             try await eventually("every upload to finish processing", timeout: .seconds(25 * 60), interval: .seconds(1)) {
                 () async throws -> Bool in
                 for upload in uploads where settled[upload.key] == nil {
                     let detail = try await api.detail(upload.document, token: admin)
-                    if let version = detail.versions.first(where: { $0.id == upload.version }), version.processing != "processing" {
+                    if let version = detail.versions.first(where: { $0.id == upload.version }), version.processing != .processing {
                         settled[upload.key] = version
                     }
                 }
@@ -86,8 +87,8 @@ struct DocumentProcessTests {
         var readyPages: [String: (version: String, pages: Int)] = [:]
         for upload in uploads {
             let version = try #require(settled[upload.key])
-            #expect(["ready", "failed"].contains(version.processing), "\(upload.key): \(version.processing)")
-            if version.processing == "failed" {
+            #expect([.ready, .failed].contains(version.processing), "\(upload.key): \(version.processing)")
+            if version.processing == .failed {
                 #expect(isOneSentence(version.failure), "\(upload.key): the failure is not one sentence: \(version.failure ?? "nil")")
                 if upload.key == locked {
                     #expect(version.failure == "The PDF is encrypted; give its password to open it.", "\(upload.key): \(version.failure ?? "nil")")
@@ -101,14 +102,14 @@ struct DocumentProcessTests {
                 } else {
                     Issue.record("\(upload.key) failed, though the parser reads it: \(version.failure ?? "nil")")
                 }
-                #expect(version.lifecycle == "draft", "\(upload.key): a failed version is never approved")
+                #expect(version.lifecycle == .draft, "\(upload.key): a failed version is never approved")
             } else {
                 #expect(
                     SharedPDFs.unreadable[upload.path] == nil && !SharedPDFs.textless.contains(upload.path) && upload.key != locked,
                     "\(upload.key) became ready but must fail"
                 )
                 #expect(version.failure == nil)
-                #expect(version.lifecycle == "approved", "\(upload.key) was uploaded with approve=true")
+                #expect(version.lifecycle == .approved, "\(upload.key) was uploaded with approve=true")
                 #expect((version.chunks ?? 0) >= 1, "\(upload.key): ready with \(version.chunks ?? 0) chunks")
                 let pages = version.pages ?? 0
                 #expect(pages >= 1, "\(upload.key): ready with \(pages) pages")
@@ -120,12 +121,12 @@ struct DocumentProcessTests {
         }
         for path in SharedPDFs.passwords.keys {
             #expect(
-                uploads.contains { $0.key == path && settled[$0.key]?.processing == "ready" },
+                uploads.contains { $0.key == path && settled[$0.key]?.processing == .ready },
                 "\(path), uploaded with its password, is not ready"
             )
         }
         for path in SharedPDFs.unreadable.keys.sorted() + SharedPDFs.textless.sorted() {
-            #expect(refused.contains(path) || uploads.contains { $0.key == path && settled[$0.key]?.processing == "failed" }, "\(path) did not fail")
+            #expect(refused.contains(path) || uploads.contains { $0.key == path && settled[$0.key]?.processing == .failed }, "\(path) did not fail")
         }
 
         // A failed upload is not a dead end: the same bytes with the password that was missing
@@ -141,11 +142,11 @@ struct DocumentProcessTests {
         )
         #expect(retry.status == 202, "re-uploading a failed version's bytes with its password: \(retry)")
         if retry.status == 202 {
-            let result = try retry.decode(DocumentAPI.UploadResult.self)
+            let result = try retry.decode(Components.Schemas.UploadResult.self)
             #expect(result.document.id == lockedDocument && result.version.number == 2)
             let version = try await api.settled(result.version.id, of: lockedDocument, token: admin)
-            #expect(version.processing == "ready", "\(version.failure ?? "")")
-            if version.processing == "ready", let pages = version.pages { readyPages[lockedDocument] = (version.id, pages) }
+            #expect(version.processing == .ready, "\(version.failure ?? "")")
+            if version.processing == .ready, let pages = version.pages { readyPages[lockedDocument] = (version.id, pages) }
         }
 
         try await api.expectHealthy()
@@ -177,7 +178,7 @@ struct DocumentProcessTests {
             let span = try #require(hit.spans.first)
             let page = try await api.send(.GET, "/v1/documents/\(hit.documentId)/versions/\(hit.versionId)/pages/\(span.page)", token: admin)
             #expect(page.status == 200, "\(page)")
-            let text = try page.decode(PageText.self).text
+            let text = try page.decode(Components.Schemas.DocumentPage.self).text
             let scalars = Array(text.unicodeScalars)
             #expect(span.end <= scalars.count, "\(hit.title): span \(span) past the page's \(scalars.count) characters")
             guard span.end <= scalars.count else { continue }
@@ -189,8 +190,6 @@ struct DocumentProcessTests {
         }
         try await api.expectHealthy()
     }
-
-    private struct PageText: Decodable { let text: String }
 
     /// The text with every run of whitespace made one space.
     private static func words(_ text: String) -> String {
@@ -257,9 +256,9 @@ struct DocumentProcessTests {
             let response = try await upload(bytes, named: name)
             #expect(response.status == 202, "\(name): \(response)")
             guard response.status == 202 else { continue }
-            let result = try response.decode(DocumentAPI.UploadResult.self)
+            let result = try response.decode(Components.Schemas.UploadResult.self)
             let version = try await api.settled(result.version.id, of: result.document.id, token: admin, timeout: .seconds(180))
-            #expect(version.processing == "failed", "\(name) became \(version.processing)")
+            #expect(version.processing == .failed, "\(name) became \(version.processing)")
             #expect(isOneSentence(version.failure), "\(name): \(version.failure ?? "nil")")
             #expect(version.failure?.contains(expected) == true, "\(name): \(version.failure ?? "nil")")
         }
@@ -272,16 +271,16 @@ struct DocumentProcessTests {
         #expect(page.utf8.count < limit)
         let scripted = try await upload(Data(page.utf8), named: "funding.html")
         #expect(scripted.status == 202, "\(scripted)")
-        let scriptedResult = try scripted.decode(DocumentAPI.UploadResult.self)
+        let scriptedResult = try scripted.decode(Components.Schemas.UploadResult.self)
         let scriptedVersion = try await api.settled(scriptedResult.version.id, of: scriptedResult.document.id, token: admin, timeout: .seconds(180))
-        #expect(scriptedVersion.processing == "ready", "\(scriptedVersion.failure ?? "")")
+        #expect(scriptedVersion.processing == .ready, "\(scriptedVersion.failure ?? "")")
         #expect(try await api.hits("collateral positions", token: admin).map(\.documentId) == [scriptedResult.document.id])
         #expect(try await api.hits("zanzibarquux", token: admin).isEmpty, "a word only inside <script> was indexed")
 
         // Still serving, and what was stored before is all still there.
         try await api.expectHealthy()
         #expect(try await api.hits("liquidity coverage", token: admin).map(\.documentId) == [baseline])
-        let listed = try await api.send(.GET, "/v1/documents", token: admin).decode(DocumentAPI.DocumentList.self).documents
+        let listed = try await api.send(.GET, "/v1/documents", token: admin).decode(Components.Schemas.DocumentList.self).documents
         #expect(listed.count == 4, "the baseline, the bomb, the loop and the scripts; refused uploads record nothing: \(listed.map(\.title))")
         let serverErrors = server.stderr.split(separator: "\n").filter { $0.contains(#""http.status":"5"#) }
         #expect(serverErrors.isEmpty, "bad input is not a server error: \(serverErrors)")
@@ -304,11 +303,11 @@ struct DocumentProcessTests {
         // v1 without approve: a draft only a curator finds, and only when asking for drafts.
         let uploaded = try await api.upload(metadata: ["collection": "policies"], fileName: "retention.md", bytes: Data(first.utf8), token: curator)
         #expect(uploaded.status == 202, "\(uploaded)")
-        let v1 = try uploaded.decode(DocumentAPI.UploadResult.self)
+        let v1 = try uploaded.decode(Components.Schemas.UploadResult.self)
         let document = v1.document.id
-        #expect(v1.version.number == 1 && v1.version.format == "markdown")
+        #expect(v1.version.number == 1 && v1.version.format == .markdown)
         let readyDraft = try await api.settled(v1.version.id, of: document, token: curator)
-        #expect(readyDraft.processing == "ready" && readyDraft.lifecycle == "draft", "\(readyDraft)")
+        #expect(readyDraft.processing == .ready && readyDraft.lifecycle == .draft, "\(readyDraft)")
         #expect(try await api.hits("retention records", token: viewer).isEmpty, "a viewer found a draft")
         #expect(try await api.hits("retention records", token: curator).isEmpty, "a draft was found without asking for drafts")
         let drafts = try await api.hits("retention records", includeDrafts: true, token: curator)
@@ -323,12 +322,12 @@ struct DocumentProcessTests {
         // Approved: everyone finds it.
         let approved = try await api.send(.POST, "/v1/documents/\(document)/approve", token: curator)
         #expect(approved.status == 200, "\(approved)")
-        #expect(try approved.decode(DocumentAPI.Document.self).activeVersionId == v1.version.id)
+        #expect(try approved.decode(Components.Schemas.Document.self).activeVersionId == v1.version.id)
         #expect(try await api.hits("aardvark register", token: viewer).map(\.version) == [1])
         if ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] != nil {
-            let response = try await api.search("aardvark register", token: viewer).decode(DocumentAPI.SearchResponse.self)
+            let response = try await api.search("aardvark register", token: viewer).decode(Components.Schemas.SearchResponse.self)
             #expect(
-                response.mode == "hybrid" && response.notice == nil,
+                response.mode == .hybrid && response.notice == nil,
                 "the test model is linked in, so search is hybrid: \(response.mode) \(response.notice ?? "")"
             )
         }
@@ -342,18 +341,18 @@ struct DocumentProcessTests {
             token: curator
         )
         #expect(replaced.status == 202, "\(replaced)")
-        let v2 = try replaced.decode(DocumentAPI.UploadResult.self)
+        let v2 = try replaced.decode(Components.Schemas.UploadResult.self)
         #expect(v2.document.id == document && v2.version.number == 2)
         var seenWhileProcessing = 0
         try await eventually("version 2 to be ready", timeout: .seconds(120), interval: .milliseconds(250)) { () async throws -> Bool in
             let hits = try await api.hits("retention records", token: viewer)
             let now = try await api.detail(document, token: curator).versions.first { $0.id == v2.version.id }
-            if now?.processing == "processing" {
+            if now?.processing == .processing {
                 seenWhileProcessing += 1
                 #expect(hits.map(\.versionId) == [v1.version.id], "while version 2 is processing, version 1 serves: \(hits.map(\.version))")
                 return false
             }
-            #expect(now?.processing == "ready", "\(now?.failure ?? "")")
+            #expect(now?.processing == .ready, "\(now?.failure ?? "")")
             return true
         }
         print("lifecycle: \(seenWhileProcessing) searches ran while version 2 was processing")
@@ -368,7 +367,7 @@ struct DocumentProcessTests {
         #expect(try await api.hits("pangolin", mode: "lexical", token: viewer).map(\.version) == [2])
         let detail = try await api.detail(document, token: curator)
         #expect(detail.document.activeVersionId == v2.version.id)
-        #expect(detail.versions.map(\.lifecycle) == ["approved", "retired"], "newest first: \(detail.versions.map(\.lifecycle))")
+        #expect(detail.versions.map(\.lifecycle) == [.approved, .retired], "newest first: \(detail.versions.map(\.lifecycle))")
 
         // The same bytes again, as a version or as the same source: nothing new, no job.
         for (path, metadata) in [
@@ -377,7 +376,7 @@ struct DocumentProcessTests {
         ] {
             let again = try await api.upload(to: path, metadata: metadata, fileName: "retention.md", bytes: Data(second.utf8), token: curator)
             #expect(again.status == 200, "\(path): \(again)")
-            let unchanged = try again.decode(DocumentAPI.UploadResult.self)
+            let unchanged = try again.decode(Components.Schemas.UploadResult.self)
             #expect(unchanged.job == nil && unchanged.version.id == v2.version.id && unchanged.document.id == document)
         }
         #expect(try await api.detail(document, token: curator).versions.count == 2)
@@ -385,24 +384,24 @@ struct DocumentProcessTests {
         // Retired: gone from search for everyone, drafts included.
         let retired = try await api.send(.POST, "/v1/documents/\(document)/retire", token: curator)
         #expect(retired.status == 200, "\(retired)")
-        #expect(try retired.decode(DocumentAPI.Document.self).state == "retired")
+        #expect(try retired.decode(Components.Schemas.Document.self).state == .retired)
         #expect(try await api.hits("pangolin register", token: viewer).isEmpty)
         #expect(try await api.hits("pangolin register", includeDrafts: true, token: curator).isEmpty)
 
         // Deleted: a purge job that succeeds and leaves no content.
         let deleted = try await api.send(.DELETE, "/v1/documents/\(document)", token: curator)
         #expect(deleted.status == 202, "\(deleted)")
-        let purge = try deleted.decode(DocumentAPI.Job.self)
+        let purge = try deleted.decode(Components.Schemas.Job.self)
         #expect(purge.kind == "document.purge")
         let finished = try await eventually("the purge job to finish", timeout: .seconds(60), interval: .milliseconds(250)) {
-            () async throws -> DocumentAPI.Job? in
-            let job = try await api.send(.GET, "/v1/jobs/\(purge.id)", token: admin).decode(DocumentAPI.Job.self)
-            return ["queued", "running"].contains(job.state) ? nil : job
+            () async throws -> Components.Schemas.Job? in
+            let job = try await api.send(.GET, "/v1/jobs/\(purge.id)", token: admin).decode(Components.Schemas.Job.self)
+            return [.queued, .running].contains(job.state) ? nil : job
         }
-        #expect(finished.state == "succeeded", "\(finished.errors.map(\.message))")
+        #expect(finished.state == .succeeded, "\(finished.errors.map(\.message))")
         let purged = try await api.send(.GET, "/v1/documents/\(document)", token: admin)
         if purged.status == 200 {
-            #expect(try purged.decode(DocumentAPI.Detail.self).versions.allSatisfy { $0.processing == "purged" }, "\(purged)")
+            #expect(try purged.decode(Components.Schemas.DocumentDetail.self).versions.allSatisfy { $0.processing == .purged }, "\(purged)")
             let page = try await api.send(.GET, "/v1/documents/\(document)/versions/\(v2.version.id)/pages/1", token: admin)
             page.expectProblem(404)
         } else {
@@ -412,7 +411,7 @@ struct DocumentProcessTests {
         // The audit trail holds each step, by who took it.
         let audit = try await api.send(.GET, "/v1/audit?limit=500", token: admin)
         #expect(audit.status == 200, "\(audit)")
-        let events = try audit.decode(DocumentAPI.AuditPage.self).events.filter { $0.targetId == document }
+        let events = try audit.decode(Components.Schemas.AuditPage.self).events.filter { $0.targetId == document }
         let actions = events.map(\.action)
         for action in ["document.create", "document.version.upload", "document.version.approve", "document.retire", "document.delete"] {
             #expect(actions.contains(action), "no \(action) in the audit trail of document \(document): \(actions)")
