@@ -59,3 +59,19 @@ private func asTenantAdministrator<Result: Sendable>(
         try await body(store, .localAdministrator(of: try await store.tenants.existing(tenantName)))
     }
 }
+
+/// Runs `body` on the entity whose id is `text` (a job, a run), as the local administrator of
+/// the tenant that owns it; a sentence naming `noun` when `text` is not an id.
+package func asOwningTenantAdministrator<Entity, Result: Sendable>(
+    of text: String,
+    noun: String,
+    _ settings: Settings,
+    logger: Logger,
+    owner: @escaping @Sendable (CairnStore, EntityID<Entity>) async throws -> Tenant,
+    _ body: @Sendable (CairnStore, EntityID<Entity>, Principal) async throws -> Result
+) async throws -> Result {
+    guard let id = EntityID<Entity>(text) else { throw CairnError(.invalidInput, "'\(text.prefix(80))' is not \(noun) (a UUID).") }
+    return try await withStore(settings, logger: logger) { store in
+        try await body(store, id, .localAdministrator(of: try await owner(store, id)))
+    }
+}

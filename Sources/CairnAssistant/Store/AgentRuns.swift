@@ -454,19 +454,26 @@ public struct AgentRuns: Sendable {
         let cutoff = EpochMilliseconds.milliseconds(now) - quietFor.wholeMilliseconds
         let outcome = "The run stopped: its job ended without finishing it (its workers were lost on every attempt)."
         return try await database.transaction(.platform) { transaction in
-            // A run's jobs carry exactly `{"run":"<id>"}` (JobPayload, sorted keys), on either engine.
-            try await transaction.sql.raw(
-                """
-                UPDATE agent_runs SET state = 'failed', outcome = \(bind: outcome), updated_at = \(bind: EpochMilliseconds.milliseconds(now))
-                WHERE state = 'running' AND updated_at < \(bind: cutoff)
-                  AND NOT EXISTS (
-                    SELECT 1 FROM jobs j
-                    WHERE j.tenant_id = agent_runs.tenant_id AND j.kind = \(bind: Self.jobKind) AND j.state IN ('queued', 'running', 'failed')
-                      AND j.payload = '{"run":"' || agent_runs.id || '"}'
-                  )
-                RETURNING id
-                """
-            ).all().count
+            let moving = try await JobRepository.unfinishedPayloads(ofKind: Self.jobKind, in: transaction)
+            let quiet = try await transaction.sql.raw(
+                "SELECT id, tenant_id FROM agent_runs WHERE state = 'running' AND updated_at < \(bind: cutoff)"
+            ).all()
+            var failed = 0
+            for row in quiet {
+                let id: AgentRunID = try row.entityID("id")
+                // A run's jobs carry its JobPayload, encoded as when they were enqueued.
+                let payload = JobRepository.TenantPayload(tenant: try row.string("tenant_id"), payload: try JSONText.json(JobPayload(run: id)))
+                guard !moving.contains(payload) else { continue }
+                // Checked again here: a decision that committed since the read above moved the run on.
+                failed += try await transaction.sql.raw(
+                    """
+                    UPDATE agent_runs SET state = 'failed', outcome = \(bind: outcome), updated_at = \(bind: EpochMilliseconds.milliseconds(now))
+                    WHERE id = \(bind: id.description) AND state = 'running' AND updated_at < \(bind: cutoff)
+                    RETURNING id
+                    """
+                ).all().count
+            }
+            return failed
         }
     }
 

@@ -314,9 +314,8 @@ extension DocumentRepository {
             }
             // Deleted before: the purge job queued then is the one.
             guard
-                let earlier = try await transaction.sql.raw(
-                    "SELECT * FROM jobs WHERE tenant_id = \(bind: principal.tenantID.description) AND kind = \(bind: job.kind) AND idempotency_key = \(bind: job.idempotencyKey)"
-                ).first().map(JobRepository.job)
+                let key = job.idempotencyKey,
+                let earlier = try await JobRepository.keyed(kind: job.kind, idempotencyKey: key, tenant: principal.tenantID, in: transaction)
             else { throw CairnError(.internalFailure, "The purge job could not be queued.") }
             return (document, earlier)
         }

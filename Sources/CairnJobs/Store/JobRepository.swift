@@ -292,6 +292,42 @@ public struct JobRepository: Sendable {
         ).first().map(job)
     }
 
+    /// The job of `kind` a tenant enqueued with `idempotencyKey`, for an operation that queued it
+    /// once and finds it again on a repeat.
+    package static func keyed(
+        kind: String,
+        idempotencyKey: String,
+        tenant: TenantID,
+        in transaction: Transaction
+    ) async throws -> Job? {
+        try await transaction.sql.raw(
+            """
+            SELECT * FROM jobs
+            WHERE tenant_id = \(bind: tenant.description) AND kind = \(bind: kind) AND idempotency_key = \(bind: idempotencyKey)
+            """
+        ).first().map(job)
+    }
+
+    /// The payloads of every tenant's jobs of `kind` that are still to run (queued, running or
+    /// waiting for a retry), as (tenant, payload) pairs: which pieces of work a queue still holds.
+    package static func unfinishedPayloads(ofKind kind: String, in transaction: Transaction) async throws -> Set<TenantPayload> {
+        let rows = try await transaction.sql.raw(
+            "SELECT tenant_id, payload FROM jobs WHERE kind = \(bind: kind) AND state IN ('queued', 'running', 'failed')"
+        ).all()
+        return Set(try rows.map { TenantPayload(tenant: try $0.string("tenant_id"), payload: try $0.string("payload")) })
+    }
+
+    /// A job's payload with the tenant it belongs to.
+    package struct TenantPayload: Hashable, Sendable {
+        package let tenant: String
+        package let payload: String
+
+        package init(tenant: String, payload: String) {
+            self.tenant = tenant
+            self.payload = payload
+        }
+    }
+
     static func notFound(_ id: JobID) -> CairnError {
         CairnError(.notFound, "There is no job with id \(id).")
     }

@@ -119,14 +119,21 @@ public final class SQLiteDatabase: Database {
     }
 
     /// Closes the connection and stops its thread; the object must not be used afterwards.
+    /// Closes the connection and its thread, also when the calling task has been cancelled (a
+    /// test past its time limit, a command interrupted): the thread pool would drop the close
+    /// of a cancelled task, and SQLiteNIO traps on a connection released without one. A new
+    /// task does not inherit the cancellation, as in `end(with:on:)`.
     public func close() async throws {
-        do {
-            try await connection.close()
-        } catch {
-            try? await thread.shutdownGracefully()
-            throw error
-        }
-        try await thread.shutdownGracefully()
+        let (connection, thread) = (connection, thread)
+        try await Task {
+            do {
+                try await connection.close()
+            } catch {
+                try? await thread.shutdownGracefully()
+                throw error
+            }
+            try await thread.shutdownGracefully()
+        }.value
     }
 }
 

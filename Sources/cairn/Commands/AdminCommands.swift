@@ -106,10 +106,14 @@ struct KeyCommand: AsyncParsableCommand {
         var id: String
 
         func run(settings: Settings, logger: Logger) async throws {
-            guard let keyID = APIKeyID(id) else { throw CairnError(.invalidInput, "'\(id)' is not an API key id (a UUID).") }
-            let key = try await withStore(settings, logger: logger) { store in
-                try await store.apiKeys.revoke(keyID, by: .localAdministrator(of: try await store.apiKeys.tenant(ofKey: keyID)))
-            }
+            let key = try await asOwningTenantAdministrator(
+                of: id,
+                noun: "an API key id",
+                settings,
+                logger: logger,
+                owner: { try await $0.apiKeys.tenant(ofKey: $1) },
+                { try await $0.apiKeys.revoke($1, by: $2) }
+            )
             print("Revoked API key \(key.id) (\(key.name)). Nodes that cached it stop accepting it within CAIRN_AUTH_CACHE_SECONDS.")
         }
     }

@@ -108,10 +108,14 @@ struct JobsCommand: AsyncParsableCommand {
         logger: Logger,
         _ body: @Sendable (CairnStore, JobID, Principal) async throws -> Result
     ) async throws -> Result {
-        guard let jobID = JobID(text) else { throw CairnError(.invalidInput, "'\(text.prefix(80))' is not a job id (a UUID).") }
-        return try await withStore(settings, logger: logger) { store in
-            try await body(store, jobID, .localAdministrator(of: try await store.jobs.tenant(ofJob: jobID)))
-        }
+        try await asOwningTenantAdministrator(
+            of: text,
+            noun: "a job id",
+            settings,
+            logger: logger,
+            owner: { try await $0.jobs.tenant(ofJob: $1) },
+            body
+        )
     }
 
     /// One line: id, state, kind, attempts, creation time.

@@ -144,10 +144,14 @@ struct RunsCommand: AsyncParsableCommand {
         logger: Logger,
         _ body: @Sendable (CairnStore, AgentRunID, Principal) async throws -> Result
     ) async throws -> Result {
-        guard let runID = AgentRunID(text) else { throw CairnError(.invalidInput, "'\(text.prefix(80))' is not a run id (a UUID).") }
-        return try await withStore(settings, logger: logger) { store in
-            try await body(store, runID, .localAdministrator(of: try await store.agentRuns.tenant(ofRun: runID)))
-        }
+        try await asOwningTenantAdministrator(
+            of: text,
+            noun: "a run id",
+            settings,
+            logger: logger,
+            owner: { try await $0.agentRuns.tenant(ofRun: $1) },
+            body
+        )
     }
 
     /// One line: id, state, owner, steps, creation time and goal.
