@@ -17,9 +17,9 @@ import UnixSignals
 struct Serve: CairnCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP API (and, on the embedded default, apply migrations first).")
 
-    @OptionGroup var logging: LoggingOptions
-
+    // A service logs JSON lines at CAIRN_LOG_LEVEL wherever its output goes: no --verbose.
     static let runsAsService = true
+    var logging: LoggingOptions { LoggingOptions() }
 
     @Option(help: "Port to listen on (overrides CAIRN_HTTP_PORT).")
     var port: Int?

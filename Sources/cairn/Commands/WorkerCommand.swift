@@ -16,9 +16,9 @@ struct WorkerCommand: CairnCommand {
         abstract: "Run jobs from the shared PostgreSQL queue (any number of these, on any number of machines)."
     )
 
-    @OptionGroup var logging: LoggingOptions
-
+    // A service logs JSON lines at CAIRN_LOG_LEVEL wherever its output goes: no --verbose.
     static let runsAsService = true
+    var logging: LoggingOptions { LoggingOptions() }
 
     @Option(help: "Jobs this process runs at once (overrides CAIRN_JOBS_CONCURRENCY).")
     var concurrency: Int?
