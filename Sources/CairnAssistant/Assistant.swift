@@ -1,6 +1,6 @@
 public import CairnCore
 public import CairnSearch
-public import CairnStore
+import CairnStore
 
 /// Answers a principal's questions from the approved documents it may see, citing the page
 /// each sentence comes from, or says plainly that they do not cover the question.

@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 public import CairnStore
 import Foundation
 public import Logging

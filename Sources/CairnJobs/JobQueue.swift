@@ -1,6 +1,6 @@
 public import CairnCore
 public import CairnStore
-public import Foundation
+import Foundation
 import Synchronization
 
 /// How many waiting jobs the queue accepts before it pushes back.

@@ -1,7 +1,7 @@
-public import CairnAssistant
-public import CairnDocuments
-public import CairnGateway
-public import CairnJobs
+import CairnAssistant
+import CairnDocuments
+import CairnGateway
+import CairnJobs
 public import CairnStore
 
 extension DatabaseSchema {

@@ -1,6 +1,6 @@
 import CairnAPI
 public import CairnAssistant
-public import CairnCore
+import CairnCore
 public import CairnGateway
 public import CairnIdentity
 public import CairnIngest

@@ -1,4 +1,4 @@
-package import CairnCore
+import CairnCore
 package import Foundation
 
 /// Timestamps are stored as whole milliseconds since the Unix epoch (BIGINT) on both engines,

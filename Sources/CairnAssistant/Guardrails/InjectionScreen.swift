@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 import Foundation
 
 /// Screens text for prompt injection: instructions aimed at the model rather than information

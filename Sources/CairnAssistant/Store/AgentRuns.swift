@@ -1,7 +1,7 @@
 public import CairnCore
 public import CairnDocuments
 public import CairnGateway
-public import CairnJobs
+import CairnJobs
 public import CairnStore
 public import Foundation
 import SQLKit

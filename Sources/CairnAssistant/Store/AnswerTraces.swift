@@ -1,7 +1,7 @@
 public import CairnCore
-public import CairnDocuments
-public import CairnGateway
-public import CairnStore
+import CairnDocuments
+import CairnGateway
+import CairnStore
 import Foundation
 import SQLKit
 

@@ -1,6 +1,6 @@
 public import CairnCore
 public import CairnJobs
-public import CairnStore
+import CairnStore
 import Foundation
 import SQLKit
 

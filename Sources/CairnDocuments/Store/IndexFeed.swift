@@ -1,5 +1,5 @@
 public import CairnCore
-public import CairnJobs
+import CairnJobs
 public import CairnStore
 import Foundation
 import SQLKit

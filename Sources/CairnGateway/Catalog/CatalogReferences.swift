@@ -1,5 +1,5 @@
 public import CairnCore
-public import CairnStore
+import CairnStore
 
 /// A name one catalog entry uses that the catalog does not define: a deployment's provider, an
 /// alias's deployment, or a provider's stored credential.

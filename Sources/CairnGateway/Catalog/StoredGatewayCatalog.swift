@@ -1,5 +1,5 @@
 public import CairnCore
-public import CairnStore
+import CairnStore
 import Synchronization
 
 /// The catalog `cairn serve` routes with: the platform catalog (the file), with each tenant's

@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 import Foundation
 
 /// Tokens a call consumed, as the provider reported them.

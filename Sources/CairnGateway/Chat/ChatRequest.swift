@@ -1,5 +1,5 @@
 public import CairnCore
-public import Foundation
+import Foundation
 
 /// A chat completion request, in the OpenAI Chat Completions shape.
 ///

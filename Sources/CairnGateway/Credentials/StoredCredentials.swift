@@ -1,5 +1,5 @@
 public import CairnCore
-public import CairnStore
+import CairnStore
 
 /// Resolves `stored:` references to the calling tenant's credentials, opened with the master
 /// key, and hands `env:` and `file:` references (the platform's) to ``ProviderCredentials``.

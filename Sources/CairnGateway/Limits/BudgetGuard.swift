@@ -1,5 +1,5 @@
 public import CairnCore
-public import CairnStore
+import CairnStore
 public import Foundation
 import Synchronization
 

@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 
 /// The wire dialect a provider speaks.
 public enum ProviderKind: String, Sendable, Codable, CaseIterable {

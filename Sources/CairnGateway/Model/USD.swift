@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 
 /// An amount of US dollars, held as an integer count of nanodollars.
 ///

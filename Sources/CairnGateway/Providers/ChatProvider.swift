@@ -1,5 +1,5 @@
 public import AsyncHTTPClient
-public import CairnCore
+import CairnCore
 
 /// Everything one attempt at a deployment needs: the deployment, its provider's connection
 /// settings, the resolved secret and the HTTP client whose pool serves that deployment.

@@ -1,5 +1,5 @@
 import CairnCore
-public import CairnDocuments
+import CairnDocuments
 public import CairnEmbed
 public import CairnJobs
 public import CairnStore

@@ -1,4 +1,4 @@
-public import CairnCore
+import CairnCore
 public import Foundation
 
 /// Where one step of a workflow job (a saga) is.

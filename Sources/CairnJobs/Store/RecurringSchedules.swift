@@ -1,5 +1,5 @@
-public import CairnCore
-public import CairnStore
+import CairnCore
+import CairnStore
 public import Foundation
 import SQLKit
 

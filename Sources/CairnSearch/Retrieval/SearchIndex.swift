@@ -1,6 +1,6 @@
 public import CairnCore
 public import CairnDocuments
-public import CairnStore
+import CairnStore
 public import Logging
 
 /// This node's index replicas: one partition per tenant, loaded from the database on first use

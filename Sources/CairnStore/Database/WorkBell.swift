@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 import Synchronization
 
 /// A set once, read-after-commit flag a transaction carries (SQLite's stand-in for NOTIFY).
