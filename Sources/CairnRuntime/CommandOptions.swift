@@ -3,7 +3,7 @@ package import CairnCore
 package import CairnStore
 package import Logging
 
-/// `--verbose`, which every command takes: on a terminal a one-shot command shows only
+/// `--verbose`, which every one-shot command takes: on a terminal such a command shows only
 /// warnings and errors unless asked for more.
 package struct LoggingOptions: ParsableArguments {
     @Flag(help: "Also log routine events (on a terminal, one-shot commands show only warnings and errors).")
@@ -12,52 +12,40 @@ package struct LoggingOptions: ParsableArguments {
     package init() {}
 }
 
-/// `--tenant NAME`, required: the tenant a command acts on as its local administrator.
-package struct TenantOption: ParsableArguments {
+/// An option naming the tenant a command acts on as its local administrator.
+package protocol TenantNaming: ParsableArguments {
+    var tenant: String { get }
+}
+
+extension TenantNaming {
+    /// Runs `body` on the configured store as the tenant's local administrator; one sentence
+    /// saying how to create the tenant when there is none.
+    package func asAdministrator<Result: Sendable>(
+        _ settings: Settings,
+        logger: Logger,
+        _ body: @Sendable (CairnStore, Principal) async throws -> Result
+    ) async throws -> Result {
+        let tenantName = try TenantName(tenant)
+        return try await withStore(settings, logger: logger) { store in
+            try await body(store, .localAdministrator(of: try await store.tenants.existing(tenantName)))
+        }
+    }
+}
+
+/// `--tenant NAME`, required.
+package struct TenantOption: TenantNaming {
     @Option(help: "Tenant name.")
     package var tenant: String
 
     package init() {}
-
-    /// Runs `body` on the configured store as the tenant's local administrator.
-    package func asAdministrator<Result: Sendable>(
-        _ settings: Settings,
-        logger: Logger,
-        _ body: @Sendable (CairnStore, Principal) async throws -> Result
-    ) async throws -> Result {
-        try await asTenantAdministrator(named: tenant, settings, logger: logger, body)
-    }
 }
 
 /// `--tenant NAME` for commands that work on the demo corpus's tenant unless told otherwise.
-package struct DefaultTenantOption: ParsableArguments {
+package struct DefaultTenantOption: TenantNaming {
     @Option(help: "Tenant name.")
     package var tenant: String = "default"
 
     package init() {}
-
-    /// Runs `body` on the configured store as the tenant's local administrator.
-    package func asAdministrator<Result: Sendable>(
-        _ settings: Settings,
-        logger: Logger,
-        _ body: @Sendable (CairnStore, Principal) async throws -> Result
-    ) async throws -> Result {
-        try await asTenantAdministrator(named: tenant, settings, logger: logger, body)
-    }
-}
-
-/// Runs `body` as the local administrator of the tenant named `name`; one sentence saying how
-/// to create it when there is none.
-private func asTenantAdministrator<Result: Sendable>(
-    named name: String,
-    _ settings: Settings,
-    logger: Logger,
-    _ body: @Sendable (CairnStore, Principal) async throws -> Result
-) async throws -> Result {
-    let tenantName = try TenantName(name)
-    return try await withStore(settings, logger: logger) { store in
-        try await body(store, .localAdministrator(of: try await store.tenants.existing(tenantName)))
-    }
 }
 
 /// Runs `body` on the entity whose id is `text` (a job, a run), as the local administrator of

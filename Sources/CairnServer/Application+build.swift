@@ -7,7 +7,7 @@ public import CairnIngest
 public import CairnJobs
 public import CairnSearch
 public import CairnStore
-import Foundation
+package import Foundation
 public import Hummingbird
 public import Logging
 import OpenAPIHummingbird
@@ -196,15 +196,17 @@ func buildRouter(
 }
 
 /// Accepts RFC 3339 timestamps with or without fractional seconds; writes them with milliseconds.
-struct FlexibleISO8601DateTranscoder: DateTranscoder {
-    func encode(_ date: Date) throws -> String {
+package struct FlexibleISO8601DateTranscoder: DateTranscoder {
+    package init() {}
+
+    package func encode(_ date: Date) throws -> String {
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
     /// 1970-01-01 to 9999-12-31: every instant Cairn stores fits in integer milliseconds.
     private static let representable = Date(timeIntervalSince1970: 0)...Date(timeIntervalSince1970: 253_402_300_799)
 
-    func decode(_ text: String) throws -> Date {
+    package func decode(_ text: String) throws -> Date {
         let parsed = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
         if let date = parsed {
             guard Self.representable.contains(date) else {

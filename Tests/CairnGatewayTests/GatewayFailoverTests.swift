@@ -4,7 +4,6 @@ import CairnStore
 import CairnTestSupport
 import Foundation
 import Logging
-import Synchronization
 import Testing
 
 @testable import CairnGateway
@@ -21,7 +20,7 @@ struct GatewayFailoverTests {
         store: CairnStore,
         breakers: DeploymentPool.Breakers = .init(failureThreshold: 3, cooldown: .milliseconds(300)),
         firstToken: Duration = .seconds(20),
-        clock: HandMovedClock? = nil
+        clock: ManualClock? = nil
     ) -> (ModelGateway, DeploymentPool) {
         let provider = ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: baseURL + "/v1")
         // Only the primary's first-token timeout is short (it is what a hang trips); the
@@ -44,7 +43,7 @@ struct GatewayFailoverTests {
             ],
             aliases: [ModelAlias(name: "chat", deployments: ["primary", "fallback"])]
         )
-        let pool = clock.map { clock in DeploymentPool(breakers: breakers) { clock.now() } } ?? DeploymentPool(breakers: breakers)
+        let pool = clock.map { clock in DeploymentPool(breakers: breakers) { clock.continuousNow } } ?? DeploymentPool(breakers: breakers)
         let gateway = ModelGateway(
             catalogs: FixedGatewayCatalog(catalog),
             pool: pool,
@@ -67,7 +66,7 @@ struct GatewayFailoverTests {
     static func withGateway(
         breakers: DeploymentPool.Breakers = .init(failureThreshold: 3, cooldown: .milliseconds(300)),
         firstToken: Duration = .seconds(20),
-        clock: HandMovedClock? = nil,
+        clock: ManualClock? = nil,
         _ body: @Sendable (ModelGateway, MockScript, DeploymentPool) async throws -> Void
     ) async throws {
         try await withTestStore(.sqlite) { store in
@@ -122,7 +121,7 @@ struct GatewayFailoverTests {
     func breaker() async throws {
         // The breakers read a clock the test moves, so however slowly a loaded machine serves the
         // requests, the cooldown passes exactly where the test says and nowhere else.
-        let clock = HandMovedClock()
+        let clock = ManualClock()
         try await Self.withGateway(breakers: .init(failureThreshold: 3, cooldown: .seconds(30)), clock: clock) { gateway, script, pool in
             script.setFault(.fail(status: 500), model: "primary-model")
             // Two attempts per request at the primary: the second request's first failure is the third.
@@ -255,13 +254,4 @@ struct GatewayFailoverTests {
             }
         }
     }
-}
-
-/// A clock the test moves by hand.
-final class HandMovedClock: Sendable {
-    private let start = ContinuousClock.now
-    private let offset = Mutex(Duration.zero)
-
-    func now() -> ContinuousClock.Instant { start + offset.withLock { $0 } }
-    func advance(by duration: Duration) { offset.withLock { $0 += duration } }
 }

@@ -34,7 +34,7 @@ struct GatewayLimitsTests {
     }
 
     /// Priced deployments `primary` → `fallback` on the mock; $1 per million tokens each way.
-    static func gateway(_ baseURL: String, store: CairnStore, clock: HandMovedClock? = nil) -> (ModelGateway, GatewayBookkeeping, DeploymentPool) {
+    static func gateway(_ baseURL: String, store: CairnStore, clock: ManualClock? = nil) -> (ModelGateway, GatewayBookkeeping, DeploymentPool) {
         let price = TokenPrice(inputPerMillion: USD(dollars: 1)!, outputPerMillion: USD(dollars: 1)!)
         let catalog = GatewayCatalog(
             providers: [ModelProviderConfiguration(name: "mock", kind: .mock, baseURL: baseURL + "/v1")],
@@ -46,7 +46,7 @@ struct GatewayLimitsTests {
         )
         let logger = Logger(label: "cairn.test.gateway")
         let bookkeeping = GatewayBookkeeping(books: store.gatewayBooks, logger: logger)
-        let pool = clock.map { clock in DeploymentPool { clock.now() } } ?? DeploymentPool()
+        let pool = clock.map { clock in DeploymentPool { clock.continuousNow } } ?? DeploymentPool()
         let gateway = ModelGateway(
             catalogs: FixedGatewayCatalog(catalog),
             pool: pool,
@@ -154,7 +154,7 @@ struct GatewayLimitsTests {
             try await MockModelServer.withRunning { mock in
                 // The buckets refill on a clock that stands still, so however long a loaded machine
                 // takes over the calls, the fourth finds the bucket exactly empty.
-                let (gateway, _, pool) = Self.gateway(mock.baseURL, store: store, clock: HandMovedClock())
+                let (gateway, _, pool) = Self.gateway(mock.baseURL, store: store, clock: ManualClock())
                 defer { Task { try? await pool.shutdown() } }
                 try await store.gatewayBooks.setLimits(ModelAccessLimits(requestsPerMinute: 3), of: key, tenant: principal.tenantID, actor: "test")
                 for _ in 0..<3 { _ = try await gateway.complete(Self.request(stream: false), for: principal) }
@@ -169,7 +169,7 @@ struct GatewayLimitsTests {
         try await withTestStore(.sqlite) { store in
             let (principal, key) = try await Self.tenantWithKey(store)
             try await MockModelServer.withRunning { mock in
-                let (gateway, _, pool) = Self.gateway(mock.baseURL, store: store, clock: HandMovedClock())
+                let (gateway, _, pool) = Self.gateway(mock.baseURL, store: store, clock: ManualClock())
                 defer { Task { try? await pool.shutdown() } }
                 try await store.gatewayBooks.setLimits(
                     ModelAccessLimits(allowedModels: ["chat"], tokensPerMinute: 300),

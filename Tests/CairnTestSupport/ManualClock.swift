@@ -24,8 +24,15 @@ public final class ManualClock: Clock, Sendable {
     }
 
     private let state = Mutex(State())
+    /// Where the clock started, on the real clock.
+    private let origin = ContinuousClock.now
 
     public init() {}
+
+    /// This clock's time as a `ContinuousClock` instant, for code that is handed a
+    /// `() -> ContinuousClock.Instant` to read the time (the gateway's circuit breakers and
+    /// rate limits): it stands still until the test advances it.
+    public var continuousNow: ContinuousClock.Instant { origin + now.offset }
 
     public var now: Instant { state.withLock { $0.now } }
     public var minimumResolution: Duration { .zero }

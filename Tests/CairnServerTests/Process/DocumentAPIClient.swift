@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CairnAPI
+import CairnServer
 import CairnTestSupport
 import Foundation
 import NIOCore
@@ -11,16 +12,11 @@ import Testing
 struct DocumentAPIClient: Sendable {
     let port: Int
 
-    /// Reads the API's JSON as the generated client would: times as RFC 3339 text.
+    /// Reads the API's JSON as the server writes it: times through the server's own transcoder.
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            let date = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
-            guard let date else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
-            }
-            return date
+            try FlexibleISO8601DateTranscoder().decode(try decoder.singleValueContainer().decode(String.self))
         }
         return decoder
     }()
