@@ -90,7 +90,7 @@ struct AgentProcessTests {
                 #expect(script.requestCount(model: "mock-model") == 2, "one model call before the kill, one after the approval")
 
                 // Deciding again is a conflict; the CLI shows the whole run.
-                let manager = try await restartedAPI.createKey(named: "manager", roles: ["admin"], token: admin)
+                let manager = try await restartedAPI.createKey(named: "manager", roles: [.admin], token: admin)
                 let again = try await restartedAPI.send(.POST, "/v1/runs/\(id)/approve", token: manager, json: ["step": 2])
                 #expect(again.status == 409, "\(again)")
                 let show = try await CairnProcess.run(["runs", "show", id], environment: environment)
@@ -102,7 +102,7 @@ struct AgentProcessTests {
                 // The curators' queue over HTTP; an analyst is not one to act on it.
                 let queue = try await restartedAPI.send(.GET, "/v1/review-proposals", token: admin).decode(Components.Schemas.ReviewProposalList.self)
                 #expect(queue.proposals.map(\.documentId) == [document] && queue.proposals.first?.idempotencyKey == "agent-run:\(id):step-2")
-                let analyst = try await restartedAPI.createKey(named: "analyst", roles: ["analyst"], token: admin)
+                let analyst = try await restartedAPI.createKey(named: "analyst", roles: [.analyst], token: admin)
                 try await restartedAPI.send(.GET, "/v1/review-proposals", token: analyst).expectProblem(403)
                 try await restartedAPI.send(.GET, "/v1/review-proposals?cursor=not-a-cursor!", token: admin).expectProblem(422)
 

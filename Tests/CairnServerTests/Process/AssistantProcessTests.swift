@@ -42,7 +42,7 @@ struct AssistantProcessTests {
         defer { server.stop() }
         let retention = try await api.uploadServing(Self.retention, named: "retention.md", classification: "internal", token: admin)
         _ = try await api.uploadServing(Self.acquisition, named: "falcon.md", classification: "restricted", token: admin)
-        let analyst = try await api.createKey(named: "analyst", roles: ["analyst"], clearance: "internal", token: admin)
+        let analyst = try await api.createKey(named: "analyst", roles: [.analyst], token: admin)
 
         // Cited: the quote is the page's text cut at the span.
         let answer = try await api.send(.POST, "/v1/answers", token: analyst, json: ["question": "How long are customer account records retained?"])
@@ -161,7 +161,7 @@ struct AssistantProcessTests {
     func badQuestions() async throws {
         let (server, api, admin) = try await start()
         defer { server.stop() }
-        let viewer = try await api.createKey(named: "viewer", roles: ["viewer"], token: admin)
+        let viewer = try await api.createKey(named: "viewer", roles: [.viewer], token: admin)
         let cases: [(json: [String: Any], token: String?, status: UInt)] = [
             (["question": ""], admin, 422),
             (["question": String(repeating: "why ", count: 600)], admin, 422),

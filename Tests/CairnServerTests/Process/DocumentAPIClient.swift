@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CairnAPI
+import CairnAPIClient
 import CairnServer
 import CairnTestSupport
 import Foundation
@@ -108,34 +109,33 @@ struct DocumentAPIClient: Sendable {
         )
     }
 
-    // MARK: Calls the tests make often
+    // MARK: Calls the tests make often, through the client generated from openapi.yaml
+
+    /// The generated client, authenticating with `token`.
+    func client(_ token: String?) throws -> Client { try Client.loopback(port: port, token: token) }
 
     /// Mints a key with `roles` through the API (needs an admin's `token`); returns its secret.
-    func createKey(named name: String, roles: [String], clearance: String = "internal", token: String) async throws -> String {
-        let response = try await send(
-            .POST,
-            "/v1/api-keys",
-            token: token,
-            json: ["name": name, "roles": roles, "attributes": ["clearance": clearance]]
-        )
-        #expect(response.status == 201, "\(response)")
-        return try response.decode(Components.Schemas.CreatedAPIKey.self).secret
+    func createKey(
+        named name: String,
+        roles: [Components.Schemas.Role],
+        clearance: Components.Schemas.Classification = ._internal,
+        token: String
+    ) async throws -> String {
+        let body = Components.Schemas.APIKeyCreate(name: name, roles: roles, attributes: .init(clearance: clearance))
+        return try await client(token).createAPIKey(body: .json(body)).created.body.json.secret
     }
 
     func createCollection(_ name: String, token: String) async throws {
-        let response = try await send(.POST, "/v1/collections", token: token, json: ["name": name])
-        #expect(response.status == 201, "\(response)")
+        _ = try await client(token).createCollection(body: .json(.init(name: name))).created
     }
 
     func detail(_ document: String, token: String) async throws -> Components.Schemas.DocumentDetail {
-        let response = try await send(.GET, "/v1/documents/\(document)", token: token)
-        #expect(response.status == 200, "\(response)")
-        return try response.decode()
+        try await client(token).getDocument(path: .init(documentId: document)).ok.body.json
     }
 
-    func search(_ query: String, k: Int = 10, mode: String? = nil, includeDrafts: Bool? = nil, token: String) async throws -> Response {
-        var body: [String: Any] = ["query": query, "k": k]
-        if let mode { body["mode"] = mode }
+    /// A search as raw bytes, for tests that expect it to be refused.
+    func search(_ query: String, includeDrafts: Bool? = nil, token: String) async throws -> Response {
+        var body: [String: Any] = ["query": query]
         if let includeDrafts { body["filters"] = ["includeDrafts": includeDrafts] }
         return try await send(.POST, "/v1/search", token: token, json: body)
     }
@@ -144,13 +144,12 @@ struct DocumentAPIClient: Sendable {
     func hits(
         _ query: String,
         k: Int = 10,
-        mode: String? = nil,
+        mode: Components.Schemas.SearchRequest.ModePayload? = nil,
         includeDrafts: Bool? = nil,
         token: String
     ) async throws -> [Components.Schemas.SearchHit] {
-        let response = try await search(query, k: k, mode: mode, includeDrafts: includeDrafts, token: token)
-        #expect(response.status == 200, "\(response)")
-        return try response.decode(Components.Schemas.SearchResponse.self).hits
+        let request = Components.Schemas.SearchRequest(query: query, k: k, mode: mode, filters: includeDrafts.map { .init(includeDrafts: $0) })
+        return try await client(token).searchDocuments(body: .json(request)).ok.body.json.hits
     }
 
     /// Polls the document until `version` has left `processing`; returns it then.
@@ -181,8 +180,8 @@ struct DocumentAPIClient: Sendable {
 
     /// `/healthz` answers 200 with `{"status":"ok"}`.
     func expectHealthy(sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let health = try await send(.GET, "/healthz", token: nil)
-        #expect(health.status == 200 && health.text.contains(#""ok""#), "/healthz: \(health)", sourceLocation: sourceLocation)
+        let health = try await client(nil).getHealth().ok.body.json
+        #expect(health.status == .ok, "/healthz: \(health)", sourceLocation: sourceLocation)
     }
 }
 

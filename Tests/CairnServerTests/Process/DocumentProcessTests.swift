@@ -295,8 +295,8 @@ struct DocumentProcessTests {
     func lifecycle() async throws {
         let (server, api, admin) = try await start(model: true)
         defer { server.stop() }
-        let viewer = try await api.createKey(named: "viewer", roles: ["viewer"], token: admin)
-        let curator = try await api.createKey(named: "curator", roles: ["curator"], token: admin)
+        let viewer = try await api.createKey(named: "viewer", roles: [.viewer], token: admin)
+        let curator = try await api.createKey(named: "curator", roles: [.curator], token: admin)
         let first = "# Retention\n\nCustomer records are kept for seven years after the account closes; the aardvark register is kept for ten.\n"
         let second = "# Retention\n\nCustomer records are kept for eight years after the account closes; the pangolin register is kept for twelve.\n"
 
@@ -325,7 +325,7 @@ struct DocumentProcessTests {
         #expect(try approved.decode(Components.Schemas.Document.self).activeVersionId == v1.version.id)
         #expect(try await api.hits("aardvark register", token: viewer).map(\.version) == [1])
         if ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_DIR"] != nil {
-            let response = try await api.search("aardvark register", token: viewer).decode(Components.Schemas.SearchResponse.self)
+            let response = try await api.client(viewer).searchDocuments(body: .json(.init(query: "aardvark register"))).ok.body.json
             #expect(
                 response.mode == .hybrid && response.notice == nil,
                 "the test model is linked in, so search is hybrid: \(response.mode) \(response.notice ?? "")"
@@ -359,12 +359,12 @@ struct DocumentProcessTests {
         let afterSwitch = try await api.hits("retention records", token: viewer)
         #expect(afterSwitch.map(\.versionId) == [v2.version.id], "\(afterSwitch.map(\.version))")
         // (Lexical: vector search finds the nearest passage whatever the words.)
-        #expect(try await api.hits("aardvark", mode: "lexical", token: viewer).isEmpty, "the replaced version is still searchable")
+        #expect(try await api.hits("aardvark", mode: .lexical, token: viewer).isEmpty, "the replaced version is still searchable")
         #expect(
             try await api.hits("aardvark", token: viewer).allSatisfy { $0.versionId == v2.version.id },
             "the replaced version is still searchable"
         )
-        #expect(try await api.hits("pangolin", mode: "lexical", token: viewer).map(\.version) == [2])
+        #expect(try await api.hits("pangolin", mode: .lexical, token: viewer).map(\.version) == [2])
         let detail = try await api.detail(document, token: curator)
         #expect(detail.document.activeVersionId == v2.version.id)
         #expect(detail.versions.map(\.lifecycle) == [.approved, .retired], "newest first: \(detail.versions.map(\.lifecycle))")
