@@ -13,9 +13,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # System packages: PostgreSQL for the production engine and its tests, promtool (in
 # `prometheus`) to lint /metrics, wrk for the HTTP benchmark, python3-venv for the test tools;
 # MuPDF (static only, with the libraries it links against), Tesseract with English, OpenBLAS;
-# mutool (`mupdf-tools`) is the parsing benchmark's anchor.
+# mutool (`mupdf-tools`) is the parsing benchmark's anchor; curl and jq run the README's tour.
 APT_PACKAGES=(
-  postgresql prometheus wrk python3-venv python3-pip curl ca-certificates
+  postgresql prometheus wrk python3-venv python3-pip curl jq ca-certificates
   libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev libfreetype-dev libharfbuzz-dev
   libjpeg62-turbo-dev zlib1g-dev mupdf-tools
   libtesseract-dev libleptonica-dev tesseract-ocr-eng
