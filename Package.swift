@@ -316,6 +316,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // KYC cases and versioned extraction pipelines: deterministic and model-based extractors
+        // with provenance, the scoring of extraction-dev, evaluation-gated promotion.
+        .target(
+            name: "CairnPipelines",
+            dependencies: [
+                "CairnCore",
+                "CairnIngest",
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The thin executable: parses arguments, reads configuration, wires services.
         .executableTarget(
             name: "cairn",
@@ -422,6 +432,11 @@ let package = Package(
             path: "Tests/CairnAPIClient",
             swiftSettings: generatedCodeSettings,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .testTarget(
+            name: "CairnPipelinesTests",
+            dependencies: ["CairnCore", "CairnIngest", "CairnPipelines", "CairnTestSupport"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CairnCoreTests",

@@ -408,6 +408,38 @@ static cmu_document *cmu_document_open_file_impl(cmu_context *c, const char *pat
     return finish_open(c, doc, password, err);
 }
 
+static cmu_document *cmu_document_open_file_as_impl(cmu_context *c, const char *path, const char *magic,
+                                                    const char *password, cmu_error *err);
+cmu_document *cmu_document_open_file_as(cmu_context *c, const char *path, const char *magic,
+                                        const char *password, cmu_error *err)
+{
+    cmu_error dummy;
+    return cmu_document_open_file_as_impl(c, path, magic, password, (err ? err : &dummy));
+}
+
+static cmu_document *cmu_document_open_file_as_impl(cmu_context *c, const char *path, const char *magic,
+                                                    const char *password, cmu_error *err)
+{
+    clear_err(err);
+    if (!c || !path || !magic) { set_err(err, CMU_ERR_ARGUMENT, "NULL argument"); return NULL; }
+    fz_context *fz = c->fz;
+    MARK_FAILS(c->sh);
+    fz_document *doc = NULL;
+    fz_stream *stm = NULL;
+    int status = CMU_OK;
+    fz_var(stm);
+    fz_try(fz) {
+        stm = fz_open_file(fz, path);
+        doc = fz_open_document_with_stream(fz, magic, stm);
+    }
+    fz_always(fz)
+        fz_drop_stream(fz, stm);         /* document keeps its own ref */
+    fz_catch(fz)
+        status = caught_sh(fz, c->sh, err);
+    if (status != CMU_OK) return NULL;
+    return finish_open(c, doc, password, err);
+}
+
 static cmu_document *cmu_document_open_memory_impl(cmu_context *c, const uint8_t *data, size_t len,
                                        const char *magic, const char *password,
                                        cmu_error *err);

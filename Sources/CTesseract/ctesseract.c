@@ -78,6 +78,17 @@ int32_t ctess_recognize_gray(ctess_engine *e, const uint8_t *pixels, int32_t wid
                              int32_t psm, int32_t timeout_ms, ctess_result *out,
                              ctess_error *err)
 {
+    return ctess_recognize_region(e, pixels, width, height, bytes_per_line, dpi, NULL, NULL, 0,
+                                  psm, timeout_ms, out, err);
+}
+
+int32_t ctess_recognize_region(ctess_engine *e, const uint8_t *pixels, int32_t width,
+                               int32_t height, int32_t bytes_per_line, int32_t dpi,
+                               const ctess_rect *region, const char *whitelist,
+                               int32_t symbols, int32_t psm, int32_t timeout_ms,
+                               ctess_result *out, ctess_error *err)
+{
+    TessPageIteratorLevel level = symbols ? RIL_SYMBOL : RIL_WORD;
     set_err(err, CTESS_OK, "");
     if (!out) { set_err(err, CTESS_ERR_ARGUMENT, "NULL out"); return CTESS_ERR_ARGUMENT; }
     memset(out, 0, sizeof *out);
@@ -90,6 +101,13 @@ int32_t ctess_recognize_gray(ctess_engine *e, const uint8_t *pixels, int32_t wid
     TessBaseAPISetPageSegMode(api, psm < 0 ? PSM_AUTO : (TessPageSegMode)psm);
     TessBaseAPISetImage(api, pixels, width, height, 1, bytes_per_line);
     TessBaseAPISetSourceResolution(api, dpi > 0 ? dpi : 300);
+    if (region) {
+        int32_t x0 = region->x0 < 0 ? 0 : region->x0, y0 = region->y0 < 0 ? 0 : region->y0;
+        int32_t x1 = region->x1 > width ? width : region->x1, y1 = region->y1 > height ? height : region->y1;
+        if (x1 > x0 && y1 > y0) TessBaseAPISetRectangle(api, x0, y0, x1 - x0, y1 - y0);
+    }
+    /* An empty whitelist allows every character: what the next call expects. */
+    TessBaseAPISetVariable(api, "tessedit_char_whitelist", whitelist ? whitelist : "");
 
     ETEXT_DESC *mon = TessMonitorCreate();
     TessMonitorSetCancelFunc(mon, cancel_cb);
@@ -129,7 +147,7 @@ int32_t ctess_recognize_gray(ctess_engine *e, const uint8_t *pixels, int32_t wid
             if (TessPageIteratorIsAtBeginningOf(pi, RIL_BLOCK)) block++;
             if (TessPageIteratorIsAtBeginningOf(pi, RIL_PARA)) para++;
             if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE)) line++;
-            char *w = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+            char *w = TessResultIteratorGetUTF8Text(ri, level);
             if (!w) continue;
             size_t wl = strlen(w);
             if (n == cap) {
@@ -145,16 +163,16 @@ int32_t ctess_recognize_gray(ctess_engine *e, const uint8_t *pixels, int32_t wid
             }
             ctess_word *ow = &out->words[n++];
             int l = 0, tp = 0, r = 0, b = 0;
-            TessPageIteratorBoundingBox(pi, RIL_WORD, &l, &tp, &r, &b);
+            TessPageIteratorBoundingBox(pi, level, &l, &tp, &r, &b);
             ow->x0 = l; ow->y0 = tp; ow->x1 = r; ow->y1 = b;
-            ow->confidence = TessResultIteratorConfidence(ri, RIL_WORD);
+            ow->confidence = TessResultIteratorConfidence(ri, level);
             ow->block = block; ow->para = para; ow->line = line;
             ow->text_offset = (uint32_t)tlen;
             ow->text_length = (uint32_t)wl;
             memcpy(out->words_utf8 + tlen, w, wl + 1);
             tlen += wl + 1;
             TessDeleteText(w);
-        } while (TessResultIteratorNext(ri, RIL_WORD));
+        } while (TessResultIteratorNext(ri, level));
         TessResultIteratorDelete(ri);
     }
     out->word_count = (int32_t)n;

@@ -55,6 +55,10 @@ struct DocumentFormatTests {
         #expect(try detect(Data("Just words.".utf8), name: "page.html", mediaType: "text/html") == .text)
         // `<header>` is not `<head>`.
         #expect(try detect(Data("<header>Words</header>".utf8)) == .text)
+        #expect(try detect(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00]), name: "scan.png") == .png)
+        #expect(try detect(Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00]), name: "photo.JPG", mediaType: "image/jpeg") == .jpeg)
+        #expect(try detect(Data([0x49, 0x49, 0x2A, 0x00, 0x08]), name: "pack.tif") == .tiff)
+        #expect(try detect(Data([0x4D, 0x4D, 0x00, 0x2A, 0x00]), mediaType: "image/tiff") == .tiff)
         // A character cut off where sniffing stops is still UTF-8.
         #expect(try detect(Data(repeating: 0x61, count: 8_191) + Data("é and more".utf8)) == .text)
     }
@@ -68,6 +72,7 @@ struct DocumentFormatTests {
         expectFailure(docx, name: "scan.PDF", "The file's content is DOCX but its name says PDF.")
         expectFailure(Data("Words.".utf8), name: "x.pdf", "The file's content is plain text but its name says PDF.")
         expectFailure(Self.html, name: "page.md", "The file's content is HTML but its name says Markdown.")
+        expectFailure(Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00]), name: "passport.png", "The file's content is JPEG but its name says PNG.")
     }
 
     @Test("Empty files, binary junk, ZIP archives that are not Word documents and legacy Office files fail with a sentence")
@@ -76,12 +81,18 @@ struct DocumentFormatTests {
         let zip = try Data(contentsOf: DOCXParserTests.makeZIP(in: folder, name: "photos.zip", entries: ["photo.txt": "not a photo"]))
         expectFailure(Data(), "The file is empty.")
         expectFailure(
-            Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00]),
-            name: "x.png",
-            "The file's format is not supported; upload PDF, DOCX, HTML, Markdown or plain text."
+            Data([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00]),
+            name: "x.gif",
+            "The file's format is not supported; upload PDF, a PNG, JPEG or TIFF image, DOCX, HTML, Markdown or plain text."
         )
-        expectFailure(Data("text\0with NUL".utf8), "The file's format is not supported; upload PDF, DOCX, HTML, Markdown or plain text.")
-        expectFailure(Data([0x63, 0x61, 0x66, 0xE9, 0x20]), "The file's format is not supported; upload PDF, DOCX, HTML, Markdown or plain text.")
+        expectFailure(
+            Data("text\0with NUL".utf8),
+            "The file's format is not supported; upload PDF, a PNG, JPEG or TIFF image, DOCX, HTML, Markdown or plain text."
+        )
+        expectFailure(
+            Data([0x63, 0x61, 0x66, 0xE9, 0x20]),
+            "The file's format is not supported; upload PDF, a PNG, JPEG or TIFF image, DOCX, HTML, Markdown or plain text."
+        )
         expectFailure(zip, name: "photos.docx", "The file is a ZIP archive but not a Word document.")
         expectFailure(Data([0x50, 0x4B, 0x03, 0x04, 0x00]), "The file looks like a ZIP archive but cannot be read as one.")
         expectFailure(

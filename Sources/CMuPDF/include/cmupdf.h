@@ -92,6 +92,11 @@ typedef struct cmu_document cmu_document;
  * Note: fz_open_document/count_pages cannot be cancelled by a cookie. */
 cmu_document *cmu_document_open_file(cmu_context *ctx, const char *path,
                                      const char *password, cmu_error *err);
+/* As cmu_document_open_file, but the format is named by magic (a file name or
+ * mime type, "image/png"), not guessed from the path: stored blobs have no
+ * extension. */
+cmu_document *cmu_document_open_file_as(cmu_context *ctx, const char *path, const char *magic,
+                                        const char *password, cmu_error *err);
 /* The bytes are copied; magic is a file name or mime type ("application/pdf";
  * NULL means PDF). */
 cmu_document *cmu_document_open_memory(cmu_context *ctx, const uint8_t *data, size_t len,

@@ -64,6 +64,18 @@ int32_t ctess_recognize_gray(ctess_engine *e, const uint8_t *pixels, int32_t wid
                              int32_t height, int32_t bytes_per_line, int32_t dpi,
                              int32_t psm, int32_t timeout_ms, ctess_result *out,
                              ctess_error *err);
+
+typedef struct { int32_t x0, y0, x1, y1; } ctess_rect;  /* pixels, origin top-left */
+
+/* As ctess_recognize_gray, within region only (NULL: the whole image), and
+ * recognising only the characters of whitelist (NULL: all). Boxes stay in the
+ * whole image's pixels. symbols != 0: each ctess_word is one character (with
+ * its own box and confidence) rather than a word. */
+int32_t ctess_recognize_region(ctess_engine *e, const uint8_t *pixels, int32_t width,
+                               int32_t height, int32_t bytes_per_line, int32_t dpi,
+                               const ctess_rect *region, const char *whitelist,
+                               int32_t symbols, int32_t psm, int32_t timeout_ms,
+                               ctess_result *out, ctess_error *err);
 void ctess_result_free(ctess_result *r);
 
 #ifdef __cplusplus

@@ -5,6 +5,9 @@ import ZIPFoundation
 /// The document formats Cairn reads.
 public enum DocumentFormat: String, Sendable, CaseIterable {
     case pdf
+    case png
+    case jpeg
+    case tiff
     case docx
     case html
     case markdown
@@ -14,6 +17,9 @@ public enum DocumentFormat: String, Sendable, CaseIterable {
     var displayName: String {
         switch self {
         case .pdf: "PDF"
+        case .png: "PNG"
+        case .jpeg: "JPEG"
+        case .tiff: "TIFF"
         case .docx: "DOCX"
         case .html: "HTML"
         case .markdown: "Markdown"
@@ -50,7 +56,18 @@ public enum DocumentFormat: String, Sendable, CaseIterable {
     /// 1,024 bytes, an HTML page's leading comments, and a fair sample of text.
     private static let sniffedBytes = 8_192
 
-    /// `.pdf`, `.docx`, `.html` or `.text`: content never says Markdown.
+    /// What MuPDF opens the file as: its media type, for the formats MuPDF reads.
+    var mupdfMagic: String? {
+        switch self {
+        case .pdf: "application/pdf"
+        case .png: "image/png"
+        case .jpeg: "image/jpeg"
+        case .tiff: "image/tiff"
+        case .docx, .html, .markdown, .text: nil
+        }
+    }
+
+    /// `.pdf`, an image, `.docx`, `.html` or `.text`: content never says Markdown.
     private static func contentFormat(of url: URL) throws(CairnError) -> DocumentFormat {
         let prefix: [UInt8]
         do {
@@ -66,6 +83,9 @@ public enum DocumentFormat: String, Sendable, CaseIterable {
 
         // PDF readers accept the header anywhere in the first 1,024 bytes (some writers put junk first).
         if sample.prefix(1_024).firstRange(of: Array("%PDF-".utf8)) != nil { return .pdf }
+        if sample.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if sample.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if sample.starts(with: [0x49, 0x49, 0x2A, 0x00]) || sample.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { return .tiff }
         if sample.starts(with: [0x50, 0x4B, 0x03, 0x04]) || sample.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
             return try zipFormat(of: url)
         }
@@ -81,7 +101,10 @@ public enum DocumentFormat: String, Sendable, CaseIterable {
         }
         if startsLikeHTML(sample) { return .html }
         if !sample.contains(0), isUTF8(sample, isWhole: isWhole) { return .text }
-        throw CairnError(.invalidInput, "The file's format is not supported; upload PDF, DOCX, HTML, Markdown or plain text.")
+        throw CairnError(
+            .invalidInput,
+            "The file's format is not supported; upload PDF, a PNG, JPEG or TIFF image, DOCX, HTML, Markdown or plain text."
+        )
     }
 
     private static func zipFormat(of url: URL) throws(CairnError) -> DocumentFormat {
@@ -143,6 +166,9 @@ public enum DocumentFormat: String, Sendable, CaseIterable {
         guard let dot = name.lastIndex(of: "."), !name[dot...].contains("/") else { return nil }
         switch name[name.index(after: dot)...].lowercased() {
         case "pdf": return .pdf
+        case "png": return .png
+        case "jpg", "jpeg": return .jpeg
+        case "tif", "tiff": return .tiff
         case "docx": return .docx
         case "html", "htm", "xhtml": return .html
         case "md", "markdown": return .markdown
@@ -155,6 +181,9 @@ public enum DocumentFormat: String, Sendable, CaseIterable {
         let essence = mediaType.split(separator: ";", maxSplits: 1).first ?? ""
         switch essence.trimmingCharacters(in: .whitespaces).lowercased() {
         case "application/pdf", "application/x-pdf": return .pdf
+        case "image/png": return .png
+        case "image/jpeg": return .jpeg
+        case "image/tiff": return .tiff
         case "application/vnd.openxmlformats-officedocument.wordprocessingml.document": return .docx
         case "text/html", "application/xhtml+xml": return .html
         case "text/markdown", "text/x-markdown": return .markdown

@@ -28,7 +28,8 @@ public struct DocumentParser: Sendable {
         let limits = self.limits
         let parse: @Sendable (ParsingBudget) throws -> ParsedDocument
         switch format {
-        case .pdf: return try await PDFParser(limits: limits, ocrLanguage: ocrLanguage).parse(contentsOf: file, password: password)
+        case .pdf, .png, .jpeg, .tiff:
+            return try await PDFParser(limits: limits, ocrLanguage: ocrLanguage).parse(contentsOf: file, password: password, as: format)
         case .docx: parse = { try DOCXParser(limits: limits).parse(contentsOf: file, budget: $0) }
         case .html: parse = { try HTMLParser(limits: limits).parse(contentsOf: file, budget: $0) }
         case .markdown: parse = { try MarkdownParser(limits: limits).parse(contentsOf: file, budget: $0) }

@@ -22,14 +22,30 @@ public struct ParsedPage: Sendable {
     public let text: String
     public let lines: [TextLine]
     public let source: TextSource
+    /// The words of a page with a layout (a PDF's text layer, OCR), in reading order: what an
+    /// extracted value's box is made of. Empty for formats without one.
+    public let words: [TextWord]
 
-    public init(number: Int, width: Double, height: Double, text: String, lines: [TextLine], source: TextSource) {
+    public init(number: Int, width: Double, height: Double, text: String, lines: [TextLine], source: TextSource, words: [TextWord] = []) {
         self.number = number
         self.width = width
         self.height = height
         self.text = text
         self.lines = lines
         self.source = source
+        self.words = words
+    }
+}
+
+/// A word on a page: a run of non-space characters and the box its glyphs (or OCR) cover.
+public struct TextWord: Sendable, Equatable {
+    /// Where the word sits in `ParsedPage.text`, in Unicode scalars.
+    public let range: Range<Int>
+    public let box: BoundingBox
+
+    public init(range: Range<Int>, box: BoundingBox) {
+        self.range = range
+        self.box = box
     }
 }
 
