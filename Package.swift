@@ -339,6 +339,7 @@ let package = Package(
                 "CairnIngest",
                 "CairnIdentity",
                 "CairnJobs",
+                "CairnPipelines",
                 "CairnRuntime",
                 "CairnSearch",
                 "CairnServer",

@@ -12,7 +12,8 @@ struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Document-grounded AI for regulated enterprises.",
         subcommands: [
-            Serve.self, WorkerCommand.self, Migrate.self, IngestCommand.self, SearchCommand.self, AskCommand.self, DemoCommand.self, EvalCommand.self,
+            Serve.self, WorkerCommand.self, Migrate.self, IngestCommand.self, SearchCommand.self, AskCommand.self, ExtractCommand.self,
+            DemoCommand.self, EvalCommand.self,
             BenchCommand.self, TenantCommand.self, KeyCommand.self, JobsCommand.self, RunsCommand.self, AuditCommand.self, ConfigCommand.self,
         ]
     )

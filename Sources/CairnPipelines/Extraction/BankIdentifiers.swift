@@ -65,7 +65,7 @@ public enum BankIdentifiers {
     /// BICs in `text`, only after a label that names one ("BIC", "SWIFT"): a bare eight-letter
     /// capitalised word is far more often a word than a bank.
     public static func bics(in text: String) -> [TextMatch<String>] {
-        text.matches(of: /(?i:\b(?:bic|swift)(?:\s*code)?\s*[:\-]?\s*)([A-Z0-9]{8}(?:[A-Z0-9]{3})?)\b/).compactMap { match in
+        text.matches(of: /(?i:\b(?:bic|swift)(?:[ \t]*code)?[ \t]*[:\-]?[ \t]*)([A-Z0-9]{8}(?:[A-Z0-9]{3})?)\b/).compactMap { match in
             let code = String(match.output.1)
             guard isValidBIC(code) else { return nil }
             return TextMatch(value: code, range: text.scalarOffsets(of: match.output.1.startIndex..<match.output.1.endIndex), confidence: 0.9)

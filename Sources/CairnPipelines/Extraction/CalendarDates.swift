@@ -41,12 +41,12 @@ public enum CalendarDates {
             add(match.range, year: Int(match.output.1)!, month: Int(match.output.2)!, day: Int(match.output.3)!, confidence: 0.95)
         }
         // 3 August 2014, 03 Aug. 2014, 3rd of August 2014, 3-Aug-2014
-        for match in text.matches(of: /(?i)\b(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?[\s\-\/.]+([a-zéûä]{3,9})\.?[\s\-\/.,]+(\d{4}|\d{2})\b/) {
+        for match in text.matches(of: /(?i)\b(\d{1,2})(?:st|nd|rd|th)?(?:[ \t]+of)?[ \t\-\/.]+([a-zéûä]{3,9})\.?[ \t\-\/.,]+(\d{4}|\d{2})\b/) {
             guard let month = months[match.output.2.lowercased()] else { continue }
             add(match.range, year: year(match.output.3), month: month, day: Int(match.output.1)!, confidence: 0.9)
         }
         // August 3, 2014; Aug 3 2014
-        for match in text.matches(of: /(?i)\b([a-zéûä]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b/) {
+        for match in text.matches(of: /(?i)\b([a-zéûä]{3,9})\.?[ \t]+(\d{1,2})(?:st|nd|rd|th)?,?[ \t]+(\d{4})\b/) {
             guard let month = months[match.output.1.lowercased()] else { continue }
             add(match.range, year: Int(match.output.3)!, month: month, day: Int(match.output.2)!, confidence: 0.9)
         }

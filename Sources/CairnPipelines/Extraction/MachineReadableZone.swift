@@ -198,18 +198,17 @@ public struct MachineReadableZone: Sendable, Equatable {
         return String(format: "%04d-%02d-%02d", full, month, day)
     }
 
+    /// A line of OCR'd text as a zone's line would read: upper case, no spaces, and the
+    /// guillemets OCR now and then reads a filler as turned back into fillers.
+    public static func normalizedLine(_ line: String) -> String {
+        String(line.uppercased().filter { !$0.isWhitespace }.map { "«‹".contains($0) ? "<" : $0 })
+    }
+
     /// MRZ line candidates in OCR'd text: lines that, once spaces are dropped and look-alike
     /// characters read as fillers, are 30, 36 or 44 characters of the MRZ alphabet with fillers
     /// in them; the zone is the first run of two or three consecutive such lines of one length.
     public static func candidates(in text: String) -> [[String]] {
-        let cleaned = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            String(
-                line.uppercased().filter { !$0.isWhitespace }.map { character -> Character in
-                    // OCR reads the filler as a guillemet or a K-like run now and then.
-                    "«‹<".contains(character) ? "<" : character
-                }
-            )
-        }
+        let cleaned = text.split(separator: "\n", omittingEmptySubsequences: false).map { normalizedLine(String($0)) }
         var found: [[String]] = []
         var index = 0
         while index < cleaned.count {

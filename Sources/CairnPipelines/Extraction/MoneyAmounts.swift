@@ -19,25 +19,27 @@ public enum MoneyAmounts {
 
     /// Every amount in `text` with two decimals or a currency beside it: a bare integer is a
     /// count or a reference more often than money.
+    /// Space between the parts is horizontal only: an amount never runs onto the next line.
     public static func amounts(in text: String) -> [TextMatch<MoneyAmount>] {
         let pattern =
-            /(?<before>US\$|[$€£¥]|\b[A-Z]{3}\b|\bRM\b|\bFr\.)?\s?(?<number>-?\d{1,3}(?:[ ,.'’]\d{3})*(?:[.,]\d{1,2})?|-?\d+(?:[.,]\d{1,2})?)(?:\s?(?<after>[€£]|\b[A-Z]{3}\b|zł|\bkr\b))?/
+            /(?<before>US\$|[$€£¥]|\b[A-Z]{3}\b|\bRM\b|\bFr\.)?[ \t]?(?<number>-?\d{1,3}(?:[ ,.'’]\d{3})*(?:[.,]\d{1,2})?|-?\d+(?:[.,]\d{1,2})?)(?:[ \t]?(?<after>[€£]|\b[A-Z]{3}\b|zł|\bkr\b))?/
         return text.matches(of: pattern).compactMap { match in
-            let currencyText = match.output.before.map(String.init) ?? match.output.after.map(String.init)
-            let currency = currencyText.flatMap { symbols[$0] ?? (codes.contains($0) ? $0 : nil) }
-            guard currencyText == nil || currency != nil else { return nil }
+            func currency(_ text: Substring?) -> String? { text.flatMap { symbols[String($0)] ?? (codes.contains(String($0)) ? String($0) : nil) } }
+            // A word after the number that is no currency ("GST") is not part of the amount.
+            let after = currency(match.output.after)
+            let end = after == nil ? match.output.number.endIndex : match.range.upperBound
+            if match.output.before != nil, currency(match.output.before) == nil { return nil }
+            let currency = currency(match.output.before) ?? after
             guard let amount = number(String(match.output.number)) else { return nil }
             let hasCents = match.output.number.range(of: #"[.,]\d{2}$"#, options: .regularExpression) != nil
             guard currency != nil || hasCents else { return nil }
             // Digits glued to letters or to more digits (a date, a reference) are not money.
             let number = match.output.number
             if number.startIndex > text.startIndex, "0123456789.,".contains(text[text.index(before: number.startIndex)]) { return nil }
-            if match.range.upperBound < text.endIndex, text[match.range.upperBound].isLetter || text[match.range.upperBound].isNumber {
-                return nil
-            }
+            if end < text.endIndex, text[end].isLetter || text[end].isNumber { return nil }
             return TextMatch(
                 value: MoneyAmount(amount: amount, currency: currency),
-                range: text.scalarOffsets(of: match.range),
+                range: text.scalarOffsets(of: match.range.lowerBound..<end),
                 confidence: currency == nil ? 0.7 : 0.9
             )
         }

@@ -5,7 +5,8 @@ public import CairnIngest
 public struct Provenance: Sendable, Codable, Equatable {
     public let page: Int
     public let box: BoundingBox
-    /// The words inside `box`, space-separated: what a reviewer sees highlighted.
+    /// The words inside `box`, space-separated: what a reviewer sees highlighted. On a skewed
+    /// photo that can be a stray word more than the value's own.
     public let evidence: String
 
     public init(page: Int, box: BoundingBox, evidence: String) {
@@ -17,12 +18,13 @@ public struct Provenance: Sendable, Codable, Equatable {
 
 extension ParsedPage {
     /// The provenance of characters `range` of the page's text: the words they touch, boxed
-    /// together. `nil` when no word of the page lies there (a format without layout).
+    /// together, and the words that box shows. `nil` when no word of the page lies there (a
+    /// format without layout).
     public func provenance(of range: Range<Int>) -> Provenance? {
         let touched = words.filter { $0.range.overlaps(range) }
         guard let first = touched.first else { return nil }
         let box = touched.dropFirst().reduce(first.box) { $0.union($1.box) }
-        return Provenance(page: number, box: box, evidence: evidence(of: touched))
+        return Provenance(page: number, box: box, evidence: text(inside: box))
     }
 
     /// The words whose centres lie inside `box`, as `Provenance.evidence` spells them: reading

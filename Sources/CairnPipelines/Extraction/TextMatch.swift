@@ -13,6 +13,11 @@ public struct TextMatch<Value: Sendable & Equatable>: Sendable, Equatable {
         self.range = range
         self.confidence = confidence
     }
+
+    /// The same match with its value transformed.
+    public func map<Other>(_ transform: (Value) -> Other) -> TextMatch<Other> {
+        TextMatch<Other>(value: transform(value), range: range, confidence: confidence)
+    }
 }
 
 extension String {
