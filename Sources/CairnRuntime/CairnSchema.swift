@@ -2,6 +2,7 @@ import CairnAssistant
 import CairnDocuments
 import CairnGateway
 import CairnJobs
+import CairnPipelines
 public import CairnStore
 
 extension DatabaseSchema {
@@ -12,6 +13,7 @@ extension DatabaseSchema {
         JobsSchema.migrations,
         DocumentsSchema.migrations,
         GatewaySchema.migrations,
-        AssistantSchema.migrations
+        AssistantSchema.migrations,
+        PipelinesSchema.migrations
     )
 }

@@ -67,6 +67,25 @@ public struct ExtractionSchema: Sendable, Equatable {
         self.properties = properties
     }
 
+    /// The properties of `schema` (a JSON Schema object), ordered as `order` lists them and the
+    /// rest by name.
+    ///
+    /// Throws `CairnError` (`invalidInput`) when `schema` is not a JSON Schema of an object with
+    /// properties.
+    public init(schema: JSONValue, order: [String]) throws(CairnError) {
+        guard case .object(let object) = schema, case .object(let properties)? = object["properties"] else {
+            throw CairnError(.invalidInput, "The schema is not a JSON Schema of an object with properties.")
+        }
+        let rank = Dictionary(order.enumerated().map { ($1, $0) }) { first, _ in first }
+        let names = properties.keys.sorted { (rank[$0] ?? Int.max, $0) < (rank[$1] ?? Int.max, $1) }
+        self.properties = names.map { name in Self.property(name, properties[name]) }
+    }
+
+    static func property(_ name: String, _ value: JSONValue?) -> Property {
+        guard case .object(let property)? = value else { return Property(name: name, type: "string", description: "") }
+        return Property(name: name, type: property["type"]?.string ?? "string", description: property["description"]?.string ?? "")
+    }
+
     /// Reads the schema's top-level properties, in the order the file lists them.
     ///
     /// Throws `CairnError` (`invalidInput`) when the document is not a JSON Schema of an object
@@ -82,10 +101,7 @@ public struct ExtractionSchema: Sendable, Equatable {
         }
         // Keep the file's order: a reviewer reads fields as the schema's author listed them.
         let order = Self.keyOrder(of: text, among: Set(properties.keys))
-        self.properties = order.map { name in
-            guard case .object(let property)? = properties[name] else { return Property(name: name, type: "string", description: "") }
-            return Property(name: name, type: property["type"]?.string ?? "string", description: property["description"]?.string ?? "")
-        }
+        self.properties = order.map { Self.property($0, properties[$0]) }
     }
 
     /// `names` in the order their first `"name":` appears in `text`.

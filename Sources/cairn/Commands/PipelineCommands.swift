@@ -1,0 +1,108 @@
+import ArgumentParser
+import CairnCore
+import CairnPipelines
+import CairnRuntime
+import CairnStore
+import Foundation
+import Logging
+
+struct PipelinesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipelines",
+        abstract: "Keep a tenant's extraction pipelines: versioned definitions, each immutable once created.",
+        subcommands: [List.self, Show.self, Create.self]
+    )
+
+    struct List: CairnCommand {
+        static let configuration = CommandConfiguration(abstract: "List the tenant's pipelines: name, active version, latest version.")
+
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: DefaultTenantOption
+
+        func run(settings: Settings, logger: Logger) async throws {
+            let pipelines = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.pipelines.list(for: administrator)
+            }
+            guard !pipelines.isEmpty else {
+                print("No pipelines yet; create one with 'cairn pipelines create NAME FILE'.")
+                return
+            }
+            for pipeline in pipelines { print(PipelinesCommand.summary(pipeline)) }
+        }
+    }
+
+    struct Show: CairnCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a pipeline's versions, and the definition of one (the active one by default)."
+        )
+
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: DefaultTenantOption
+
+        @Argument(help: "The pipeline's name.")
+        var name: String
+
+        @Option(help: "The version whose definition to print.")
+        var version: Int?
+
+        func run(settings: Settings, logger: Logger) async throws {
+            let pipeline = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.pipelines.get(name, for: administrator)
+            }
+            print(PipelinesCommand.summary(pipeline))
+            for version in pipeline.versions {
+                let active = version.number == pipeline.activeVersion ? "  (active)" : ""
+                print(
+                    "  version \(version.number)  by \(version.createdBy)  \(version.createdAt.formatted(.iso8601))  sha256 \(version.checksum.prefix(12))\(active)"
+                )
+            }
+            let number = version ?? pipeline.activeVersion ?? pipeline.latestVersion
+            guard let shown = pipeline.versions.first(where: { $0.number == number }) else {
+                throw CairnError(.notFound, "The pipeline '\(name)' has no version \(number.map(String.init) ?? "").")
+            }
+            print("\n# version \(shown.number)")
+            print(shown.source)
+        }
+    }
+
+    struct Create: CairnCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a version to a pipeline from a YAML or JSON definition (creating the pipeline on its first).",
+            discussion: "The first version serves at once; a later one serves once promoted."
+        )
+
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: DefaultTenantOption
+
+        @Argument(help: "The pipeline's name: a lower-case letter, then letters, digits, _ and -.")
+        var name: String
+
+        @Argument(help: "The definition file (YAML or JSON).")
+        var file: String
+
+        func run(settings: Settings, logger: Logger) async throws {
+            guard FileManager.default.fileExists(atPath: file) else { throw CairnError(.invalidInput, "There is no file at \(file).") }
+            let source: String
+            do {
+                source = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw CairnError(.invalidInput, "The definition file \(file) cannot be read as UTF-8 text.")
+            }
+            let pipeline = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.pipelines.createVersion(of: name, source: source, by: administrator)
+            }
+            let created = pipeline.latestVersion ?? 1
+            print(
+                "Created version \(created) of pipeline \(pipeline.name)\(pipeline.activeVersion == created ? " (active)" : "; version \(pipeline.activeVersion ?? 1) still serves")."
+            )
+        }
+    }
+
+    /// One line: name, active and latest version.
+    static func summary(_ pipeline: Pipeline) -> String {
+        "\(pipeline.name)  active: \(pipeline.activeVersion.map { "version \($0)" } ?? "none")  latest: version \(pipeline.latestVersion ?? 0)"
+    }
+}
