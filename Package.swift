@@ -281,6 +281,7 @@ let package = Package(
                 "CairnIdentity",
                 "CairnIngest",
                 "CairnJobs",
+                "CairnPipelines",
                 "CairnSearch",
                 "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),

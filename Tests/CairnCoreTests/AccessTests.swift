@@ -20,7 +20,7 @@ struct AccessTests {
     func documentedTable() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/security.md").standardized
         let text = try String(contentsOf: url, encoding: .utf8)
-        let columns: [Role] = [.admin, .curator, .analyst, .reviewer, .viewer, .service]
+        let columns = Role.allCases
         var documented: [Role: Set<Permission>] = [:]
         var rowsSeen = 0
         for line in text.split(separator: "\n") where line.hasPrefix("| `") {

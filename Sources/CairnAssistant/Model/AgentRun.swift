@@ -24,7 +24,8 @@ public enum AgentTool: String, Sendable, CaseIterable, Codable, Comparable {
             case .admin, .curator: tools.formUnion(allCases)
             case .analyst: tools.formUnion([.searchDocuments, .readDocumentPage, .listDocuments, .proposeDocumentReview])
             case .service: tools.formUnion([.searchDocuments, .readDocumentPage, .listDocuments, .getJobStatus])
-            case .reviewer, .viewer: break
+            // Case workers' customer data never reaches an agent's tools.
+            case .reviewer, .caseWorker, .viewer: break
             }
         }
     }

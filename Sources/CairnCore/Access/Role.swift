@@ -4,6 +4,7 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
     case curator
     case analyst
     case reviewer
+    case caseWorker = "case_worker"
     case viewer
     case service
 
@@ -21,11 +22,13 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
         case .analyst:
             [.readSelf, .readDocuments, .askQuestions, .invokeModels, .runAgents]
         case .reviewer:
-            [.readSelf, .readDocuments, .readCases, .reviewCases]
+            [.readSelf, .readDocuments, .readCases, .workReviews]
+        case .caseWorker:
+            [.readSelf, .readCases, .writeCases, .decideCases]
         case .viewer:
             [.readSelf, .readDocuments]
         case .service:
-            [.readSelf, .readDocuments, .writeDocuments, .submitCases, .invokeModels, .readJobs, .manageJobs, .runAgents]
+            [.readSelf, .readDocuments, .writeDocuments, .readCases, .writeCases, .invokeModels, .readJobs, .manageJobs, .runAgents]
         }
     }
 
@@ -62,12 +65,17 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageRuns = "runs.manage"
     /// Call models through the gateway directly.
     case invokeModels = "models.invoke"
-    /// Submit case packs for extraction.
-    case submitCases = "cases.submit"
-    /// Read extracted case fields.
+    /// Read the cases (and their extracted fields) the principal's scope covers, and the
+    /// tenant's pipelines.
     case readCases = "cases.read"
-    /// Approve or correct extracted case fields.
-    case reviewCases = "cases.review"
+    /// Open cases and add their documents.
+    case writeCases = "cases.write"
+    /// Approve, reject or escalate a case.
+    case decideCases = "cases.decide"
+    /// Work review tasks: accept, correct or mark absent the fields sent to review.
+    case workReviews = "reviews.work"
+    /// Create pipeline versions and promote them.
+    case managePipelines = "pipelines.manage"
     /// See background jobs.
     case readJobs = "jobs.read"
     /// Submit, cancel and retry background jobs.

@@ -9,12 +9,23 @@ import SQLKit
 public struct Pipelines: Sendable {
     let database: any Database
 
+    /// Whether a version may start a pipeline, follow an existing one's, or either.
+    public enum VersionPlace: Sendable {
+        /// The first version of a new pipeline: one of that name is a conflict.
+        case newPipeline
+        /// The next version of an existing pipeline: none of that name is not found.
+        case existingPipeline
+        /// Whichever applies (the CLI's `create`).
+        case either
+    }
+
     /// Stores `source` as the next version of the pipeline `name` (creating the pipeline on its
     /// first version, which then serves: there is nothing to compare it against). Audited as
     /// `pipeline.version.create`.
     ///
-    /// Throws `CairnError` (`invalidInput`) for a bad name or definition.
-    public func createVersion(of name: String, source: String, by principal: Principal) async throws -> Pipeline {
+    /// Throws `CairnError`: `invalidInput` for a bad name or definition, `conflict` or `notFound`
+    /// when `place` rules out what exists.
+    public func createVersion(of name: String, source: String, place: VersionPlace = .either, by principal: Principal) async throws -> Pipeline {
         guard Pipeline.isValidName(name) else {
             throw CairnError(.invalidInput, "'\(name.prefix(64))' cannot name a pipeline: use a lower-case letter, then letters, digits, _ and -.")
         }
@@ -28,6 +39,7 @@ public struct Pipelines: Sendable {
             if let row = try await transaction.sql.raw(
                 "SELECT id FROM pipelines WHERE tenant_id = \(bind: tenant) AND name = \(bind: name)\(transaction.rowLockClause)"
             ).first() {
+                if case .newPipeline = place { throw CairnError(.conflict, "A pipeline named '\(name)' exists; add a version to it instead.") }
                 pipelineID = try row.string("id")
                 let last =
                     try await transaction.sql.raw(
@@ -35,6 +47,7 @@ public struct Pipelines: Sendable {
                     ).first().flatMap { try $0.optionalInt64("last") } ?? 0
                 number = Int(last) + 1
             } else {
+                if case .existingPipeline = place { throw CairnError(.notFound, "There is no pipeline named '\(name)'.") }
                 pipelineID = PipelineID().description
                 try await transaction.sql.raw(
                     """

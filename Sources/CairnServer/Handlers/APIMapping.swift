@@ -50,6 +50,7 @@ extension Components.Schemas.Role {
         case .curator: self = .curator
         case .analyst: self = .analyst
         case .reviewer: self = .reviewer
+        case .caseWorker: self = .caseWorker
         case .viewer: self = .viewer
         case .service: self = .service
         }
@@ -61,6 +62,7 @@ extension Components.Schemas.Role {
         case .curator: .curator
         case .analyst: .analyst
         case .reviewer: .reviewer
+        case .caseWorker: .caseWorker
         case .viewer: .viewer
         case .service: .service
         }
