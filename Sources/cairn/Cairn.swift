@@ -13,8 +13,7 @@ struct Cairn: AsyncParsableCommand {
         abstract: "Document-grounded AI for regulated enterprises.",
         subcommands: [
             Serve.self, WorkerCommand.self, Migrate.self, IngestCommand.self, SearchCommand.self, AskCommand.self, ExtractCommand.self,
-            PipelinesCommand.self,
-            DemoCommand.self, EvalCommand.self,
+            PipelinesCommand.self, CasesCommand.self, DemoCommand.self, EvalCommand.self,
             BenchCommand.self, TenantCommand.self, KeyCommand.self, JobsCommand.self, RunsCommand.self, AuditCommand.self, ConfigCommand.self,
         ]
     )

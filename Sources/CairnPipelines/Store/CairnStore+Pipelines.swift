@@ -3,9 +3,11 @@ public import CairnStore
 extension CairnStore {
     /// The tenant's extraction pipelines and their versions.
     public var pipelines: Pipelines { Pipelines(database: database) }
+    /// The tenant's KYC cases and their documents.
+    public var cases: Cases { Cases(database: database) }
 }
 
-/// The pipelines' tables: pipelines and their versions.
+/// The pipelines' tables: pipelines and their versions, cases and their documents.
 public enum PipelinesSchema {
-    public static let migrations: [Migration] = [.pipelines]
+    public static let migrations: [Migration] = [.pipelines, .cases]
 }
