@@ -326,6 +326,7 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "CairnIngest",
+                "CairnJobs",
                 "CairnJSONSchema",
                 "CairnStore",
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -416,12 +417,14 @@ let package = Package(
             name: "CairnTestSupport",
             dependencies: [
                 "CairnCore",
+                "CairnJobs",
                 "CairnRuntime",
                 "CairnStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/CairnTestSupport",
             swiftSettings: swiftSettings

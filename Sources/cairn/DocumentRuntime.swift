@@ -4,6 +4,7 @@ import CairnDocuments
 import CairnEmbed
 import CairnIngest
 import CairnJobs
+import CairnPipelines
 import CairnRuntime
 import CairnSearch
 import CairnServer
@@ -43,6 +44,7 @@ struct DocumentRuntime: Sendable {
         let handlers: [any JobHandler] = [
             IngestDocument(blobs: blobs, parser: parser, chunker: chunker, embedder: embedder),
             PurgeDocument(blobs: blobs),
+            ExtractCaseDocument(blobs: blobs, parser: parser),
         ]
         return DocumentRuntime(
             blobs: blobs,
@@ -54,8 +56,8 @@ struct DocumentRuntime: Sendable {
         )
     }
 
-    /// The job kinds this process runs: the standard ones, ingestion and purges, and agent runs
-    /// when `agent` is given.
+    /// The job kinds this process runs: the standard ones, ingestion, purges and case-document
+    /// extraction, and agent runs when `agent` is given.
     func catalog(agent: Agent? = nil) -> JobCatalog {
         .standard(adding: handlers + (agent.map { [AgentRunHandler(agent: $0)] } ?? []))
     }

@@ -20,36 +20,6 @@ struct TestHandler: JobHandler {
     func run(_ job: JobContext) async throws -> String? { try await body(job) }
 }
 
-/// Runs a worker over `store` while `body` runs, then shuts it down gracefully.
-func withWorker<Result: Sendable>(
-    _ store: CairnStore,
-    _ handlers: [any JobHandler],
-    // A lease no test outlives: a 10 s one lapsed between heartbeats under a full CI load, and a
-    // lapse adds an attempt and an error the tests do not script. The reaper has tests of its own.
-    configuration: WorkerConfiguration = WorkerConfiguration(
-        concurrency: 4,
-        lease: .seconds(120),
-        pollInterval: .milliseconds(100),
-        gracePeriod: .seconds(2)
-    ),
-    _ body: @Sendable (Worker) async throws -> Result
-) async throws -> Result {
-    let worker = Worker(store: store, catalog: JobCatalog(handlers), configuration: configuration, logger: Logger(label: "cairn.test.worker"))
-    let group = ServiceGroup(services: [worker], logger: Logger(label: "cairn.test"))
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        do {
-            let result = try await body(worker)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
-    }
-}
-
 @Suite("Workers")
 struct WorkerTests {
     @Test("A job that always throws ends dead after max_attempts with every error kept; once fixed, a replay succeeds", arguments: TestEngine.all)

@@ -17,6 +17,29 @@ public struct ExtractedField: Sendable, Codable, Equatable {
     /// Why the field may be wrong even when confident (a check digit that fails, a rule).
     public let problems: [String]
 
+    /// A field as stored: every part given.
+    public init(
+        name: String,
+        value: JSONValue,
+        page: Int?,
+        box: BoundingBox?,
+        evidence: String,
+        confidence: Double,
+        extractor: Extractor,
+        problems: [String]
+    ) {
+        self.name = name
+        self.value = value
+        self.page = page
+        self.box = box
+        self.evidence = evidence
+        self.confidence = confidence
+        self.extractor = extractor
+        self.problems = problems
+    }
+
+    /// A field as an extractor reads it: its evidence is what its provenance's box shows, when
+    /// it has one.
     public init(
         name: String,
         value: JSONValue,

@@ -5,9 +5,11 @@ extension CairnStore {
     public var pipelines: Pipelines { Pipelines(database: database) }
     /// The tenant's KYC cases and their documents.
     public var cases: Cases { Cases(database: database) }
+    /// What extraction makes of case documents: their pages and fields.
+    public var caseExtractions: CaseExtractions { CaseExtractions(database: database) }
 }
 
 /// The pipelines' tables: pipelines and their versions, cases and their documents.
 public enum PipelinesSchema {
-    public static let migrations: [Migration] = [.pipelines, .cases]
+    public static let migrations: [Migration] = [.pipelines, .cases, .caseExtraction]
 }

@@ -1,4 +1,5 @@
 public import CairnCore
+import CairnJobs
 public import CairnStore
 import Foundation
 import SQLKit
@@ -85,6 +86,17 @@ public struct Cases: Sendable {
         }
     }
 
+    /// The extracted fields of the case's documents, by document and name, if `principal`'s
+    /// scope covers the case.
+    public func fields(of id: CaseID, for principal: Principal) async throws -> [CaseField] {
+        try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            _ = try await Self.read(id, for: principal, in: transaction)
+            return try await transaction.sql.raw(
+                "SELECT * FROM case_fields WHERE case_id = \(bind: id.description) ORDER BY case_document_id, name"
+            ).all().map(CaseExtractions.field)
+        }
+    }
+
     /// Cases `principal`'s scope covers, newest first, without their documents.
     public func list(
         for principal: Principal,
@@ -137,6 +149,24 @@ public struct Cases: Sendable {
                 details: ["document": documentID.description, "file": fileName, "sha256": blob.digest.hex],
                 in: transaction
             )
+            // Queued in the same transaction: a stored document always has its extraction coming.
+            _ = try await JobRepository.insert(
+                [
+                    NewJob(
+                        kind: ExtractCaseDocument.jobKind,
+                        payload: ExtractCaseDocument.payload(documentID),
+                        maxAttempts: ExtractCaseDocument.maxAttempts,
+                        idempotencyKey: "case-document:\(documentID)"
+                    )
+                ],
+                tenant: principal.tenantID.description,
+                cap: nil,
+                now: Date(),
+                in: transaction
+            )
+            if current.state != .processing {
+                try await Self.transition(id, to: .processing, tenant: principal.tenantID, actor: principal.auditActor, in: transaction)
+            }
         }
         let updated = try await get(id, for: principal)
         return updated.documents.first { $0.id == documentID }!

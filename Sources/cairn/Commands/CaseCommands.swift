@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnIngest
 import CairnPipelines
 import CairnRuntime
 import CairnStore
@@ -46,8 +47,11 @@ struct CasesCommand: AsyncParsableCommand {
         var id: String
 
         func run(settings: Settings, logger: Logger) async throws {
-            let found = try await CasesCommand.asAdministrator(ofCase: id, settings: settings, logger: logger) { store, caseID, administrator in
-                try await store.cases.get(caseID, for: administrator)
+            let (found, fields) = try await CasesCommand.asAdministrator(ofCase: id, settings: settings, logger: logger) {
+                store,
+                caseID,
+                administrator in
+                (try await store.cases.get(caseID, for: administrator), try await store.cases.fields(of: caseID, for: administrator))
             }
             print(CasesCommand.summary(found))
             print("  pipeline: \(found.pipeline)")
@@ -56,8 +60,13 @@ struct CasesCommand: AsyncParsableCommand {
             for document in found.documents {
                 var line = "  document \(document.id)  \(document.fileName)  \(document.state.rawValue)"
                 if let type = document.documentType { line += " as \(type)" }
+                if let version = document.pipelineVersion { line += " (version \(version))" }
                 if let failure = document.failure { line += ": \(failure)" }
                 print(line)
+                for entry in fields where entry.documentID == document.id {
+                    print("    " + CasesCommand.describe(entry))
+                    for problem in entry.field.problems { print("      problem: \(problem)") }
+                }
             }
             if let decision = found.decision {
                 print(
@@ -159,6 +168,16 @@ struct CasesCommand: AsyncParsableCommand {
             owner: { try await $0.cases.tenant(ofCase: $1) },
             body
         )
+    }
+
+    /// One line for a field: name, value, status, page and box, confidence, extractor.
+    static func describe(_ entry: CaseField) -> String {
+        let field = entry.field
+        let value = field.value.string.map { "\"\($0)\"" } ?? field.value.number.map { String($0) } ?? "\(field.value)"
+        var place = field.page.map { "page \($0)" } ?? "no page"
+        if let box = field.box { place += String(format: " box %.0f,%.0f–%.0f,%.0f", box.x0, box.y0, box.x1, box.y1) }
+        let status = entry.status.rawValue.replacingOccurrences(of: "_", with: " ")
+        return "\(field.name): \(value)  [\(status)]  \(place)  confidence \(String(format: "%.2f", field.confidence)) by \(field.extractor.rawValue)"
     }
 
     /// One line: id, state, reference, kind, documents, creation time.
