@@ -68,7 +68,7 @@ struct CaseStoreTests {
             #expect(try await store.cases.list(for: bank.workerA, state: .approved).items.isEmpty)
 
             let audit = try await store.audit.page(for: bank.administrator, filter: .init(), before: nil, limit: 20).events.map(\.record.action)
-            #expect(audit.prefix(3) == ["case.open", "case.document.add", "case.open"])
+            #expect(audit.prefix(4) == ["case.open", "case.state", "case.document.add", "case.open"], "newest first")
         }
     }
 

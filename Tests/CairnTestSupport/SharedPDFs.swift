@@ -53,10 +53,13 @@ public enum SharedPDFs {
     ]
 
     /// PDFs with neither a text layer nor text in their images (`mutool draw -F txt` prints
-    /// nothing: issue-297's page is blank, ImageMagick's images are smiley faces). The parser
-    /// reads them; ingestion fails them because there is nothing to search.
+    /// nothing: issue-297's page is blank, ImageMagick's images are smiley faces, the grayscale
+    /// and CMYK samples are an illustration and a photo). The parser reads them; ingestion fails
+    /// them because there is nothing to search.
     public static let textless: Set = [
         "pdfplumber/issue-297-example.pdf",
+        "py-pdf-sample-files/019-grayscale-image/grayscale-image.pdf",
+        "py-pdf-sample-files/023-cmyk-image/cmyk-image.pdf",
         "py-pdf-sample-files/007-imagemagick-images/imagemagick-ASCII85Decode.pdf",
         "py-pdf-sample-files/007-imagemagick-images/imagemagick-CCITTFaxDecode.pdf",
         "py-pdf-sample-files/007-imagemagick-images/imagemagick-images.pdf",

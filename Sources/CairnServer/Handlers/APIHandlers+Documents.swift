@@ -190,7 +190,7 @@ extension APIHandlers {
     /// The next part of a multipart upload. The runtime decodes parts as they are read, so a
     /// malformed body (a metadata part that is not the schema's JSON, a missing required part,
     /// broken framing) surfaces here, mid-handler, where it is the client's error.
-    private static func nextPart<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> Iterator.Element? {
+    static func nextPart<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> Iterator.Element? {
         do {
             return try await iterator.next()
         } catch let error as CairnError {
