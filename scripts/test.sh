@@ -15,6 +15,9 @@ trap stop_test_postgres EXIT
 start_test_postgres
 
 export CAIRN_REQUIRE_POSTGRES=1
+# The tests parse scans in process: Tesseract's OpenMP threads would cost more than they save
+# (see Sources/CairnRuntime/OpenMPThreadLimit.swift, which does this for `cairn` itself).
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
 export CAIRN_TEST_TOOLS="$PWD/.venv/bin"
 export CAIRN_BINARY="$PWD/.build/debug/cairn"
 export CAIRN_SHARED_DATA="${CAIRN_SHARED_DATA:-$(cd .. && pwd)/shared/data}"

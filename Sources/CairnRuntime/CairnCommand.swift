@@ -28,6 +28,7 @@ extension CairnCommand {
     package static var runsAsService: Bool { false }
 
     package func run() async throws {
+        OpenMPThreadLimit.ensure()
         do {
             let settings = try await Settings.load(arguments: commandLineSettings)
             let level = try settings.logLevel
