@@ -237,6 +237,14 @@ struct DocumentProcessTests {
             metadataFirst: false
         )
         #expect(fileFirst.expectProblem(422).contains("'metadata' part before the 'file' part"))
+        // A null in the metadata part is refused as in a JSON body, before the file is read.
+        let nullInMetadata = try await api.upload(
+            metadata: ["collection": "policies", "policy": ["groups": NSNull()]],
+            fileName: "notes.txt",
+            bytes: Data("Notes.".utf8),
+            token: admin
+        )
+        #expect(nullInMetadata.expectProblem(422).contains("/metadata/policy/groups is null"))
         // Over the limit by a little (the body's declared length is within the limit plus the
         // room left for the metadata part, so the blob store stops it) and by a lot (stopped
         // by its declared length before any of it is read): the same answer either way.
