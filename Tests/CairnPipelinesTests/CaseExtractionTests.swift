@@ -85,6 +85,25 @@ struct CaseExtractionTests {
 
             let actions = try await store.audit.page(for: administrator, filter: .init(action: "case.state"), before: nil, limit: 10).events
             #expect(actions.map { $0.record.details["state"] } == ["awaiting_review", "processing"])
+
+            // The passport waits for a reviewer, who corrects one field and accepts the other.
+            let queue = try await store.reviewTasks.list(for: administrator)
+            #expect(queue.map(\.id) == [passport.id] && queue.first?.openFields == 2)
+            let reviewed = try await store.reviewTasks.decide(
+                passport.id,
+                verdicts: ["expiry_date": .accept, "surname": .correct(.string("Eriksen"))],
+                by: administrator
+            )
+            let byName = Dictionary(uniqueKeysWithValues: reviewed.fields.map { ($0.field.name, $0) })
+            #expect(byName["expiry_date"]?.status == .accepted)
+            #expect(byName["surname"]?.status == .corrected && byName["surname"]?.field.value == .string("Eriksen"))
+            #expect(reviewed.openFields == 0)
+            #expect(try await store.reviewTasks.list(for: administrator).isEmpty, "a reviewed document leaves the queue")
+            await #expect {
+                try await store.reviewTasks.decide(passport.id, verdicts: ["nationality": .accept], by: administrator)
+            } throws: { ($0 as? CairnError)?.message == "The document has no field 'nationality' to decide." }
+            let decided = try await store.audit.page(for: administrator, filter: .init(action: "review.decide"), before: nil, limit: 5).events
+            #expect(decided.first?.record.details == ["accepted": "1", "corrected": "1"])
         }
     }
 }

@@ -38,6 +38,9 @@ extension Migration {
             extractor TEXT NOT NULL,
             problems TEXT NOT NULL,
             status TEXT NOT NULL,
+            original_value TEXT,
+            reviewed_by TEXT,
+            reviewed_at BIGINT,
             PRIMARY KEY (case_document_id, name)
         )
         """,

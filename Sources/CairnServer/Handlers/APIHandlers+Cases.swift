@@ -134,20 +134,7 @@ extension Components.Schemas.CaseDocument {
             pipelineVersion: document.pipelineVersion,
             failure: document.failure,
             createdAt: document.createdAt,
-            fields: try fields.map { entry in
-                let field = entry.field
-                return Components.Schemas.CaseField(
-                    name: field.name,
-                    value: try OpenAPIValueContainer(body: field.value),
-                    page: field.page,
-                    box: field.box.map { .init(x0: $0.x0, y0: $0.y0, x1: $0.x1, y1: $0.y1) },
-                    evidence: field.evidence,
-                    confidence: field.confidence,
-                    extractor: .init(rawValue: field.extractor.rawValue) ?? .label,
-                    problems: field.problems,
-                    status: .init(rawValue: entry.status.rawValue) ?? .review
-                )
-            }
+            fields: try fields.map(Components.Schemas.CaseField.init)
         )
     }
 }
@@ -157,5 +144,72 @@ extension Decodable {
     /// runtime's containers).
     init(body value: some Encodable) throws {
         self = try JSONDecoder().decode(Self.self, from: JSONEncoder().encode(value))
+    }
+}
+
+// The reviewers' queue.
+extension APIHandlers {
+    func listReviewTasks(_ input: Operations.ListReviewTasks.Input) async throws -> Operations.ListReviewTasks.Output {
+        let tasks = try await store.reviewTasks.list(for: try RequestCaller.principal(), limit: input.query.limit ?? 100)
+        return .ok(.init(body: .json(.init(tasks: try tasks.map { try Components.Schemas.ReviewTask($0, withFields: false) }))))
+    }
+
+    func getReviewTask(_ input: Operations.GetReviewTask.Input) async throws -> Operations.GetReviewTask.Output {
+        let task = try await store.reviewTasks.get(try Self.reviewTaskID(input.path.taskId), for: try RequestCaller.principal())
+        return .ok(.init(body: .json(try .init(task, withFields: true))))
+    }
+
+    func decideReviewTask(_ input: Operations.DecideReviewTask.Input) async throws -> Operations.DecideReviewTask.Output {
+        guard case .json(let body) = input.body else { throw Self.unsupportedBody }
+        var verdicts: [String: FieldVerdict] = [:]
+        for field in body.fields {
+            guard verdicts[field.name] == nil else { throw CairnError(.invalidInput, "The field '\(field.name)' is decided twice.") }
+            switch field.action {
+            case .accept: verdicts[field.name] = .accept
+            case .notPresent: verdicts[field.name] = .notPresent
+            case .correct:
+                guard let value = field.value else { throw CairnError(.invalidInput, "Correcting '\(field.name)' needs its value.") }
+                verdicts[field.name] = .correct(try JSONValue(body: value))
+            }
+        }
+        let task = try await store.reviewTasks.decide(try Self.reviewTaskID(input.path.taskId), verdicts: verdicts, by: try RequestCaller.principal())
+        return .ok(.init(body: .json(try .init(task, withFields: true))))
+    }
+
+    static func reviewTaskID(_ text: String) throws(CairnError) -> CaseDocumentID {
+        guard let id = CaseDocumentID(text) else { throw CairnError(.notFound, "There is no review task with id '\(text.prefix(80))'.") }
+        return id
+    }
+}
+
+extension Components.Schemas.ReviewTask {
+    init(_ task: ReviewTask, withFields: Bool) throws {
+        self.init(
+            id: task.id.description,
+            caseId: task.caseID.description,
+            caseReference: task.caseReference,
+            fileName: task.fileName,
+            documentType: task.documentType,
+            openFields: task.openFields,
+            createdAt: task.createdAt,
+            fields: withFields ? try task.fields.map(Components.Schemas.CaseField.init) : nil
+        )
+    }
+}
+
+extension Components.Schemas.CaseField {
+    init(_ entry: CaseField) throws {
+        let field = entry.field
+        self.init(
+            name: field.name,
+            value: try OpenAPIValueContainer(body: field.value),
+            page: field.page,
+            box: field.box.map { .init(x0: $0.x0, y0: $0.y0, x1: $0.x1, y1: $0.y1) },
+            evidence: field.evidence,
+            confidence: field.confidence,
+            extractor: .init(rawValue: field.extractor.rawValue) ?? .label,
+            problems: field.problems,
+            status: .init(rawValue: entry.status.rawValue) ?? .review
+        )
     }
 }
