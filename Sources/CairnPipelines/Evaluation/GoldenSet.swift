@@ -44,3 +44,39 @@ public struct GoldenSet: Sendable {
         self.items = items
     }
 }
+
+extension GoldenSet {
+    /// Runs `extract` on every document in turn, timing it, and judges the fields it returns
+    /// against the document's labels with `threshold`. A document whose reading fails with a
+    /// `CairnError` scores 0, its sentence kept in the report; a label file that is not JSON
+    /// stops the evaluation.
+    public func evaluate(threshold: Double, _ extract: (Item) async throws -> [ExtractedField]) async throws -> EvaluationReport {
+        var documents: [EvaluationReport.Document] = []
+        for item in items {
+            guard let expected = try? JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: item.labels)) else {
+                throw CairnError(.invalidInput, "labels/\(item.labels.lastPathComponent) is not JSON.")
+            }
+            let start = ContinuousClock.now
+            var fields: [ExtractedField] = []
+            var failure: String?
+            do {
+                fields = try await extract(item)
+            } catch let error as CairnError where error.code == .invalidInput {
+                failure = error.message
+            }
+            let elapsed = ContinuousClock.now - start
+            documents.append(
+                EvaluationReport.judge(
+                    id: item.id,
+                    expected: expected,
+                    fields: fields,
+                    threshold: threshold,
+                    milliseconds: Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15,
+                    costUSD: 0,
+                    failure: failure
+                )
+            )
+        }
+        return EvaluationReport(documents: documents)
+    }
+}

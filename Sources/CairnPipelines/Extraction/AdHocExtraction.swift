@@ -33,40 +33,20 @@ public struct AdHocExtraction: Sendable {
     /// Throws `CairnError` when a document has no schema to extract by, or a schema or label
     /// file is not JSON.
     public func evaluate(_ set: GoldenSet, schema: ExtractionSchema? = nil) async throws -> EvaluationReport {
-        var documents: [EvaluationReport.Document] = []
+        // Every document's schema is read first: a missing or broken one stops the run rather
+        // than scoring its document 0.
+        var schemas: [String: ExtractionSchema] = [:]
         for item in set.items {
-            let itemSchema: ExtractionSchema
             if let schema {
-                itemSchema = schema
+                schemas[item.id] = schema
             } else if let file = item.schema {
-                itemSchema = try ExtractionSchema(json: try Data(contentsOf: file))
+                schemas[item.id] = try ExtractionSchema(json: try Data(contentsOf: file))
             } else {
                 throw CairnError(.invalidInput, "The golden set has no schemas/\(item.id).json; give a schema with --schema.")
             }
-            guard let expected = try? JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: item.labels)) else {
-                throw CairnError(.invalidInput, "labels/\(item.labels.lastPathComponent) is not JSON.")
-            }
-            let start = ContinuousClock.now
-            var fields: [ExtractedField] = []
-            var failure: String?
-            do {
-                fields = try await extract(file: item.document, schema: itemSchema)
-            } catch let error as CairnError {
-                failure = error.message
-            }
-            let elapsed = ContinuousClock.now - start
-            documents.append(
-                EvaluationReport.judge(
-                    id: item.id,
-                    expected: expected,
-                    fields: fields,
-                    threshold: Self.acceptanceThreshold,
-                    milliseconds: Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15,
-                    costUSD: 0,
-                    failure: failure
-                )
-            )
         }
-        return EvaluationReport(documents: documents)
+        return try await set.evaluate(threshold: Self.acceptanceThreshold) { item in
+            try await extract(file: item.document, schema: schemas[item.id]!)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnIngest
 import CairnPipelines
 import CairnRuntime
 import CairnStore
@@ -10,7 +11,7 @@ struct PipelinesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipelines",
         abstract: "Keep a tenant's extraction pipelines: versioned definitions, each immutable once created.",
-        subcommands: [List.self, Show.self, Create.self]
+        subcommands: [List.self, Show.self, Create.self, Eval.self]
     )
 
     struct List: CairnCommand {
@@ -98,6 +99,50 @@ struct PipelinesCommand: AsyncParsableCommand {
             print(
                 "Created version \(created) of pipeline \(pipeline.name)\(pipeline.activeVersion == created ? " (active)" : "; version \(pipeline.activeVersion ?? 1) still serves")."
             )
+        }
+    }
+
+    struct Eval: CairnCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a pipeline version on a golden set, as the extraction dev sets are scored.",
+            discussion: """
+                Runs the version over every document of DIR (documents/, labels/, optional schemas/): classified by \
+                its keywords, extracted by the type's schema, checked by its rules, accepted at its threshold. Prints \
+                a per-field table, then the line:
+                  score=… documents=N fields=M auto_accepted=… auto_accepted_error=… cost_usd=… p95_ms=…
+                """
+        )
+
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: DefaultTenantOption
+
+        @Argument(help: "The pipeline's name.")
+        var name: String
+
+        @Option(help: "The version to score (default: the active one).")
+        var version: Int?
+
+        @Option(help: "The golden set: a folder of documents/, labels/ and optional schemas/.")
+        var golden: String
+
+        func run(settings: Settings, logger: Logger) async throws {
+            let set = try GoldenSet(folder: URL(fileURLWithPath: golden))
+            let pipeline = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await store.pipelines.get(name, for: administrator)
+            }
+            let number = version ?? pipeline.activeVersion
+            guard let chosen = pipeline.versions.first(where: { $0.number == number }) else {
+                throw CairnError(.notFound, "The pipeline '\(name)' has no version \(number.map(String.init) ?? "active").")
+            }
+            let parser = DocumentParser(limits: ParsingLimits(), ocrLanguage: try settings.ocrLanguage)
+            let report = try await PipelineEvaluation(parser: parser).evaluate(try chosen.definition, on: set)
+            print("\(pipeline.name) version \(chosen.number) on \(set.folder.lastPathComponent):")
+            for document in report.documents where document.failure != nil {
+                print("\(document.id): failed: \(document.failure!)")
+            }
+            print(report.table)
+            print(report.summaryLine)
         }
     }
 
