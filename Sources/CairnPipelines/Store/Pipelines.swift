@@ -78,6 +78,21 @@ public struct Pipelines: Sendable {
         return try await get(name, for: principal)
     }
 
+    /// Makes `version` the one that serves; audited as `pipeline.promote` with `details` (the
+    /// scores, and an override's reason). Only `PipelinePromotion` calls it, after the gate.
+    func activate(_ name: String, version: Int, details: [String: String], by principal: Principal) async throws -> Pipeline {
+        try await database.transaction(.tenant(principal.tenantID)) { transaction in
+            let pipelineID = try await GoldenCases.pipelineID(name, tenant: principal.tenantID, in: transaction)
+            try await transaction.sql.raw("UPDATE pipelines SET active_version = \(bind: version) WHERE id = \(bind: pipelineID)").run()
+            try await AuditLog.append(
+                AuditRecord(actor: principal.auditActor, action: "pipeline.promote", targetType: "pipeline", targetID: pipelineID, details: details),
+                tenantID: principal.tenantID,
+                in: transaction
+            )
+        }
+        return try await get(name, for: principal)
+    }
+
     /// The pipeline named `name` with all its versions.
     public func get(_ name: String, for principal: Principal) async throws -> Pipeline {
         try await database.transaction(.tenant(principal.tenantID)) { transaction in

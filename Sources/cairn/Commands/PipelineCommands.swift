@@ -11,7 +11,7 @@ struct PipelinesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipelines",
         abstract: "Keep a tenant's extraction pipelines: versioned definitions, each immutable once created.",
-        subcommands: [List.self, Show.self, Create.self, Eval.self]
+        subcommands: [List.self, Show.self, Create.self, Eval.self, Golden.self, Promote.self]
     )
 
     struct List: CairnCommand {
@@ -143,6 +143,87 @@ struct PipelinesCommand: AsyncParsableCommand {
             }
             print(report.table)
             print(report.summaryLine)
+        }
+    }
+
+    struct Golden: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Keep a pipeline's golden cases, which a version must score as well on before it serves.",
+            subcommands: [Import.self]
+        )
+
+        struct Import: CairnCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Import a golden set (documents/, labels/, optional schemas/) as the pipeline's golden cases."
+            )
+
+            @OptionGroup var logging: LoggingOptions
+
+            @OptionGroup var tenant: DefaultTenantOption
+
+            @Argument(help: "The pipeline's name.")
+            var name: String
+
+            @Argument(help: "The golden set's folder.")
+            var folder: String
+
+            func run(settings: Settings, logger: Logger) async throws {
+                let set = try GoldenSet(folder: URL(fileURLWithPath: folder))
+                let blobs = try LocalBlobStore(root: settings.blobDirectory)
+                let count = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                    try await store.goldenCases.importSet(set, into: name, blobs: blobs, by: administrator)
+                }
+                print("Imported \(count) golden case\(count == 1 ? "" : "s") into \(name).")
+            }
+        }
+    }
+
+    struct Promote: CairnCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a version serve, if it scores on the golden cases no worse than the active one.",
+            discussion: """
+                Refused when the version scores worse overall or on a critical field than the active version, or \
+                breaks its own cost or p95 bounds; the refusal names each with both figures. --override --reason \
+                promotes anyway, audited with the reason. Rolling back is promoting an older version.
+                """
+        )
+
+        @OptionGroup var logging: LoggingOptions
+
+        @OptionGroup var tenant: DefaultTenantOption
+
+        @Argument(help: "The pipeline's name.")
+        var name: String
+
+        @Argument(help: "The version to promote.")
+        var version: Int
+
+        @Flag(help: "Promote despite regressions (needs --reason).")
+        var override = false
+
+        @Option(help: "Why the regressions are accepted; recorded in the audit trail.")
+        var reason: String?
+
+        func validate() throws {
+            if override, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("--override needs --reason \"…\".")
+            }
+        }
+
+        func run(settings: Settings, logger: Logger) async throws {
+            let blobs = try LocalBlobStore(root: settings.blobDirectory)
+            let parser = DocumentParser(limits: ParsingLimits(), ocrLanguage: try settings.ocrLanguage)
+            let outcome = try await tenant.asAdministrator(settings, logger: logger) { store, administrator in
+                try await PipelinePromotion(store: store, blobs: blobs, evaluation: PipelineEvaluation(parser: parser))
+                    .promote(name, version: version, overrideReason: override ? reason : nil, by: administrator)
+            }
+            let score = String(format: "%.3f", outcome.candidate.score)
+            let against = outcome.active.map { String(format: " (active version: %.3f)", $0.score) } ?? ""
+            if outcome.regressions.isEmpty {
+                print("Version \(version) of \(name) now serves: score \(score)\(against).")
+            } else {
+                print("Version \(version) of \(name) now serves, by override: \(outcome.regressions.joined(separator: "; ")).")
+            }
         }
     }
 
