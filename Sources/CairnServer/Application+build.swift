@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
 public struct DocumentServices: Sendable {
     public let library: DocumentLibrary
     public let search: SearchService
+    /// Reads documents where a request itself must (scoring a pipeline version on promotion);
+    /// ingestion and extraction read them in jobs.
+    public let parser: DocumentParser
     public let assistant: Assistant
     public let agent: Agent
 
@@ -56,12 +59,14 @@ public struct DocumentServices: Sendable {
     public init(
         library: DocumentLibrary,
         search: SearchService,
+        parser: DocumentParser = DocumentParser(),
         answerRoute: AnswerRoute? = nil,
         judgeRoute: AnswerRoute? = nil,
         agentApprovals: AgentApprovalRule = .starterOrManager
     ) {
         self.library = library
         self.search = search
+        self.parser = parser
         assistant = Assistant(
             search: search,
             route: answerRoute,

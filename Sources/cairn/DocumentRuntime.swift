@@ -25,6 +25,7 @@ struct DocumentRuntime: Sendable {
     /// Ingestion and purges.
     let handlers: [any JobHandler]
     let uploadLimit: Int
+    let parser: DocumentParser
     let agentApprovals: AgentApprovalRule
 
     static func load(_ settings: Settings, logger: Logger) throws -> DocumentRuntime {
@@ -52,6 +53,7 @@ struct DocumentRuntime: Sendable {
             localEmbedder: local,
             handlers: handlers,
             uploadLimit: try settings.uploadLimit,
+            parser: parser,
             agentApprovals: try settings.agentApprovals
         )
     }
@@ -72,6 +74,7 @@ struct DocumentRuntime: Sendable {
         return DocumentServices(
             library: DocumentLibrary(store: store, blobs: blobs, maximumUploadBytes: uploadLimit, tenantQueueCap: tenantQueueCap),
             search: SearchService(store: store, index: index, embedder: embedder),
+            parser: parser,
             answerRoute: models?.answerRoute,
             judgeRoute: models?.judgeRoute,
             agentApprovals: agentApprovals

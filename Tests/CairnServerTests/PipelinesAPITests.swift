@@ -78,6 +78,27 @@ struct PipelinesAPITests {
             #expect(((try await client.send(.get, "/v1/pipelines", token: fixture.southbankAdmin)).json["pipelines"] as? [Any])?.isEmpty == true)
             let audit = try await client.send(.get, "/v1/audit?action=pipeline.version.create", token: admin)
             #expect((audit.json["events"] as? [Any])?.count == 2)
+
+            // Promotion goes through the gate (its scoring is tested in CairnPipelinesTests).
+            let ungated = try await client.send(.post, "/v1/pipelines/kyc/versions/2/promote", token: admin, json: "{}").expectProblem(.conflict)
+            #expect((ungated["detail"] as? String)?.contains("has no golden cases") == true, "\(ungated)")
+            try await client.send(.post, "/v1/pipelines/kyc/versions/1/promote", token: admin, json: "{}").expectProblem(.conflict)
+            try await client.send(.post, "/v1/pipelines/kyc/versions/9/promote", token: admin, json: "{}").expectProblem(.notFound)
+            let emptyReason = try await client.send(.post, "/v1/pipelines/kyc/versions/2/promote", token: admin, json: Self.body(["reason": " "]))
+                .expectProblem(.unprocessableContent)
+            #expect(emptyReason["detail"] as? String == "A reason is 1 to 500 characters.")
+            let noReason = try await client.send(.post, "/v1/pipelines/kyc/versions/2/promote", token: admin, json: #"{"override": true}"#)
+                .expectProblem(.unprocessableContent)
+            #expect(noReason["detail"] as? String == "An override needs a reason.")
+            let overridden = try await client.send(
+                .post,
+                "/v1/pipelines/kyc/versions/2/promote",
+                token: admin,
+                json: #"{"override": true, "reason": "No golden cases yet; reviewed by hand."}"#
+            )
+            #expect(overridden.status == .ok, "\(overridden.json)")
+            #expect((overridden.json["pipeline"] as? [String: Any])?["activeVersion"] as? Int == 2)
+            try await client.send(.post, "/v1/pipelines/kyc/versions/1/promote", token: fixture.northbankViewer, json: "{}").expectProblem(.forbidden)
         }
     }
 }

@@ -45,6 +45,7 @@ enum RoutePolicy {
         "createPipeline": .requires(.permission(.managePipelines)),
         "listPipelineVersions": .requires(.permission(.readCases)),
         "createPipelineVersion": .requires(.permission(.managePipelines)),
+        "promotePipelineVersion": .requires(.permission(.managePipelines)),
         "listCollections": .requires(.permission(.readDocuments)),
         "createCollection": .requires(.permission(.writeDocuments)),
         "listDocuments": .requires(.permission(.readDocuments)),

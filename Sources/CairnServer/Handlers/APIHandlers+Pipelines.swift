@@ -1,5 +1,6 @@
 import CairnAPI
 import CairnCore
+import CairnIngest
 import CairnPipelines
 import CairnStore
 import Foundation
@@ -37,6 +38,42 @@ extension APIHandlers {
             by: try RequestCaller.principal()
         )
         return .created(.init(body: .json(.init(pipeline, definitions: true))))
+    }
+}
+
+extension APIHandlers {
+    func promotePipelineVersion(_ input: Operations.PromotePipelineVersion.Input) async throws -> Operations.PromotePipelineVersion.Output {
+        guard case .json(let request) = input.body else { throw Self.unsupportedBody }
+        let reason = request.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let reason, reason.isEmpty || reason.count > 500 {
+            throw CairnError(.invalidInput, "A reason is 1 to 500 characters.")
+        }
+        if request.override == true, reason == nil {
+            throw CairnError(.invalidInput, "An override needs a reason.")
+        }
+        let promotion = PipelinePromotion(
+            store: store,
+            blobs: documents.library.blobs,
+            evaluation: PipelineEvaluation(parser: documents.parser)
+        )
+        let outcome = try await promotion.promote(
+            input.path.name,
+            version: input.path.version,
+            overrideReason: request.override == true ? reason : nil,
+            by: try RequestCaller.principal()
+        )
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        pipeline: .init(outcome.pipeline, definitions: false),
+                        score: outcome.candidate.score,
+                        activeScore: outcome.active?.score,
+                        regressions: outcome.regressions
+                    )
+                )
+            )
+        )
     }
 }
 

@@ -333,7 +333,7 @@ struct AssistantProcessTests {
                     "POST /v1/answers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(admin)\r\nContent-Type: application/json\r\n"
                         + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
                 )
-                let opening = connection.read(until: "event: token")
+                let opening = await connection.read(until: "event: token")
                 #expect(opening.contains("200 OK") && opening.contains("event: token"), "\(opening)")
             }
             try await eventually("the mock to see its stream abandoned", timeout: .seconds(60)) {

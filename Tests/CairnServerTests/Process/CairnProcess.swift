@@ -197,7 +197,13 @@ func bootstrapTenant(home: String, environment: [String: String] = [:]) async th
 }
 
 /// A raw HTTP/1.1 connection, for requests that must stay half-sent.
-final class RawConnection {
+///
+/// Its reads block, so they run on a thread of their own: a blocked thread of Swift's
+/// cooperative pool (two on these machines) starves every other test's tasks, the in-process
+/// mock model server's among them, and the suite deadlocks. A read gives up after 60 s.
+///
+/// `@unchecked Sendable`: one test uses a connection, from one task at a time.
+final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
 
     init?(port: Int) {
@@ -213,6 +219,15 @@ final class RawConnection {
             close(descriptor)
             return nil
         }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Runs a blocking read on a Dispatch thread, off the cooperative pool.
+    private func offPool(_ read: @escaping @Sendable () -> String) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: read()) }
+        }
     }
 
     func send(_ text: String) {
@@ -221,7 +236,11 @@ final class RawConnection {
     }
 
     /// Reads until `marker` has arrived or the peer closes; returns what arrived.
-    func read(until marker: String) -> String {
+    func read(until marker: String) async -> String {
+        await offPool { self.blockingRead(until: marker) }
+    }
+
+    private func blockingRead(until marker: String) -> String {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !String(decoding: received, as: UTF8.self).contains(marker) {
@@ -233,7 +252,11 @@ final class RawConnection {
     }
 
     /// Reads until the peer closes or `Content-Length` bytes of body have arrived.
-    func readResponse() -> String {
+    func readResponse() async -> String {
+        await offPool { self.blockingReadResponse() }
+    }
+
+    private func blockingReadResponse() -> String {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -93,7 +93,7 @@ struct ProcessTests {
             RawConnection(port: server.port) == nil
         }
         connection.send(String(body.dropFirst(10)))
-        let response = connection.readResponse()
+        let response = await connection.readResponse()
         #expect(response.hasPrefix("HTTP/1.1 201"), "got: \(response.prefix(200))")
         #expect(response.contains("during-shutdown"))
         #expect(try await server.waitForExit() == 0)
