@@ -39,11 +39,15 @@ public struct CaseIntake: Sendable {
         guard FileManager.default.fileExists(atPath: file.path) else { throw CairnError(.invalidInput, "There is no file at \(file.path).") }
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
-        // Read as the blob store asks for more, so the file is never held whole.
-        let chunks = AsyncThrowingStream<[UInt8], any Error> {
+        return try await add(Self.chunks(of: handle), named: file.lastPathComponent, to: id, by: principal)
+    }
+
+    /// The file's bytes in 64 KiB chunks, read as the consumer asks for more, so a file is never
+    /// held whole.
+    static func chunks(of handle: FileHandle) -> AsyncThrowingStream<[UInt8], any Error> {
+        AsyncThrowingStream {
             guard let data = try handle.read(upToCount: 1 << 16), !data.isEmpty else { return nil }
             return [UInt8](data)
         }
-        return try await add(chunks, named: file.lastPathComponent, to: id, by: principal)
     }
 }

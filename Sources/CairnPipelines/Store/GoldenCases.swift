@@ -34,11 +34,7 @@ public struct GoldenCases: Sendable {
             }
             let handle = try FileHandle(forReadingFrom: item.document)
             defer { try? handle.close() }
-            let chunks = AsyncThrowingStream<[UInt8], any Error> {
-                guard let data = try handle.read(upToCount: 1 << 16), !data.isEmpty else { return nil }
-                return [UInt8](data)
-            }
-            let blob = try await blobs.put(chunks, maximumBytes: 1 << 30)
+            let blob = try await blobs.put(CaseIntake.chunks(of: handle), maximumBytes: 1 << 30)
             prepared.append((item, blob, String(decoding: labels, as: UTF8.self), schema))
         }
         let now = EpochMilliseconds.milliseconds(Date())
