@@ -173,11 +173,11 @@ struct CasesCommand: AsyncParsableCommand {
     /// One line for a field: name, value, status, page and box, confidence, extractor.
     static func describe(_ entry: CaseField) -> String {
         let field = entry.field
-        let value = field.value.string.map { "\"\($0)\"" } ?? field.value.number.map { String($0) } ?? "\(field.value)"
         var place = field.page.map { "page \($0)" } ?? "no page"
         if let box = field.box { place += String(format: " box %.0f,%.0f–%.0f,%.0f", box.x0, box.y0, box.x1, box.y1) }
         let status = entry.status.rawValue.replacingOccurrences(of: "_", with: " ")
-        return "\(field.name): \(value)  [\(status)]  \(place)  confidence \(String(format: "%.2f", field.confidence)) by \(field.extractor.rawValue)"
+        return
+            "\(field.name): \(ExtractCommand.render(field.value))  [\(status)]  \(place)  confidence \(String(format: "%.2f", field.confidence)) by \(field.extractor.rawValue)"
     }
 
     /// One line: id, state, reference, kind, documents, creation time.
